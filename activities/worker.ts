@@ -1,0 +1,33 @@
+// Entry point of the platform worker: `node activities/worker.ts`.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { loadConfigOrExit } from '../core/config.ts';
+import { createDatabasePools } from '../core/db/pools.ts';
+import { createObjectStoreClient } from '../core/object-store.ts';
+import { createActivities } from './index.ts';
+
+const config = loadConfigOrExit();
+const logger = pino({ level: config.logLevel, base: { process: 'worker' } });
+
+const pools = await createDatabasePools(config.database);
+const s3 = createObjectStoreClient(config.s3);
+const connection = await NativeConnection.connect({ address: config.temporal.address });
+
+try {
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    activities: createActivities({ config, pools, s3 }),
+  });
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
+  // Runtime's shutdown signals (SIGINT, SIGTERM, ...) make run() resolve after in-flight tasks finish.
+  await worker.run();
+  logger.info('worker stopped');
+} finally {
+  await connection.close();
+  await pools.end();
+  s3.destroy();
+}

@@ -1,0 +1,119 @@
+// The one place that reads the environment. Every entry point calls loadConfig() once at start-up
+// and passes the result down; nothing else in the code base touches process.env.
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+type Variable<T extends z.ZodType> = { schema: T; default: string | undefined; doc: string };
+
+const variable = <T extends z.ZodType>(schema: T, defaultValue: string | undefined, doc: string): Variable<T> => ({
+  schema,
+  default: defaultValue,
+  doc,
+});
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' });
+const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
+
+/** Every environment variable the platform reads, with its default and meaning. */
+export const variables = {
+  LOG_LEVEL: variable(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level.'),
+
+  DATABASE_URL: variable(postgresUrl, 'postgres://bi_app:bi_app_local@127.0.0.1:54329/botinteligente',
+    'Application role (`bi_app`): no superuser, no BYPASSRLS, owns nothing; every query runs under RLS.'),
+  DATABASE_MAINTENANCE_URL: variable(postgresUrl, 'postgres://bi_maintenance:bi_maintenance_local@127.0.0.1:54329/botinteligente',
+    'Maintenance role (`bi_maintenance`, BYPASSRLS): backup, integrity and retention activities only.'),
+  DATABASE_MIGRATION_URL: variable(postgresUrl, 'postgres://bi_owner:bi_owner_local@127.0.0.1:54329/botinteligente',
+    'Migration owner (`bi_owner`): owns the schema; used only by `npm run migrate`.'),
+  DB_POOL_MAX: variable(positiveInt.max(200), '10', 'Connections per pool (application and maintenance each).'),
+  DB_STATEMENT_TIMEOUT_MS: variable(positiveInt, '30000', 'Statement timeout applied to every pooled connection.'),
+  TENANT_TX_MAX_ATTEMPTS: variable(positiveInt.max(20), '5',
+    'Attempts of a tenant transaction that fails with a serialization failure or deadlock, first one included.'),
+  TENANT_TX_RETRY_BASE_MS: variable(positiveInt.max(10_000), '25',
+    'Base delay of the jittered exponential backoff between those attempts.'),
+
+  TEMPORAL_ADDRESS: variable(hostPort, '127.0.0.1:7233', 'Temporal frontend gRPC address.'),
+  TEMPORAL_NAMESPACE: variable(z.string().min(1), 'default', 'Temporal namespace.'),
+  TEMPORAL_TASK_QUEUE: variable(z.string().min(1), 'platform', 'Task queue of the platform worker.'),
+
+  S3_ENDPOINT: variable(httpUrl, 'http://127.0.0.1:8333',
+    'S3 API endpoint. Cloudflare R2: `https://<account>.r2.cloudflarestorage.com`.'),
+  S3_REGION: variable(z.string().min(1), 'us-east-1', 'S3 region. Cloudflare R2: `auto`.'),
+  S3_BUCKET: variable(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name'), 'botinteligente',
+    'Bucket for backups, session snapshots and product images.'),
+  S3_ACCESS_KEY_ID: variable(z.string().min(1), 'bi-local-access', 'S3 access key id.'),
+  S3_SECRET_ACCESS_KEY: variable(z.string().min(8), 'bi-local-secret-key', 'S3 secret access key.'),
+  S3_FORCE_PATH_STYLE: variable(z.stringbool(), 'true', 'Path-style bucket addressing (needed by R2 and SeaweedFS).'),
+
+  STACK_DIR: variable(z.string().min(1), '.stack',
+    'Local stack only: data directory for Postgres, Temporal (SQLite) and the S3 server, relative to the repository.'),
+  STACK_TOOLS_DIR: variable(z.string().min(1), '.tools', 'Local stack only: where `scripts/setup.sh` installed the tools.'),
+  STACK_TEMPORAL_UI_PORT: variable(port, '8233', 'Local stack only: Temporal UI port.'),
+} as const;
+
+type Variables = typeof variables;
+export type Env = Record<string, string | undefined>;
+type RawConfig = { [K in keyof Variables]: z.output<Variables[K]['schema']> };
+
+const toConfig = (raw: RawConfig) => ({
+  logLevel: raw.LOG_LEVEL,
+  database: {
+    appUrl: raw.DATABASE_URL,
+    maintenanceUrl: raw.DATABASE_MAINTENANCE_URL,
+    migrationUrl: raw.DATABASE_MIGRATION_URL,
+    poolMax: raw.DB_POOL_MAX,
+    statementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
+    tenantTxMaxAttempts: raw.TENANT_TX_MAX_ATTEMPTS,
+    tenantTxRetryBaseMs: raw.TENANT_TX_RETRY_BASE_MS,
+  },
+  temporal: {
+    address: raw.TEMPORAL_ADDRESS,
+    namespace: raw.TEMPORAL_NAMESPACE,
+    taskQueue: raw.TEMPORAL_TASK_QUEUE,
+  },
+  s3: {
+    endpoint: raw.S3_ENDPOINT,
+    region: raw.S3_REGION,
+    bucket: raw.S3_BUCKET,
+    accessKeyId: raw.S3_ACCESS_KEY_ID,
+    secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: raw.S3_FORCE_PATH_STYLE,
+  },
+  stack: {
+    dir: raw.STACK_DIR,
+    toolsDir: raw.STACK_TOOLS_DIR,
+    temporalUiPort: raw.STACK_TEMPORAL_UI_PORT,
+  },
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+/** Parses the given environment; an invalid value throws a ConfigError naming every bad variable. */
+export const parseConfig = (env: Env): Config => {
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(variables)) {
+    const value = env[name] === undefined || env[name] === '' ? spec.default : env[name];
+    const result = spec.schema.safeParse(value);
+    if (result.success) raw[name] = result.data;
+    else problems.push(`${name}: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(toConfig(raw as RawConfig));
+};
+
+/** Reads process.env once; the only access to process.env in the code base. */
+export const loadConfig = (): Config => parseConfig(process.env);
+
+/** Same, for entry points: a bad value prints the variables at fault and exits with status 78 (EX_CONFIG). */
+export const loadConfigOrExit = (): Config => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+};

@@ -1,0 +1,31 @@
+import { createPool, type DatabasePool } from 'slonik';
+import type { Config } from '../config.ts';
+
+export type DatabasePools = {
+  /** `bi_app`: every query runs under row-level security, inside withTenant. */
+  readonly app: DatabasePool;
+  /** `bi_maintenance` (BYPASSRLS): backup, integrity and retention activities only. */
+  readonly maintenance: DatabasePool;
+  readonly end: () => Promise<void>;
+};
+
+const poolOptions = (database: Config['database'], poolName: string) => ({
+  poolName,
+  maxPoolSize: database.poolMax,
+  statementTimeout: database.statementTimeoutMs,
+  // withTenant owns retries (with jittered backoff); slonik's own immediate retries are switched off.
+  transactionRetryLimit: 1,
+  queryRetryLimit: 1,
+});
+
+export const createDatabasePools = async (database: Config['database']): Promise<DatabasePools> => {
+  const app = await createPool(database.appUrl, poolOptions(database, 'app'));
+  const maintenance = await createPool(database.maintenanceUrl, poolOptions(database, 'maintenance'));
+  return {
+    app,
+    maintenance,
+    end: async () => {
+      await Promise.all([app.end(), maintenance.end()]);
+    },
+  };
+};

@@ -1,0 +1,24 @@
+// SQLSTATEs after which the whole transaction may simply run again.
+const RETRYABLE_SQLSTATES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+]);
+
+const sqlStateOf = (error: unknown): string | undefined => {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+};
+
+export const isRetryableTransactionError = (error: unknown): boolean => {
+  const sqlState = sqlStateOf(error);
+  return sqlState !== undefined && RETRYABLE_SQLSTATES.has(sqlState);
+};
+
+export const isRowLevelSecurityViolation = (error: unknown): boolean => sqlStateOf(error) === '42501';
+
+/** Full-jitter exponential backoff: a random delay in [0, base·2^(attempt-1)]. */
+export const retryDelayMs = (attempt: number, baseMs: number, random: () => number = Math.random): number =>
+  Math.round(random() * baseMs * 2 ** (attempt - 1));

@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
+import { TransactionRetriesExhaustedError } from '../errors.ts';
+import { mapDatabaseError } from './map-database-error.ts';
+import { parseTenantId } from './tenant-id.ts';
+import { isRetryableTransactionError, retryDelayMs } from './transient-errors.ts';
+
+export type TenantTransaction = DatabaseTransactionConnection;
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export type TenantTransactionOptions = {
+  /** Who is acting, recorded by the audit triggers (`app.actor`). */
+  readonly actor?: string;
+  readonly isolation?: IsolationLevel;
+};
+
+export type WithTenant = <T>(
+  tenantId: string,
+  work: (tx: TenantTransaction) => Promise<T>,
+  options?: TenantTransactionOptions,
+) => Promise<T>;
+
+export type WithTenantSettings = {
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly random?: () => number;
+};
+
+const isolationStatement = {
+  'read committed': sql.unsafe`SET TRANSACTION ISOLATION LEVEL READ COMMITTED`,
+  'repeatable read': sql.unsafe`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`,
+  serializable: sql.unsafe`SET TRANSACTION ISOLATION LEVEL SERIALIZABLE`,
+} as const;
+
+/**
+ * Runs `work` in one transaction scoped to a tenant: the id is validated as a UUID before any SQL,
+ * the tenant is set transaction-locally with set_config(..., true) as a bound parameter, and the
+ * whole transaction is retried on serialization failures and deadlocks with jittered backoff.
+ * `work` may therefore run more than once: keep side effects outside it.
+ */
+export const createWithTenant = (pool: DatabasePool, settings: WithTenantSettings): WithTenant =>
+  async (tenantId, work, options = {}) => {
+    const tenant = parseTenantId(tenantId);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await pool.transaction(async (tx) => {
+          if (options.isolation) await tx.query(isolationStatement[options.isolation]);
+          await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant}, true)`);
+          if (options.actor !== undefined) await tx.query(sql.unsafe`SELECT set_config('app.actor', ${options.actor}, true)`);
+          return await work(tx);
+        });
+      } catch (error) {
+        if (!isRetryableTransactionError(error)) throw mapDatabaseError(error);
+        if (attempt >= settings.maxAttempts) throw new TransactionRetriesExhaustedError(attempt, error);
+        await sleep(retryDelayMs(attempt, settings.retryBaseMs, settings.random));
+      }
+    }
+  };

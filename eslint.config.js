@@ -1,0 +1,68 @@
+// @ts-check
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const SQL_KEYWORDS = /\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|WHERE|SET|VALUES|ALTER|DROP|CREATE)\b/;
+
+/** SQL must go through slonik's `sql` tag (bound parameters); building it from strings is refused. */
+const noSqlStringBuilding = [
+  {
+    selector: `BinaryExpression[operator='+'] > Literal[value=${SQL_KEYWORDS}]`,
+    message: 'SQL built by string concatenation: use the slonik `sql` tag with bound values.',
+  },
+  {
+    selector: `:not(TaggedTemplateExpression) > TemplateLiteral[expressions.length>0] > TemplateElement[value.raw=${SQL_KEYWORDS}]`,
+    message: 'SQL built by string interpolation: use the slonik `sql` tag with bound values.',
+  },
+  {
+    selector: "CallExpression[callee.object.name='String'][callee.property.name='raw']",
+    message: 'String.raw is not a SQL builder: use the slonik `sql` tag.',
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.tools/**', '.stack/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      'no-restricted-syntax': ['error', ...noSqlStringBuilding],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-properties': ['error', {
+        object: 'process',
+        property: 'env',
+        message: 'Read configuration through core/config.ts (parsed once with zod) and pass it down.',
+      }],
+    },
+  },
+  {
+    // core/config.ts reads the environment; the Jest global setup hands the test DSNs to test files through it.
+    files: ['core/config.ts', 'test/global-setup.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // Workflow code is replayed: only @temporalio/workflow, core contracts and activity *types* may be imported.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: builtinModules.map((name) => ({ name, message: 'Node built-ins are not deterministic: not in workflow code.' })),
+        patterns: [
+          { group: ['node:*'], message: 'Node built-ins are not deterministic: not in workflow code.' },
+          {
+            regex: '^(?!@temporalio/workflow$|@temporalio/common$|\\.{1,2}/)',
+            message: 'Workflow code imports only @temporalio/workflow, core/ contracts and activity types.',
+          },
+          {
+            group: ['**/activities/**', '**/api/**', '**/bot-pods/**', '**/stack/**', '**/core/db/**', '**/core/config*', '**/core/object-store*'],
+            allowTypeImports: true,
+            message: 'Workflow code may import only the types of activities, never their code.',
+          },
+        ],
+      }],
+    },
+  },
+);

@@ -1,0 +1,21 @@
+import type { Config, Env } from '../../core/config.ts';
+
+export const TEST_DATABASE = 'botinteligente_test';
+export const TEST_TASK_QUEUE = 'platform-test';
+
+export const withDatabaseName = (url: string, database: string): string => {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+};
+
+/**
+ * The environment the tests run in: the shared local stack, but a database and a task queue of
+ * their own, so a running `npm start` is neither disturbed nor able to steal test tasks.
+ */
+export const testEnvironment = (base: Config): Env => ({
+  DATABASE_URL: withDatabaseName(base.database.appUrl, TEST_DATABASE),
+  DATABASE_MAINTENANCE_URL: withDatabaseName(base.database.maintenanceUrl, TEST_DATABASE),
+  DATABASE_MIGRATION_URL: withDatabaseName(base.database.migrationUrl, TEST_DATABASE),
+  TEMPORAL_TASK_QUEUE: TEST_TASK_QUEUE,
+});

@@ -1,0 +1,2 @@
+// Every workflow the platform worker registers. Deterministic code only: see eslint.config.js.
+export { platformSelfCheck } from './self-check.ts';
