@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { loadConfig } from '../core/config.ts';
+import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
+import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { TransactionRetriesExhaustedError } from '../core/errors.ts';
+import { retryDelayMs } from '../core/db/transient-errors.ts';
+
+const config = loadConfig();
+let pools: DatabasePools;
+
+beforeAll(async () => {
+  pools = await createDatabasePools(config.database);
+});
+afterAll(async () => {
+  await pools.end();
+});
+
+/** Two transactions that take two advisory locks in opposite order: Postgres aborts one with 40P01. */
+const deadlockPair = async (withTenant: WithTenant) => {
+  const attempts = { first: 0, second: 0 };
+  const [keyA, keyB] = [Math.floor(Math.random() * 1e9), Math.floor(Math.random() * 1e9) + 1];
+  let arrived = 0;
+  let release!: () => void;
+  const bothHoldTheirFirstLock = new Promise<void>((resolve) => (release = resolve));
+  const arrive = async () => {
+    arrived += 1;
+    if (arrived === 2) release();
+    await bothHoldTheirFirstLock;
+  };
+  const lockInOrder = (name: 'first' | 'second', one: number, two: number) =>
+    withTenant(randomUUID(), async (tx) => {
+      attempts[name] += 1;
+      await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(${one})`);
+      await arrive();
+      await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(${two})`);
+      return name;
+    });
+  const results = await Promise.allSettled([lockInOrder('first', keyA, keyB), lockInOrder('second', keyB, keyA)]);
+  return { results, attempts };
+};
+
+describe('withTenant', () => {
+  it('sets the tenant for the transaction only, as a bound parameter', async () => {
+    const withTenant = createWithTenant(pools.app, { maxAttempts: 1, retryBaseMs: 1 });
+    const tenantId = randomUUID();
+    const inside = await withTenant(tenantId, (tx) =>
+      tx.oneFirst(sql.type(z.object({ tenant: z.string() }))`SELECT current_setting('app.current_tenant') AS tenant`));
+    expect(inside).toBe(tenantId);
+    const outside = await pools.app.oneFirst(
+      sql.type(z.object({ tenant: z.string().nullable() }))`SELECT nullif(current_setting('app.current_tenant', true), '') AS tenant`);
+    expect(outside).toBeNull();
+  });
+
+  it('retries a transaction aborted by a deadlock, and both complete', async () => {
+    const withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+    const { results, attempts } = await deadlockPair(withTenant);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(attempts.first + attempts.second).toBe(3);
+  });
+
+  it('gives up after the bounded number of attempts with a typed error that keeps the cause', async () => {
+    const withTenant = createWithTenant(pools.app, { maxAttempts: 1, retryBaseMs: 5 });
+    const { results } = await deadlockPair(withTenant);
+    const rejected = results.filter((result) => result.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    const error = (rejected[0] as PromiseRejectedResult).reason as TransactionRetriesExhaustedError;
+    expect(error).toBeInstanceOf(TransactionRetriesExhaustedError);
+    expect(error.attempts).toBe(1);
+    expect((error.cause as { code?: string }).code).toBe('40P01');
+  });
+
+  it('backs off with full jitter, growing exponentially', () => {
+    expect(retryDelayMs(1, 25, () => 1)).toBe(25);
+    expect(retryDelayMs(3, 25, () => 1)).toBe(100);
+    expect(retryDelayMs(3, 25, () => 0)).toBe(0);
+    expect(retryDelayMs(2, 25, () => 0.5)).toBe(25);
+  });
+});
