@@ -38,7 +38,7 @@ describe('lint rules', () => {
 
   it('keep process.env inside core/config.ts', async () => {
     expect(await lint('api/example.ts', 'export const port = process.env.PORT;')).toContain(
-      'Unexpected use of \'process.env\'. Read configuration through core/config.ts (parsed once with zod) and pass it down.',
+      "'process.env' is restricted from being used. Read configuration through core/config.ts (parsed once with zod) and pass it down.",
     );
   });
 });
