@@ -1,0 +1,83 @@
+// Detached service processes with pid files and log files, stopped as whole process groups.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type ServiceProcess = { readonly name: string; readonly pid: number };
+
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const pidFile = (stackDir: string, name: string) => join(stackDir, 'run', `${name}.pid`);
+export const logFile = (stackDir: string, name: string) => join(stackDir, 'logs', `${name}.log`);
+
+export const startService = (stackDir: string, name: string, command: string, args: readonly string[]): ServiceProcess => {
+  mkdirSync(join(stackDir, 'run'), { recursive: true });
+  mkdirSync(join(stackDir, 'logs'), { recursive: true });
+  const log = openSync(logFile(stackDir, name), 'a');
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log] });
+  if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
+  child.unref();
+  writeFileSync(pidFile(stackDir, name), `${child.pid}\n`);
+  return { name, pid: child.pid };
+};
+
+/** Stops a service's whole process group: SIGTERM (or the given signal), then SIGKILL after a grace period. */
+export const stopService = async (stackDir: string, name: string, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000) => {
+  const file = pidFile(stackDir, name);
+  if (!existsSync(file)) return;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  const signalGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signalGroup(signal);
+  for (const deadline = Date.now() + graceMs; isAlive(pid) && Date.now() < deadline; ) await sleep(100);
+  signalGroup('SIGKILL');
+  for (const deadline = Date.now() + 5_000; isAlive(pid) && Date.now() < deadline; ) await sleep(50);
+  rmSync(file, { force: true });
+};
+
+export const lastLogLines = (stackDir: string, name: string, count = 15): string => {
+  try {
+    return readFileSync(logFile(stackDir, name), 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+  } catch {
+    return '(no log)';
+  }
+};
+
+/** Polls `check` until it succeeds or the timeout passes; the error names the service and shows its log. */
+export const waitUntilHealthy = async (stackDir: string, name: string, check: () => Promise<unknown>, timeoutMs = 60_000) => {
+  let lastError: unknown;
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    try {
+      return await check();
+    } catch (error) {
+      lastError = error;
+      await sleep(250);
+    }
+  }
+  throw new Error(
+    `${name} did not become healthy within ${timeoutMs / 1000}s: ${String(lastError)}\n--- last lines of ${logFile(stackDir, name)} ---\n${lastLogLines(stackDir, name)}`,
+    { cause: lastError },
+  );
+};
+
+export const isHealthy = async (check: () => Promise<unknown>): Promise<boolean> => {
+  try {
+    await check();
+    return true;
+  } catch {
+    return false;
+  }
+};

@@ -1,0 +1,47 @@
+// The Temporal dev server (SQLite file, UI) with the platform's search attributes registered.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Config } from '../core/config.ts';
+import { PLATFORM_SEARCH_ATTRIBUTES } from '../core/temporal/search-attributes.ts';
+import { isHealthy, startService, stopService, waitUntilHealthy } from './processes.ts';
+
+const SERVICE = 'temporal';
+const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+
+const connect = (config: Config) => Connection.connect({ address: config.temporal.address, connectTimeout: 2_000 });
+
+/** Healthy = the frontend answers and the namespace has the TenantId, BotId and LeadId attributes. */
+const ensureSearchAttributes = async (config: Config) => {
+  const connection = await connect(config);
+  try {
+    await connection.workflowService.getSystemInfo({});
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: config.temporal.namespace });
+    const missing = PLATFORM_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
+    if (missing.length > 0) {
+      await connection.operatorService.addSearchAttributes({
+        namespace: config.temporal.namespace,
+        searchAttributes: Object.fromEntries(missing.map((key) => [key.name, KEYWORD])),
+      });
+    }
+  } finally {
+    await connection.close();
+  }
+};
+
+export const startTemporal = async (config: Config): Promise<{ reused: boolean; grpc: string; ui: string }> => {
+  const [host, port] = config.temporal.address.split(':') as [string, string];
+  const urls = { grpc: config.temporal.address, ui: `http://${host}:${config.stack.temporalUiPort}` };
+  if (await isHealthy(() => ensureSearchAttributes(config))) return { reused: true, ...urls };
+  const dir = resolve(config.stack.dir, 'temporal');
+  mkdirSync(dir, { recursive: true });
+  startService(config.stack.dir, SERVICE, resolve(config.stack.toolsDir, 'bin', 'temporal'), [
+    'server', 'start-dev', '--ip', host, '--port', port, '--ui-port', String(config.stack.temporalUiPort),
+    '--db-filename', join(dir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn',
+    ...PLATFORM_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+  ]);
+  await waitUntilHealthy(config.stack.dir, SERVICE, () => ensureSearchAttributes(config));
+  return { reused: false, ...urls };
+};
+
+export const stopTemporal = (config: Config) => stopService(config.stack.dir, SERVICE);
