@@ -14,8 +14,8 @@ const poolOptions = (database: Config['database'], poolName: string) => ({
   maxPoolSize: database.poolMax,
   statementTimeout: database.statementTimeoutMs,
   // withTenant owns retries (with jittered backoff); slonik's own immediate retries are switched off.
-  transactionRetryLimit: 1,
-  queryRetryLimit: 1,
+  transactionRetryLimit: 0,
+  queryRetryLimit: 0,
 });
 
 export const createDatabasePools = async (database: Config['database']): Promise<DatabasePools> => {
