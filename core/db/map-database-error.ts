@@ -1,29 +1,40 @@
-import {
-  CheckExclusionConstraintViolationError,
-  CheckIntegrityConstraintViolationError,
-  ForeignKeyIntegrityConstraintViolationError,
-  IntegrityConstraintViolationError,
-  NotNullIntegrityConstraintViolationError,
-  UniqueIntegrityConstraintViolationError,
-} from 'slonik';
 import { ConstraintViolationError, TenantIsolationError, type ConstraintKind } from '../errors.ts';
-import { isRowLevelSecurityViolation } from './transient-errors.ts';
 
-const constraintKind = (error: IntegrityConstraintViolationError): ConstraintKind => {
-  if (error instanceof UniqueIntegrityConstraintViolationError) return 'unique';
-  if (error instanceof ForeignKeyIntegrityConstraintViolationError) return 'foreign_key';
-  if (error instanceof CheckIntegrityConstraintViolationError) return 'check';
-  if (error instanceof NotNullIntegrityConstraintViolationError) return 'not_null';
-  if (error instanceof CheckExclusionConstraintViolationError) return 'exclusion';
-  return 'check';
+// Integrity SQLSTATEs, read from the error chain rather than by class, so it holds whichever copy
+// of the driver's error classes threw.
+const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
+  '23505': 'unique',
+  '23503': 'foreign_key',
+  '23514': 'check',
+  '23502': 'not_null',
+  '23P01': 'exclusion',
+};
+
+type DriverError = Error & { code?: unknown; constraint?: unknown; table?: unknown; column?: unknown };
+
+const errorChain = function* (error: unknown): Generator<DriverError> {
+  for (let current = error; current instanceof Error; current = current.cause) yield current as DriverError;
+};
+
+const field = (error: unknown, name: 'code' | 'constraint' | 'table' | 'column'): string | undefined => {
+  for (const link of errorChain(error)) {
+    const value = link[name];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
 };
 
 /** Turns driver errors the caller can act on into the platform's typed errors; others pass through. */
 export const mapDatabaseError = (error: unknown): unknown => {
-  if (error instanceof IntegrityConstraintViolationError) {
-    const constraint = error.constraint ?? error.column ?? 'unknown';
-    return new ConstraintViolationError(constraintKind(error), constraint, error.table ?? undefined, error);
+  const code = field(error, 'code');
+  const kind = code === undefined ? undefined : CONSTRAINT_KINDS[code];
+  if (kind) {
+    const constraint = field(error, 'constraint') ?? field(error, 'column') ?? 'unknown';
+    return new ConstraintViolationError(kind, constraint, field(error, 'table'), error);
   }
-  if (isRowLevelSecurityViolation(error)) return new TenantIsolationError(error);
+  // 42501 is also "permission denied"; only a policy refusal is a tenant-isolation error.
+  if (code === '42501' && [...errorChain(error)].some((link) => link.message.includes('row-level security'))) {
+    return new TenantIsolationError(error);
+  }
   return error;
 };

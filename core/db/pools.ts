@@ -18,9 +18,16 @@ const poolOptions = (database: Config['database'], poolName: string) => ({
   queryRetryLimit: 0,
 });
 
+// Slonik also emits every failed query as an 'error' event on the pool; the caller gets the same
+// error thrown, but an emitter without a listener would turn it into ERR_UNHANDLED_ERROR instead.
+const ignoreEmittedQueryErrors = (pool: DatabasePool) => {
+  pool.on('error', () => undefined);
+  return pool;
+};
+
 export const createDatabasePools = async (database: Config['database']): Promise<DatabasePools> => {
-  const app = await createPool(database.appUrl, poolOptions(database, 'app'));
-  const maintenance = await createPool(database.maintenanceUrl, poolOptions(database, 'maintenance'));
+  const app = ignoreEmittedQueryErrors(await createPool(database.appUrl, poolOptions(database, 'app')));
+  const maintenance = ignoreEmittedQueryErrors(await createPool(database.maintenanceUrl, poolOptions(database, 'maintenance')));
   return {
     app,
     maintenance,

@@ -17,7 +17,6 @@ export const isRetryableTransactionError = (error: unknown): boolean => {
   return sqlState !== undefined && RETRYABLE_SQLSTATES.has(sqlState);
 };
 
-export const isRowLevelSecurityViolation = (error: unknown): boolean => sqlStateOf(error) === '42501';
 
 /** Full-jitter exponential backoff: a random delay in [0, base·2^(attempt-1)]. */
 export const retryDelayMs = (attempt: number, baseMs: number, random: () => number = Math.random): number =>

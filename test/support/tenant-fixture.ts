@@ -1,0 +1,53 @@
+// A complete graph of rows for one tenant, written through withTenant as the application role.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { WithTenant } from '../../core/db/with-tenant.ts';
+
+const id = z.object({ id: z.uuid() });
+
+export type TenantGraph = {
+  tenantId: string; userId: string; botId: string; imageId: string; productId: string; ruleId: string;
+  pipelineId: string; stageIds: [string, string]; leadId: string; waId: string; sku: string; email: string;
+};
+
+export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> => {
+  const tenantId = randomUUID();
+  const suffix = tenantId.slice(0, 8);
+  const waId = `55119${Math.floor(Math.random() * 1e8)}`;
+  const sku = 'SKU-1';
+  const email = 'owner@example.com';
+  return withTenant(tenantId, async (tx) => {
+    await tx.query(sql.unsafe`INSERT INTO tenants (id, name, slug, settings) VALUES (${tenantId}, 'Tenant', ${`tenant-${suffix}`}, '{"retentionDays": 90}')`);
+    const userId = await tx.oneFirst(sql.type(id)`INSERT INTO users (tenant_id, email, role) VALUES (${tenantId}, ${email}, 'owner') RETURNING id`);
+    const botId = await tx.oneFirst(sql.type(id)`INSERT INTO bots (tenant_id, name, phone_e164) VALUES (${tenantId}, 'Bot', '+5511999990000') RETURNING id`);
+    await tx.query(sql.unsafe`INSERT INTO bot_features (tenant_id, bot_id, feature) VALUES (${tenantId}, ${botId}, 'catalog')`);
+    const imageId = await tx.oneFirst(sql.type(id)`
+      INSERT INTO bot_images (tenant_id, bot_id, object_key, content_type, size_bytes)
+      VALUES (${tenantId}, ${botId}, ${`tenants/${tenantId}/images/a.png`}, 'image/png', 1024) RETURNING id`);
+    const productId = await tx.oneFirst(sql.type(id)`
+      INSERT INTO products (tenant_id, bot_id, sku, name, price, image_id)
+      VALUES (${tenantId}, ${botId}, ${sku}, 'Plan', 99.90, ${imageId}) RETURNING id`);
+    const ruleId = await tx.oneFirst(sql.type(id)`
+      INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, tag)
+      VALUES (${tenantId}, ${botId}, 'keyword', 'price', 10, 'pricing') RETURNING id`);
+    const pipelineId = await tx.oneFirst(sql.type(id)`INSERT INTO pipelines (tenant_id, name, is_default) VALUES (${tenantId}, 'Sales', true) RETURNING id`);
+    const stageNew = await tx.oneFirst(sql.type(id)`INSERT INTO pipeline_stages (tenant_id, pipeline_id, name, position) VALUES (${tenantId}, ${pipelineId}, 'New', 0) RETURNING id`);
+    const stageQualified = await tx.oneFirst(sql.type(id)`
+      INSERT INTO pipeline_stages (tenant_id, pipeline_id, name, position, is_qualified_stage) VALUES (${tenantId}, ${pipelineId}, 'Qualified', 1, true) RETURNING id`);
+    const leadId = await tx.oneFirst(sql.type(id)`
+      INSERT INTO leads (tenant_id, bot_id, wa_id, phone_e164, email, owner_user_id, assigned_to_user_id, pipeline_id, stage_id, score)
+      VALUES (${tenantId}, ${botId}, ${waId}, ${`+${waId}`}, 'lead@example.com', ${userId}, ${userId}, ${pipelineId}, ${stageNew}, 10) RETURNING id`);
+    await tx.query(sql.unsafe`
+      INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)
+      VALUES (${tenantId}, ${botId}, ${leadId}, 'inbound', 'WAMID-1', 'what is the price?')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO lead_stage_events (tenant_id, lead_id, from_stage_id, to_stage_id, reason)
+      VALUES (${tenantId}, ${leadId}, NULL, ${stageNew}, 'created')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO schedules (tenant_id, bot_id, created_by_user_id, name, cron, action)
+      VALUES (${tenantId}, ${botId}, ${userId}, 'Follow-up', '0 9 * * 1', '{"type": "follow_up"}')`);
+    await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action) VALUES (${tenantId}, 'test', 'tenant.seeded')`);
+    return { tenantId, userId, botId, imageId, productId, ruleId, pipelineId, stageIds: [stageNew, stageQualified], leadId, waId, sku, email };
+  }, { actor: 'test-fixture' });
+};

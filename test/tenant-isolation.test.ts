@@ -1,0 +1,143 @@
+// Tenant isolation from the attacker's side. Driven by the catalog: a future table with a
+// tenant_id column but no forced RLS, or a unique key that spans tenants, fails this test.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { loadConfig } from '../core/config.ts';
+import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
+import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { TenantIsolationError } from '../core/errors.ts';
+import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
+
+const config = loadConfig();
+let pools: DatabasePools;
+let withTenant: WithTenant;
+let tenantA: TenantGraph;
+let tenantB: TenantGraph;
+let tenantTables: { table: string; key: string }[];
+
+const APPEND_ONLY = new Set(['audit_logs', 'data_change_audit']);
+const tableRow = z.object({ table: z.string(), key: z.string() });
+
+const readTenantTables = (pool: DatabasePool) =>
+  pool.many(sql.type(tableRow)`
+    SELECT c.relname AS "table", CASE WHEN c.relname = 'tenants' THEN 'id' ELSE 'tenant_id' END AS key
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind = 'r'
+      AND (c.relname = 'tenants' OR EXISTS (
+        SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+    ORDER BY 1`);
+
+/** What tenant B has in a table, seen by the maintenance role (count and a digest of the rows). */
+const fingerprintOf = (table: string, key: string, tenantId: string) =>
+  pools.maintenance.one(sql.type(z.object({ rows: z.number(), digest: z.string().nullable() }))`
+    SELECT count(*)::int AS rows, md5(string_agg(t::text, ',' ORDER BY t::text)) AS digest
+    FROM ${sql.identifier([table])} t WHERE ${sql.identifier([key])} = ${tenantId}`);
+
+beforeAll(async () => {
+  pools = await createDatabasePools(config.database);
+  withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
+  tenantTables = [...await readTenantTables(pools.maintenance)];
+});
+afterAll(async () => {
+  await pools.end();
+});
+
+describe('tenant isolation', () => {
+  it('covers every tenant-owned table of the schema', () => {
+    expect(tenantTables.map((t) => t.table)).toEqual(expect.arrayContaining([
+      'audit_logs', 'bot_features', 'bot_images', 'bots', 'data_change_audit', 'lead_messages', 'lead_stage_events',
+      'leads', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'scoring_rules', 'tenants', 'users',
+    ]));
+  });
+
+  it('has RLS enabled, forced and a policy on every table with a tenant_id', async () => {
+    const rows = await pools.maintenance.many(sql.type(z.object({ table: z.string(), enabled: z.boolean(), forced: z.boolean(), policies: z.number() }))`
+      SELECT c.relname AS "table", c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+             (SELECT count(*)::int FROM pg_policies p WHERE p.schemaname = 'public' AND p.tablename = c.relname) AS policies
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relname = ANY(${sql.array(tenantTables.map((t) => t.table), 'text')})`);
+    expect(rows).toHaveLength(tenantTables.length);
+    for (const row of rows) expect({ ...row, policies: row.policies > 0 }).toEqual({ table: row.table, enabled: true, forced: true, policies: true });
+  });
+
+  it('runs the application as a role that is not superuser, not BYPASSRLS and owns nothing', async () => {
+    const appRole = new URL(config.database.appUrl).username;
+    const role = await pools.app.one(sql.type(z.object({ superuser: z.boolean(), bypassrls: z.boolean(), owned: z.number(), me: z.string() }))`
+      SELECT r.rolsuper AS superuser, r.rolbypassrls AS bypassrls, current_user AS me,
+             (SELECT count(*)::int FROM pg_class c WHERE c.relowner = r.oid) AS owned
+      FROM pg_roles r WHERE r.rolname = current_user`);
+    expect(role).toEqual({ superuser: false, bypassrls: false, owned: 0, me: appRole });
+  });
+
+  it('shows nothing to the application without a tenant context', async () => {
+    for (const { table } of tenantTables) {
+      await expect(pools.app.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM ${sql.identifier([table])}`))
+        .resolves.toBe(0);
+    }
+  });
+
+  it('lets tenant A neither see nor change tenant B rows, for every table and every command', async () => {
+    const before = await Promise.all(tenantTables.map(({ table, key }) => fingerprintOf(table, key, tenantB.tenantId)));
+    expect(before.every((fingerprint) => fingerprint.rows > 0)).toBe(true);
+
+    for (const { table, key } of tenantTables) {
+      const [t, k] = [sql.identifier([table]), sql.identifier([key])];
+      const count = z.object({ n: z.number() });
+      await withTenant(tenantA.tenantId, async (tx) => {
+        expect([table, await tx.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM ${t} WHERE ${k} = ${tenantB.tenantId}`)]).toEqual([table, 0]);
+        expect([table, await tx.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM ${t} WHERE ${k} <> ${tenantA.tenantId}`)]).toEqual([table, 0]);
+      });
+      // The audit tables are append-only for the application: there, UPDATE and DELETE are not even granted.
+      for (const statement of [
+        sql.unsafe`UPDATE ${t} SET ${k} = ${k} WHERE ${k} = ${tenantB.tenantId}`,
+        sql.unsafe`DELETE FROM ${t} WHERE ${k} = ${tenantB.tenantId}`,
+      ]) {
+        const outcome = await withTenant(tenantA.tenantId, (tx) => tx.query(statement)).then(
+          (result) => `${result.rowCount} rows`,
+          (error: Error) => (/permission denied/.test(String(error.message)) ? 'permission denied' : String(error)),
+        );
+        expect([table, outcome]).toEqual([table, APPEND_ONLY.has(table) ? 'permission denied' : '0 rows']);
+      }
+
+      // Moving its own rows over to B is refused by the policy's WITH CHECK.
+      if (!APPEND_ONLY.has(table)) await expect(withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`UPDATE ${t} SET ${k} = ${tenantB.tenantId} WHERE ${k} = ${tenantA.tenantId}`)))
+        .rejects.toBeInstanceOf(TenantIsolationError);
+
+      // Writing a row into B (a copy of one of B's rows under a new id) is refused.
+      const victimRow = await pools.maintenance.oneFirst(sql.type(z.object({ row: z.record(z.string(), z.unknown()) }))`
+        SELECT to_jsonb(t) AS row FROM ${t} t WHERE ${k} = ${tenantB.tenantId} LIMIT 1`);
+      const forged = { ...victimRow, id: randomUUID(), ...(table === 'tenants' ? { slug: `forged-${randomUUID().slice(0, 8)}` } : {}) };
+      await expect(withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`
+        INSERT INTO ${t} SELECT * FROM jsonb_populate_record(NULL::${t}, ${sql.jsonb(forged as never)})`)))
+        .rejects.toBeInstanceOf(TenantIsolationError);
+    }
+
+    const after = await Promise.all(tenantTables.map(({ table, key }) => fingerprintOf(table, key, tenantB.tenantId)));
+    expect(after).toEqual(before);
+  });
+
+  it('has no unique key spanning tenants, so a unique violation cannot reveal another tenant data', async () => {
+    const spanning = await pools.maintenance.any(sql.type(z.object({ index: z.string() }))`
+      SELECT i.indexrelid::regclass::text AS index
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND i.indisunique AND NOT i.indisprimary
+        AND c.relname = ANY(${sql.array(tenantTables.filter((t) => t.table !== 'tenants').map((t) => t.table), 'text')})
+        AND NOT EXISTS (
+          SELECT 1 FROM pg_attribute a
+          WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND a.attnum = ANY(i.indkey))`);
+    expect(spanning).toEqual([]);
+  });
+
+  it('lets tenant A use the same e-mail, SKU and WhatsApp id as tenant B (no oracle)', async () => {
+    await withTenant(tenantA.tenantId, async (tx) => {
+      await tx.query(sql.unsafe`INSERT INTO users (tenant_id, email) VALUES (${tenantA.tenantId}, ${'second-' + tenantB.email})`);
+      await tx.query(sql.unsafe`UPDATE users SET email = 'renamed@example.com' WHERE id = ${tenantA.userId}`);
+      await tx.query(sql.unsafe`UPDATE users SET email = ${tenantB.email} WHERE id = ${tenantA.userId}`);
+      await tx.query(sql.unsafe`INSERT INTO products (tenant_id, bot_id, sku, name, price) VALUES (${tenantA.tenantId}, ${tenantA.botId}, ${tenantB.sku + 'X'}, 'P', 1)`);
+      await tx.query(sql.unsafe`INSERT INTO leads (tenant_id, bot_id, wa_id) VALUES (${tenantA.tenantId}, ${tenantA.botId}, ${tenantB.waId})`);
+    });
+  });
+});
