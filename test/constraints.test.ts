@@ -74,7 +74,7 @@ describe('constraints', () => {
       .toEqual({ kind: 'unique', constraint: 'lead_messages_wa_message_unique' });
   });
 
-  it('keep a deleted user's leads, unowned (ON DELETE SET NULL of that column only)', async () => {
+  it("keep a deleted user's leads, unowned (ON DELETE SET NULL of that column only)", async () => {
     const lead = await withTenant(a.tenantId, async (tx) => {
       await tx.query(sql.unsafe`DELETE FROM users WHERE id = ${a.userId}`);
       return tx.one(sql.unsafe`SELECT owner_user_id, assigned_to_user_id, tenant_id FROM leads WHERE id = ${a.leadId}`);

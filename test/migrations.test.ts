@@ -1,0 +1,106 @@
+// The migration runner against real, freshly created databases.
+import { cpSync, mkdtempSync, appendFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createPool, sql } from 'slonik';
+import { z } from 'zod';
+import { loadConfig } from '../core/config.ts';
+import { migrateUp, migrationStatus, readMigrationFiles } from '../core/db/migrations.ts';
+import { MigrationError } from '../core/errors.ts';
+import { withDatabaseName } from './support/test-config.ts';
+
+const config = loadConfig();
+const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
+const created: string[] = [];
+const quiet = () => undefined;
+
+const freshDatabase = async (): Promise<string> => {
+  const name = `migrations_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const pool = await createPool(withDatabaseName(config.database.migrationUrl, 'postgres'));
+  await pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
+  await pool.end();
+  created.push(name);
+  return withDatabaseName(config.database.migrationUrl, name);
+};
+
+const copyOfMigrations = () => {
+  const directory = mkdtempSync(join(tmpdir(), 'migrations-'));
+  cpSync(MIGRATIONS, directory, { recursive: true });
+  return directory;
+};
+
+afterAll(async () => {
+  const pool = await createPool(withDatabaseName(config.database.migrationUrl, 'postgres'));
+  for (const name of created) await pool.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([name])} WITH (FORCE)`);
+  await pool.end();
+});
+
+describe('migrations', () => {
+  it('apply on an empty database, and a re-run is a no-op', async () => {
+    const url = await freshDatabase();
+    const versions = readMigrationFiles(MIGRATIONS).map((file) => file.version);
+    expect(await migrateUp({ url, directory: MIGRATIONS, log: quiet })).toEqual(versions);
+    expect(await migrateUp({ url, directory: MIGRATIONS, log: quiet })).toEqual([]);
+    expect((await migrationStatus({ url, directory: MIGRATIONS })).map((state) => state.status)).toEqual(versions.map(() => 'applied'));
+
+    const pool = await createPool(url);
+    const tables = await pool.manyFirst(sql.type(z.object({ name: z.string() }))`
+      SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+    await pool.end();
+    expect(tables).toEqual([
+      'audit_logs', 'bot_features', 'bot_images', 'bots', 'data_change_audit', 'lead_messages', 'lead_stage_events',
+      'leads', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'schema_migrations', 'scoring_rules', 'tenants', 'users',
+    ]);
+  });
+
+  it('refuse an applied file that was edited, naming it and both checksums', async () => {
+    const url = await freshDatabase();
+    const directory = copyOfMigrations();
+    await migrateUp({ url, directory, log: quiet });
+    appendFileSync(join(directory, '002_bots_and_catalog.sql'), '\n-- an innocent-looking edit\n');
+    const refused = migrateUp({ url, directory, log: quiet });
+    await expect(refused).rejects.toBeInstanceOf(MigrationError);
+    await expect(refused).rejects.toThrow(/002_bots_and_catalog\.sql was edited after it was applied \(applied checksum [0-9a-f]{64}, file checksum [0-9a-f]{64}\)/);
+    rmSync(directory, { recursive: true });
+  });
+
+  it('serialize two runners started at once: each version is applied exactly once', async () => {
+    const url = await freshDatabase();
+    const [first, second] = await Promise.all([
+      migrateUp({ url, directory: MIGRATIONS, log: quiet }),
+      migrateUp({ url, directory: MIGRATIONS, log: quiet }),
+    ]);
+    const all = readMigrationFiles(MIGRATIONS).map((file) => file.version);
+    expect([...first, ...second].sort((x, y) => x - y)).toEqual(all);
+    expect([first.length, second.length].sort()).toEqual([0, all.length]);
+  });
+
+  it('refuse a gap in the numbering and a file that is not named NNN_name.sql', () => {
+    const gap = copyOfMigrations();
+    renameSync(join(gap, '003_pipelines_and_leads.sql'), join(gap, '004_pipelines_and_leads.sql'));
+    rmSync(join(gap, '004_audit.sql'));
+    expect(() => readMigrationFiles(gap)).toThrow(/004_pipelines_and_leads\.sql: expected version 003/);
+
+    const badName = copyOfMigrations();
+    appendFileSync(join(badName, '6-more.sql'), 'SELECT 1;');
+    expect(() => readMigrationFiles(badName)).toThrow(/6-more\.sql: migration files are named NNN_lower_snake_case\.sql/);
+    rmSync(gap, { recursive: true });
+    rmSync(badName, { recursive: true });
+  });
+
+  it('roll back a failing file completely and report which file failed', async () => {
+    const url = await freshDatabase();
+    const directory = copyOfMigrations();
+    appendFileSync(join(directory, '006_broken.sql'), 'CREATE TABLE half_done (id uuid PRIMARY KEY);\nSELECT * FROM no_such_table;\n');
+    await expect(migrateUp({ url, directory, log: quiet })).rejects.toThrow(/006_broken\.sql failed: relation "no_such_table" does not exist/);
+    const states = await migrationStatus({ url, directory });
+    expect(states.at(-1)?.status).toBe('pending');
+    const pool = await createPool(url);
+    expect(await pool.oneFirst(sql.type(z.object({ present: z.boolean() }))`SELECT to_regclass('half_done') IS NOT NULL AS present`)).toBe(false);
+    await pool.end();
+    rmSync(directory, { recursive: true });
+  });
+});
