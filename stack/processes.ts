@@ -6,13 +6,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export type ServiceProcess = { readonly name: string; readonly pid: number };
 
-export const isAlive = (pid: number): boolean => {
+const isZombie = (pid: number): boolean => {
   try {
-    process.kill(pid, 0);
-    return true;
+    // /proc/<pid>/stat: "pid (comm) state ..."; a zombie has exited and only waits to be reaped.
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
   } catch {
     return false;
   }
+};
+
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return !isZombie(pid);
 };
 
 const pidFile = (stackDir: string, name: string) => join(stackDir, 'run', `${name}.pid`);
