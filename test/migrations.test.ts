@@ -1,4 +1,5 @@
 // The migration runner against real, freshly created databases.
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, appendFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,5 +103,18 @@ describe('migrations', () => {
     expect(await pool.oneFirst(sql.type(z.object({ present: z.boolean() }))`SELECT to_regclass('half_done') IS NOT NULL AS present`)).toBe(false);
     await pool.end();
     rmSync(directory, { recursive: true });
+  });
+
+  it('report from the CLI: status of the test database, and a clear one-line error when the database is unreachable', () => {
+    const cli = (env: Record<string, string>, command: string) =>
+      spawnSync(process.execPath, ['core/db/migrate-cli.ts', command], { env: { PATH: '', ...env }, encoding: 'utf8', timeout: 20_000 });
+    const status = cli({ DATABASE_MIGRATION_URL: config.database.migrationUrl }, 'status');
+    expect(status.status).toBe(0);
+    expect(status.stdout).toMatch(/^001 +applied +tenants_and_users/m);
+
+    const unreachable = cli({ DATABASE_MIGRATION_URL: 'postgres://bi_owner:x@127.0.0.1:9/botinteligente' }, 'up');
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr.trim()).toBe(
+      'cannot reach PostgreSQL at 127.0.0.1:9 (ECONNREFUSED); start it (npm start runs the local stack) or set DATABASE_MIGRATION_URL');
   });
 });

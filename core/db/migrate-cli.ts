@@ -5,6 +5,19 @@ import { MigrationError } from '../errors.ts';
 import { migrateUp, migrationStatus } from './migrations.ts';
 
 const config = loadConfigOrExit();
+
+/** One line an operator can act on; never the stack trace of an expected failure. */
+function explain(error: unknown): string {
+  if (error instanceof MigrationError) return `migration refused: ${error.message}`;
+  const code = (error as { code?: string }).code;
+  const target = new URL(config.database.migrationUrl);
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+    return `cannot reach PostgreSQL at ${target.host} (${code}); start it (npm start runs the local stack) or set DATABASE_MIGRATION_URL`;
+  }
+  if (code === '28P01' || code === '28000') return `PostgreSQL refused the login of ${target.username} (${code}); check DATABASE_MIGRATION_URL`;
+  if (code === '3D000') return `database ${target.pathname.slice(1)} does not exist (${code}); create it owned by ${target.username} (docs/database.md)`;
+  throw error;
+}
 const directory = fileURLToPath(new URL('../../migrations', import.meta.url));
 const command = process.argv[2];
 
@@ -21,7 +34,6 @@ try {
     process.exitCode = 64;
   }
 } catch (error) {
-  if (!(error instanceof MigrationError)) throw error;
-  console.error(`migration refused: ${error.message}`);
+  console.error(explain(error));
   process.exitCode = 1;
 }
