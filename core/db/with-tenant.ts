@@ -6,12 +6,10 @@ import { parseTenantId } from './tenant-id.ts';
 import { isRetryableTransactionError, retryDelayMs } from './transient-errors.ts';
 
 export type TenantTransaction = DatabaseTransactionConnection;
-export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
 export type TenantTransactionOptions = {
   /** Who is acting, recorded by the audit triggers (`app.actor`). */
   readonly actor?: string;
-  readonly isolation?: IsolationLevel;
 };
 
 export type WithTenant = <T>(
@@ -26,12 +24,6 @@ export type WithTenantSettings = {
   readonly random?: () => number;
 };
 
-const isolationStatement = {
-  'read committed': sql.unsafe`SET TRANSACTION ISOLATION LEVEL READ COMMITTED`,
-  'repeatable read': sql.unsafe`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`,
-  serializable: sql.unsafe`SET TRANSACTION ISOLATION LEVEL SERIALIZABLE`,
-} as const;
-
 /**
  * Runs `work` in one transaction scoped to a tenant: the id is validated as a UUID before any SQL,
  * the tenant is set transaction-locally with set_config(..., true) as a bound parameter, and the
@@ -44,7 +36,6 @@ export const createWithTenant = (pool: DatabasePool, settings: WithTenantSetting
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await pool.transaction(async (tx) => {
-          if (options.isolation) await tx.query(isolationStatement[options.isolation]);
           await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant}, true)`);
           if (options.actor !== undefined) await tx.query(sql.unsafe`SELECT set_config('app.actor', ${options.actor}, true)`);
           return await work(tx);
