@@ -1,2 +1,3 @@
 // Every workflow the platform worker registers. Deterministic code only: see eslint.config.js.
 export { platformSelfCheck } from './self-check.ts';
+export { leadConversation } from './lead-conversation.ts';
