@@ -68,41 +68,77 @@ const counts = (leadWaId: string) => withTenant(tenant.tenantId, (tx) => tx.one(
   FROM leads l LEFT JOIN lead_messages m ON m.tenant_id = l.tenant_id AND m.lead_id = l.id
   WHERE l.bot_id = ${tenant.botId} AND l.wa_id = ${leadWaId}`));
 
+const messagesFor = (waId: string, count: number): InboundMessage[] => Array.from({ length: count }, (_, i) => ({
+  tenantId: tenant.tenantId, botId: tenant.botId, waId, waMessageId: `${waId}-IN-${i}`,
+  receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+  text: [`mensagem ${i}`, i % 2 === 0 ? 'qual o preço?' : '', i % 3 === 0 ? `somos ${i} usuários` : ''].join(' '),
+}));
+const expectedScoreOf = (count: number) =>
+  Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 3 : 0) + (i % 3 === 0 ? 2 : 0)).reduce((a, b) => a + b, 0);
+
+const deliver = async (deliveries: InboundMessage[], clientCount: number) => {
+  const connections = await Promise.all(Array.from({ length: clientCount }, () => Connection.connect({ address: config.temporal.address })));
+  const clients = connections.map((connection) => new Client({ connection, namespace: config.temporal.namespace }));
+  await Promise.all(deliveries.map((message, i) => clients[i % clients.length]!.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+    workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId),
+    taskQueue: config.temporal.taskQueue,
+    args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId } satisfies LeadConversationInput],
+    signal: INBOUND_SIGNAL,
+    signalArgs: [message],
+  })));
+  await Promise.all(connections.map((connection) => connection.close()));
+};
+
+const waitForOutbound = async (waId: string, atLeast: number, timeoutMs: number) => {
+  let current = await counts(waId);
+  for (const deadline = Date.now() + timeoutMs; current.outbound < atLeast && Date.now() < deadline; ) {
+    await sleep(250);
+    current = await counts(waId);
+  }
+  return current;
+};
+
+const sendsIn = (sentLog: string, waId: string) => readFileSync(sentLog, 'utf8').trim().split('\n')
+  .map((line) => JSON.parse(line) as { idempotencyKey: string; toWaId: string })
+  .filter((send) => send.toWaId === waId);
+
+let sentLog: string;
+let worker: ChildProcess;
+
 describe('lead conversation', () => {
   it('processes 200 concurrent messages (20 delivered twice) exactly once each, scored and answered once', async () => {
-    const sentLog = join(mkdtempSync(join(tmpdir(), 'bot-pod-')), 'sent.jsonl');
+    sentLog = join(mkdtempSync(join(tmpdir(), 'bot-pod-')), 'sent.jsonl');
     await startProcess(['test/support/stand-in-bot-pod.ts', tenant.tenantId, sentLog], 'stand-in bot pod ready');
-    await startProcess(['activities/worker.ts']);
+    worker = await startProcess(['activities/worker.ts']);
 
     const waId = '5511988887777';
-    const messages: InboundMessage[] = Array.from({ length: 200 }, (_, i) => ({
-      tenantId: tenant.tenantId, botId: tenant.botId, waId, waMessageId: `IN-${i}`, receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-      text: [`mensagem ${i}`, i % 2 === 0 ? 'qual o preço?' : '', i % 3 === 0 ? `somos ${i} usuários` : ''].join(' '),
-    }));
-    const expectedScore = messages.reduce((sum, _, i) => sum + (i % 2 === 0 ? 3 : 0) + (i % 3 === 0 ? 2 : 0), 0);
-    const deliveries = [...messages, ...messages.slice(0, 20)];
+    const messages = messagesFor(waId, 200);
+    await deliver([...messages, ...messages.slice(0, 20)], 4);
 
-    const connections = await Promise.all([1, 2, 3, 4].map(() => Connection.connect({ address: config.temporal.address })));
-    const clients = connections.map((connection) => new Client({ connection, namespace: config.temporal.namespace }));
-    await Promise.all(deliveries.map((message, i) => clients[i % clients.length]!.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
-      workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId),
-      taskQueue: config.temporal.taskQueue,
-      args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId } satisfies LeadConversationInput],
-      signal: INBOUND_SIGNAL,
-      signalArgs: [message],
-    })));
-    await Promise.all(connections.map((connection) => connection.close()));
-
-    let current = await counts(waId);
-    for (const deadline = Date.now() + 150_000; current.outbound < 200 && Date.now() < deadline; ) {
-      await sleep(500);
-      current = await counts(waId);
-    }
+    await waitForOutbound(waId, 200, 150_000);
     await sleep(1_000); // anything extra (a double send) would land now
-    expect(await counts(waId)).toEqual({ inbound: 200, outbound: 200, score: expectedScore });
-
-    const sends = readFileSync(sentLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { idempotencyKey: string });
+    expect(await counts(waId)).toEqual({ inbound: 200, outbound: 200, score: expectedScoreOf(200) });
+    const sends = sendsIn(sentLog, waId);
     expect(sends).toHaveLength(200);
     expect(new Set(sends.map((send) => send.idempotencyKey)).size).toBe(200);
+  }, 180_000);
+
+  it('survives the worker being SIGKILLed mid-burst: every message processed and answered exactly once', async () => {
+    const waId = '5511977776666';
+    const messages = messagesFor(waId, 60);
+    await deliver(messages, 2);
+    await waitForOutbound(waId, 10, 60_000);
+    worker.kill('SIGKILL');
+    await once(worker, 'exit');
+    const midway = await counts(waId);
+    expect(midway.inbound).toBeLessThan(60);
+    worker = await startProcess(['activities/worker.ts']);
+
+    await waitForOutbound(waId, 60, 150_000);
+    await sleep(1_000);
+    expect(await counts(waId)).toEqual({ inbound: 60, outbound: 60, score: expectedScoreOf(60) });
+    const sends = sendsIn(sentLog, waId);
+    expect(sends).toHaveLength(60);
+    expect(new Set(sends.map((send) => send.idempotencyKey)).size).toBe(60);
   }, 180_000);
 });
