@@ -1,13 +1,45 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { WithTenant } from '../core/db/with-tenant.ts';
+import type { TenantTransaction, WithTenant } from '../core/db/with-tenant.ts';
 import { compileRules, evaluateMessage } from '../core/scoring/evaluate.ts';
 import { scoringRuleSchema } from '../core/scoring/rules.ts';
 import type { InboundMessage, IngestResult } from '../core/temporal/lead-conversation.ts';
 
 const leadRow = z.object({ id: z.uuid(), score: z.number(), is_qualified: z.boolean() });
 const scoredRow = z.object({ score: z.number(), is_qualified: z.boolean() });
+const stageMove = z.object({ from_stage_id: z.uuid().nullable(), to_stage_id: z.uuid() });
 const ruleRow = scoringRuleSchema.pick({ kind: true, pattern: true, weight: true, tag: true, active: true });
+
+/**
+ * A newly qualified lead: one owner event (carried by the API's SSE stream) and a move to the
+ * qualified stage of its pipeline (the tenant's default pipeline when it has none yet), with history.
+ */
+const recordQualification = async (tx: TenantTransaction, message: InboundMessage, leadId: string, score: number) => {
+  await tx.query(sql.unsafe`
+    INSERT INTO lead_events (tenant_id, lead_id, kind, payload)
+    VALUES (${message.tenantId}, ${leadId}, 'lead.qualified', ${sql.jsonb({ botId: message.botId, waId: message.waId, score })})`);
+  const moved = await tx.maybeOne(sql.type(stageMove)`
+    WITH target AS (
+      SELECT s.pipeline_id, s.id AS stage_id
+      FROM leads l
+      JOIN pipelines p ON p.tenant_id = l.tenant_id AND p.id = coalesce(l.pipeline_id, (
+        SELECT d.id FROM pipelines d WHERE d.tenant_id = l.tenant_id AND d.is_default))
+      JOIN pipeline_stages s ON s.tenant_id = p.tenant_id AND s.pipeline_id = p.id AND s.is_qualified_stage
+      WHERE l.tenant_id = ${message.tenantId} AND l.id = ${leadId}
+      ORDER BY s.position LIMIT 1
+    ), previous AS (
+      SELECT stage_id FROM leads WHERE tenant_id = ${message.tenantId} AND id = ${leadId}
+    )
+    UPDATE leads SET pipeline_id = target.pipeline_id, stage_id = target.stage_id
+    FROM target, previous
+    WHERE leads.tenant_id = ${message.tenantId} AND leads.id = ${leadId} AND leads.stage_id IS DISTINCT FROM target.stage_id
+    RETURNING previous.stage_id AS from_stage_id, target.stage_id AS to_stage_id`);
+  if (moved) {
+    await tx.query(sql.unsafe`
+      INSERT INTO lead_stage_events (tenant_id, lead_id, from_stage_id, to_stage_id, reason)
+      VALUES (${message.tenantId}, ${leadId}, ${moved.from_stage_id}, ${moved.to_stage_id}, 'qualified')`);
+  }
+};
 
 export const createLeadActivities = (deps: { withTenant: WithTenant }) => ({
   /**
@@ -43,12 +75,14 @@ export const createLeadActivities = (deps: { withTenant: WithTenant }) => ({
                          last_message_at = greatest(last_message_at, ${message.receivedAt}::timestamptz)
         WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
         RETURNING score, is_qualified`);
+      const becameQualified = scored.is_qualified && !lead.is_qualified;
+      if (becameQualified) await recordQualification(tx, message, lead.id, scored.score);
       return {
         leadId: lead.id,
         duplicate: false,
         score: scored.score,
         isQualified: scored.is_qualified,
-        becameQualified: scored.is_qualified && !lead.is_qualified,
+        becameQualified,
         matchedTags: evaluation.tags,
       };
     }, { actor: 'lead-conversation' });

@@ -121,6 +121,16 @@ describe('lead conversation', () => {
     const sends = sendsIn(sentLog, waId);
     expect(sends).toHaveLength(200);
     expect(new Set(sends.map((send) => send.idempotencyKey)).size).toBe(200);
+
+    // Crossing the threshold once: one owner event, one move to the qualified stage.
+    const qualification = await withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({
+      events: z.number(), stage: z.string().nullable(), moves: z.number(),
+    }))`
+      SELECT (SELECT count(*)::int FROM lead_events e WHERE e.lead_id = l.id AND e.kind = 'lead.qualified') AS events,
+             (SELECT s.name FROM pipeline_stages s WHERE s.id = l.stage_id) AS stage,
+             (SELECT count(*)::int FROM lead_stage_events se WHERE se.lead_id = l.id AND se.reason = 'qualified') AS moves
+      FROM leads l WHERE l.bot_id = ${tenant.botId} AND l.wa_id = ${waId}`));
+    expect(qualification).toEqual({ events: 1, stage: 'Qualified', moves: 1 });
   }, 180_000);
 
   it('survives the worker being SIGKILLed mid-burst: every message processed and answered exactly once', async () => {

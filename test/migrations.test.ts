@@ -52,7 +52,7 @@ describe('migrations', () => {
       SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     await pool.end();
     expect(tables).toEqual([
-      'audit_logs', 'bot_features', 'bot_images', 'bots', 'data_change_audit', 'lead_messages', 'lead_stage_events',
+      'audit_logs', 'bot_features', 'bot_images', 'bots', 'data_change_audit', 'lead_events', 'lead_messages', 'lead_stage_events',
       'leads', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'schema_migrations', 'scoring_rules', 'tenants', 'users',
     ]);
   });
@@ -95,8 +95,9 @@ describe('migrations', () => {
   it('roll back a failing file completely and report which file failed', async () => {
     const url = await freshDatabase();
     const directory = copyOfMigrations();
-    appendFileSync(join(directory, '006_broken.sql'), 'CREATE TABLE half_done (id uuid PRIMARY KEY);\nSELECT * FROM no_such_table;\n');
-    await expect(migrateUp({ url, directory, log: quiet })).rejects.toThrow(/006_broken\.sql failed: relation "no_such_table" does not exist/);
+    const broken = `${String(readMigrationFiles(MIGRATIONS).length + 1).padStart(3, '0')}_broken.sql`;
+    appendFileSync(join(directory, broken), 'CREATE TABLE half_done (id uuid PRIMARY KEY);\nSELECT * FROM no_such_table;\n');
+    await expect(migrateUp({ url, directory, log: quiet })).rejects.toThrow(`${broken} failed: relation "no_such_table" does not exist`);
     const states = await migrationStatus({ url, directory });
     expect(states.at(-1)?.status).toBe('pending');
     const pool = await createPool(url);

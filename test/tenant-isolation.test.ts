@@ -17,7 +17,7 @@ let tenantA: TenantGraph;
 let tenantB: TenantGraph;
 let tenantTables: { table: string; key: string }[];
 
-const APPEND_ONLY = new Set(['audit_logs', 'data_change_audit']);
+const APPEND_ONLY = new Set(['audit_logs', 'data_change_audit', 'lead_events']);
 const tableRow = z.object({ table: z.string(), key: z.string() });
 
 const readTenantTables = (pool: DatabasePool) =>
@@ -90,7 +90,7 @@ describe('tenant isolation', () => {
         expect([table, await tx.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM ${t} WHERE ${k} = ${tenantB.tenantId}`)]).toEqual([table, 0]);
         expect([table, await tx.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM ${t} WHERE ${k} <> ${tenantA.tenantId}`)]).toEqual([table, 0]);
       });
-      // The audit tables are append-only for the application: there, UPDATE and DELETE are not even granted.
+      // The audit and event tables are append-only for the application: there, UPDATE and DELETE are not even granted.
       for (const statement of [
         sql.unsafe`UPDATE ${t} SET ${k} = ${k} WHERE ${k} = ${tenantB.tenantId}`,
         sql.unsafe`DELETE FROM ${t} WHERE ${k} = ${tenantB.tenantId}`,
@@ -111,7 +111,7 @@ describe('tenant isolation', () => {
         SELECT to_jsonb(t) AS row FROM ${t} t WHERE ${k} = ${tenantB.tenantId} LIMIT 1`);
       const forged = { ...victimRow, id: randomUUID(), ...(table === 'tenants' ? { slug: `forged-${randomUUID().slice(0, 8)}` } : {}) };
       await expect(withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`
-        INSERT INTO ${t} SELECT * FROM jsonb_populate_record(NULL::${t}, ${sql.jsonb(forged as never)})`)))
+        INSERT INTO ${t} OVERRIDING SYSTEM VALUE SELECT * FROM jsonb_populate_record(NULL::${t}, ${sql.jsonb(forged as never)})`)))
         .rejects.toBeInstanceOf(TenantIsolationError);
     }
 
