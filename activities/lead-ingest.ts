@@ -1,12 +1,21 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantTransaction, WithTenant } from '../core/db/with-tenant.ts';
+import { extractLeadInfo, missingLeadFields, type LeadInfo } from '../core/lead-info.ts';
 import { compileRules, evaluateMessage } from '../core/scoring/evaluate.ts';
 import { scoringRuleSchema } from '../core/scoring/rules.ts';
 import type { InboundMessage, IngestResult } from '../core/temporal/lead-conversation.ts';
 
 const leadRow = z.object({ id: z.uuid(), score: z.number(), is_qualified: z.boolean() });
 const scoredRow = z.object({ score: z.number(), is_qualified: z.boolean() });
+const detailsRow = z.object({ name: z.string().nullable(), email: z.string().nullable(), company: z.string().nullable() });
+// The database's own e-mail rule (users_email_format / leads_email_format): a value it would refuse
+// is dropped here, so a strange address in a message can never fail (and endlessly retry) the ingest.
+const STORABLE_EMAIL = /^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$/;
+const storableLeadInfo = (info: LeadInfo): LeadInfo => ({
+  ...info,
+  email: info.email && info.email.length <= 254 && STORABLE_EMAIL.test(info.email) ? info.email : undefined,
+});
 const stageMove = z.object({ from_stage_id: z.uuid().nullable(), to_stage_id: z.uuid() });
 const ruleRow = scoringRuleSchema.pick({ kind: true, pattern: true, weight: true, tag: true, active: true });
 
@@ -63,18 +72,25 @@ export const createLeadActivities = (deps: { withTenant: WithTenant }) => ({
         ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING
         RETURNING id`);
       if (!stored) {
-        return { leadId: lead.id, duplicate: true, score: lead.score, isQualified: lead.is_qualified, becameQualified: false, matchedTags: [] };
+        return { leadId: lead.id, duplicate: true, score: lead.score, isQualified: lead.is_qualified, becameQualified: false, matchedTags: [], missingFields: [] };
       }
       const rules = await tx.any(sql.type(ruleRow)`
         SELECT kind, pattern, weight, tag, active FROM scoring_rules
         WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND active ORDER BY created_at, id`);
       const evaluation = evaluateMessage(compileRules(rules), message.text);
+      const info = storableLeadInfo(extractLeadInfo(message.text));
       const scored = await tx.one(sql.type(scoredRow)`
         UPDATE leads SET score = score + ${evaluation.scoreDelta},
                          tags = ARRAY(SELECT DISTINCT t FROM unnest(tags || ${sql.array([...evaluation.tags], 'text')}) AS t ORDER BY t),
                          last_message_at = greatest(last_message_at, ${message.receivedAt}::timestamptz)
         WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
         RETURNING score, is_qualified`);
+      const details = await tx.one(sql.type(detailsRow)`
+        UPDATE leads SET name = coalesce(name, ${info.name ?? null}),
+                         email = coalesce(email, ${info.email ?? null}),
+                         company = coalesce(company, ${info.company ?? null})
+        WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
+        RETURNING name, email, company`);
       const becameQualified = scored.is_qualified && !lead.is_qualified;
       if (becameQualified) await recordQualification(tx, message, lead.id, scored.score);
       return {
@@ -84,6 +100,7 @@ export const createLeadActivities = (deps: { withTenant: WithTenant }) => ({
         isQualified: scored.is_qualified,
         becameQualified,
         matchedTags: evaluation.tags,
+        missingFields: missingLeadFields(details),
       };
     }, { actor: 'lead-conversation' });
   },

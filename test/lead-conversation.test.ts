@@ -71,7 +71,8 @@ const counts = (leadWaId: string) => withTenant(tenant.tenantId, (tx) => tx.one(
 const messagesFor = (waId: string, count: number): InboundMessage[] => Array.from({ length: count }, (_, i) => ({
   tenantId: tenant.tenantId, botId: tenant.botId, waId, waMessageId: `${waId}-IN-${i}`,
   receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-  text: [`mensagem ${i}`, i % 2 === 0 ? 'qual o preço?' : '', i % 3 === 0 ? `somos ${i} usuários` : ''].join(' '),
+  text: [`mensagem ${i}`, i % 2 === 0 ? 'qual o preço?' : '', i % 3 === 0 ? `somos ${i} usuários` : '',
+    i === 1 ? 'meu nome é Carla Dias, e-mail Carla@Empresa.com' : ''].join(' '),
 }));
 const expectedScoreOf = (count: number) =>
   Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 3 : 0) + (i % 3 === 0 ? 2 : 0)).reduce((a, b) => a + b, 0);
@@ -131,6 +132,10 @@ describe('lead conversation', () => {
              (SELECT count(*)::int FROM lead_stage_events se WHERE se.lead_id = l.id AND se.reason = 'qualified') AS moves
       FROM leads l WHERE l.bot_id = ${tenant.botId} AND l.wa_id = ${waId}`));
     expect(qualification).toEqual({ events: 1, stage: 'Qualified', moves: 1 });
+
+    const details = await withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ name: z.string().nullable(), email: z.string().nullable() }))`
+      SELECT name, email FROM leads WHERE bot_id = ${tenant.botId} AND wa_id = ${waId}`));
+    expect(details).toEqual({ name: 'Carla Dias', email: 'carla@empresa.com' });
   }, 180_000);
 
   it('survives the worker being SIGKILLed mid-burst: every message processed and answered exactly once', async () => {

@@ -1,3 +1,5 @@
+import type { LeadField } from '../lead-info.ts';
+
 // Contract of the lead conversation: the workflow id, the inbound signal, and the bot pod's send
 // activity (task queue `bot-pod.<tenantId>`), shared by the bot pod, the worker and the API.
 
@@ -37,6 +39,8 @@ export type IngestResult = {
   readonly isQualified: boolean;
   readonly becameQualified: boolean;
   readonly matchedTags: readonly string[];
+  /** Lead details still unknown, in the order the bot asks for them. */
+  readonly missingFields: readonly LeadField[];
 };
 
 export type SendTextInput = {
