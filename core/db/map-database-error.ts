@@ -1,3 +1,4 @@
+import { driverErrorField as field, errorChain } from './driver-error-fields.ts';
 import { ConstraintViolationError, TenantIsolationError, type ConstraintKind } from '../errors.ts';
 
 // Integrity SQLSTATEs, read from the error chain rather than by class, so it holds whichever copy
@@ -8,20 +9,6 @@ const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
   '23514': 'check',
   '23502': 'not_null',
   '23P01': 'exclusion',
-};
-
-type DriverError = Error & { code?: unknown; constraint?: unknown; table?: unknown; column?: unknown };
-
-const errorChain = function* (error: unknown): Generator<DriverError> {
-  for (let current = error; current instanceof Error; current = current.cause) yield current as DriverError;
-};
-
-const field = (error: unknown, name: 'code' | 'constraint' | 'table' | 'column'): string | undefined => {
-  for (const link of errorChain(error)) {
-    const value = link[name];
-    if (typeof value === 'string' && value !== '') return value;
-  }
-  return undefined;
 };
 
 /** Turns driver errors the caller can act on into the platform's typed errors; others pass through. */

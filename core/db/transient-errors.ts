@@ -1,19 +1,13 @@
+import { driverErrorField } from './driver-error-fields.ts';
+
 // SQLSTATEs after which the whole transaction may simply run again.
 const RETRYABLE_SQLSTATES = new Set([
   '40001', // serialization_failure
   '40P01', // deadlock_detected
 ]);
 
-const sqlStateOf = (error: unknown): string | undefined => {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-};
-
 export const isRetryableTransactionError = (error: unknown): boolean => {
-  const sqlState = sqlStateOf(error);
+  const sqlState = driverErrorField(error, 'code');
   return sqlState !== undefined && RETRYABLE_SQLSTATES.has(sqlState);
 };
 
