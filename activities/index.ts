@@ -2,24 +2,35 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../core/config.ts';
 import type { DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import { createChatComposerActivities } from './chat-composer.ts';
 import { createLeadActivities } from './lead-ingest.ts';
+import { createOwnerNotificationActivities } from './owner-notifications.ts';
+import { createQualificationActivities } from './qualification-threshold.ts';
 import { createSelfCheckActivities } from './self-check.ts';
 
 export type ActivityDependencies = {
   readonly config: Config;
   readonly pools: DatabasePools;
   readonly s3: S3Client;
+  readonly logger: { warn(message: string): void };
 };
 
 /** Every activity of the platform worker, built from its dependencies (no module-level state). */
-export const createActivities = (deps: ActivityDependencies) => ({
-  ...createSelfCheckActivities({ maintenancePool: deps.pools.maintenance, s3: deps.s3, bucket: deps.config.s3.bucket }),
-  ...createLeadActivities({
-    withTenant: createWithTenant(deps.pools.app, {
-      maxAttempts: deps.config.database.tenantTxMaxAttempts,
-      retryBaseMs: deps.config.database.tenantTxRetryBaseMs,
+export const createActivities = (deps: ActivityDependencies) => {
+  const withTenant = createWithTenant(deps.pools.app, {
+    maxAttempts: deps.config.database.tenantTxMaxAttempts,
+    retryBaseMs: deps.config.database.tenantTxRetryBaseMs,
+  });
+  const { conversation } = deps.config;
+  return {
+    ...createSelfCheckActivities({ maintenancePool: deps.pools.maintenance, s3: deps.s3, bucket: deps.config.s3.bucket }),
+    ...createLeadActivities({ withTenant, chatComposerConfigured: conversation.chatComposer !== null }),
+    ...createChatComposerActivities({ withTenant, chatComposer: conversation.chatComposer, log: (message) => deps.logger.warn(message) }),
+    ...createOwnerNotificationActivities({
+      withTenant, timeoutMs: conversation.ownerWebhookTimeoutMs, allowPrivateNetworks: conversation.ownerWebhookAllowPrivateNetworks,
     }),
-  }),
-});
+    ...createQualificationActivities({ withTenant }),
+  };
+};
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,14 +1,21 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { readConversationSettings } from '../core/conversation-settings.ts';
 import type { TenantTransaction, WithTenant } from '../core/db/with-tenant.ts';
-import { extractLeadInfo, missingLeadFields, type LeadInfo } from '../core/lead-info.ts';
+import { extractLeadInfo, missingLeadFields, pickLeadFields, type LeadInfo } from '../core/lead-info.ts';
+import { composeTemplateReply, type CatalogMatch } from '../core/replies.ts';
 import { compileRules, evaluateMessage } from '../core/scoring/evaluate.ts';
 import { scoringRuleSchema } from '../core/scoring/rules.ts';
 import type { InboundMessage, IngestResult } from '../core/temporal/lead-conversation.ts';
+import { resolveLead } from './lead-identity.ts';
 
-const leadRow = z.object({ id: z.uuid(), score: z.number(), is_qualified: z.boolean() });
 const scoredRow = z.object({ score: z.number(), is_qualified: z.boolean() });
 const detailsRow = z.object({ name: z.string().nullable(), email: z.string().nullable(), company: z.string().nullable() });
+const settingsRow = z.object({ settings: z.unknown() });
+const catalogRow = z.object({ name: z.string(), price: z.string(), currency: z.string() });
+const eventRow = z.object({ id: z.uuid() });
+const ruleRow = scoringRuleSchema.pick({ kind: true, pattern: true, weight: true, tag: true, active: true });
+
 // The database's own e-mail rule (users_email_format / leads_email_format): a value it would refuse
 // is dropped here, so a strange address in a message can never fail (and endlessly retry) the ingest.
 const STORABLE_EMAIL = /^[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$/;
@@ -16,69 +23,46 @@ const storableLeadInfo = (info: LeadInfo): LeadInfo => ({
   ...info,
   email: info.email && info.email.length <= 254 && STORABLE_EMAIL.test(info.email) ? info.email : undefined,
 });
-const stageMove = z.object({ from_stage_id: z.uuid().nullable(), to_stage_id: z.uuid() });
-const ruleRow = scoringRuleSchema.pick({ kind: true, pattern: true, weight: true, tag: true, active: true });
 
-/**
- * A newly qualified lead: one owner event (carried by the API's SSE stream) and a move to the
- * qualified stage of its pipeline (the tenant's default pipeline when it has none yet), with history.
- */
-const recordQualification = async (tx: TenantTransaction, message: InboundMessage, leadId: string, score: number) => {
-  await tx.query(sql.unsafe`
-    INSERT INTO lead_events (tenant_id, lead_id, kind, payload)
-    VALUES (${message.tenantId}, ${leadId}, 'lead.qualified', ${sql.jsonb({ botId: message.botId, waId: message.waId, score })})`);
-  const moved = await tx.maybeOne(sql.type(stageMove)`
-    WITH target AS (
-      SELECT s.pipeline_id, s.id AS stage_id
-      FROM leads l
-      JOIN pipelines p ON p.tenant_id = l.tenant_id AND p.id = coalesce(l.pipeline_id, (
-        SELECT d.id FROM pipelines d WHERE d.tenant_id = l.tenant_id AND d.is_default))
-      JOIN pipeline_stages s ON s.tenant_id = p.tenant_id AND s.pipeline_id = p.id AND s.is_qualified_stage
-      WHERE l.tenant_id = ${message.tenantId} AND l.id = ${leadId}
-      ORDER BY s.position LIMIT 1
-    ), previous AS (
-      SELECT stage_id FROM leads WHERE tenant_id = ${message.tenantId} AND id = ${leadId}
-    )
-    UPDATE leads SET pipeline_id = target.pipeline_id, stage_id = target.stage_id
-    FROM target, previous
-    WHERE leads.tenant_id = ${message.tenantId} AND leads.id = ${leadId} AND leads.stage_id IS DISTINCT FROM target.stage_id
-    RETURNING previous.stage_id AS from_stage_id, target.stage_id AS to_stage_id`);
-  if (moved) {
-    await tx.query(sql.unsafe`
-      INSERT INTO lead_stage_events (tenant_id, lead_id, from_stage_id, to_stage_id, reason)
-      VALUES (${message.tenantId}, ${leadId}, ${moved.from_stage_id}, ${moved.to_stage_id}, 'qualified')`);
-  }
-};
+/** Active products of the bot whose name or SKU the message mentions (at most three, cheapest first). */
+const matchCatalog = (tx: TenantTransaction, message: InboundMessage): Promise<readonly CatalogMatch[]> => tx.any(sql.type(catalogRow)`
+  SELECT name, price::text AS price, currency FROM products
+  WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND active
+    AND (strpos(lower(${message.text}), lower(name)) > 0 OR strpos(lower(${message.text}), lower(sku)) > 0)
+  ORDER BY price, name LIMIT 3`);
 
-export const createLeadActivities = (deps: { withTenant: WithTenant }) => ({
+/** The owner event the leads_on_qualified trigger wrote for this lead in this transaction. */
+const qualifiedEventOf = (tx: TenantTransaction, tenantId: string, leadId: string) => tx.oneFirst(sql.type(eventRow)`
+  SELECT id FROM lead_events WHERE tenant_id = ${tenantId} AND lead_id = ${leadId} AND kind = 'lead.qualified'
+  ORDER BY sequence DESC LIMIT 1`);
+
+export const createLeadActivities = (deps: { withTenant: WithTenant; chatComposerConfigured: boolean }) => ({
   /**
-   * One transaction per inbound message: upsert the lead, store the message idempotently on its
-   * WhatsApp id (a second delivery changes nothing), score it, and let the triggers qualify and audit.
+   * One transaction per inbound message: find or create the lead, store the message idempotently
+   * on its WhatsApp id (a second delivery changes nothing), score it, keep the details it states,
+   * and compose the template reply. The triggers qualify, notify and audit in the same transaction.
    */
   async ingestInbound(message: InboundMessage): Promise<IngestResult> {
     return deps.withTenant(message.tenantId, async (tx) => {
-      const lead = await tx.one(sql.type(leadRow)`
-        INSERT INTO leads (tenant_id, bot_id, wa_id, phone_e164, lid, name, last_message_at)
-        VALUES (${message.tenantId}, ${message.botId}, ${message.waId}, ${message.phoneE164 ?? null}, ${message.lid ?? null},
-                ${message.pushName ?? null}, ${message.receivedAt})
-        ON CONFLICT ON CONSTRAINT leads_wa_id_unique DO UPDATE
-          SET phone_e164 = coalesce(leads.phone_e164, excluded.phone_e164),
-              lid = coalesce(leads.lid, excluded.lid),
-              name = coalesce(leads.name, excluded.name)
-        RETURNING id, score, is_qualified`);
+      const lead = await resolveLead(tx, message);
       const stored = await tx.maybeOne(sql.unsafe`
         INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at)
         VALUES (${message.tenantId}, ${message.botId}, ${lead.id}, 'inbound', ${message.waMessageId}, ${message.text}, ${message.receivedAt})
         ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING
         RETURNING id`);
       if (!stored) {
-        return { leadId: lead.id, duplicate: true, score: lead.score, isQualified: lead.is_qualified, becameQualified: false, matchedTags: [], missingFields: [] };
+        return {
+          leadId: lead.id, duplicate: true, score: lead.score, isQualified: lead.is_qualified, becameQualified: false,
+          qualifiedEventId: null, matchedTags: [], missingFields: [], catalogMatches: [], templateReply: '', useChatComposer: false,
+        };
       }
+      const { settings } = await tx.one(sql.type(settingsRow)`SELECT settings FROM tenants WHERE id = ${message.tenantId}`);
+      const conversation = readConversationSettings(settings);
       const rules = await tx.any(sql.type(ruleRow)`
         SELECT kind, pattern, weight, tag, active FROM scoring_rules
         WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND active ORDER BY created_at, id`);
       const evaluation = evaluateMessage(compileRules(rules), message.text);
-      const info = storableLeadInfo(extractLeadInfo(message.text));
+      const info = storableLeadInfo(pickLeadFields(extractLeadInfo(message.text), conversation.leadFields));
       const scored = await tx.one(sql.type(scoredRow)`
         UPDATE leads SET score = score + ${evaluation.scoreDelta},
                          tags = ARRAY(SELECT DISTINCT t FROM unnest(tags || ${sql.array([...evaluation.tags], 'text')}) AS t ORDER BY t),
@@ -91,16 +75,23 @@ export const createLeadActivities = (deps: { withTenant: WithTenant }) => ({
                          company = coalesce(company, ${info.company ?? null})
         WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
         RETURNING name, email, company`);
-      const becameQualified = scored.is_qualified && !lead.is_qualified;
-      if (becameQualified) await recordQualification(tx, message, lead.id, scored.score);
+      // A lead created already qualified (threshold 0) was notified by the insert trigger.
+      const becameQualified = scored.is_qualified && (!lead.is_qualified || lead.created);
+      const context = {
+        becameQualified,
+        matchedTags: evaluation.tags,
+        missingFields: missingLeadFields(details, conversation.leadFields),
+        catalogMatches: await matchCatalog(tx, message),
+      };
       return {
         leadId: lead.id,
         duplicate: false,
         score: scored.score,
         isQualified: scored.is_qualified,
-        becameQualified,
-        matchedTags: evaluation.tags,
-        missingFields: missingLeadFields(details),
+        qualifiedEventId: becameQualified ? await qualifiedEventOf(tx, message.tenantId, lead.id) : null,
+        ...context,
+        templateReply: composeTemplateReply(context, conversation.replies),
+        useChatComposer: deps.chatComposerConfigured,
       };
     }, { actor: 'lead-conversation' });
   },

@@ -20,7 +20,7 @@ try {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createActivities({ config, pools, s3 }),
+    activities: createActivities({ config, pools, s3, logger }),
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
   // Runtime's shutdown signals (SIGINT, SIGTERM, ...) make run() resolve after in-flight tasks finish.

@@ -4,7 +4,7 @@ import { variables } from './config.ts';
 
 export const renderConfigurationReference = (): string => {
   const rows = Object.entries(variables).map(
-    ([name, spec]) => `| \`${name}\` | ${spec.default === undefined ? '(required)' : `\`${spec.default}\``} | ${spec.doc} |`,
+    ([name, spec]) => `| \`${name}\` | ${spec.default === undefined ? (spec.schema.safeParse(undefined).success ? '(unset)' : '(required)') : `\`${spec.default}\``} | ${spec.doc} |`,
   );
   return [
     '# Configuration reference',

@@ -38,6 +38,19 @@ export const variables = {
   TEMPORAL_NAMESPACE: variable(z.string().min(1), 'default', 'Temporal namespace.'),
   TEMPORAL_TASK_QUEUE: variable(z.string().min(1), 'platform', 'Task queue of the platform worker.'),
 
+  LEAD_IDLE_TIMEOUT_SECONDS: variable(positiveInt.max(86_400), '600',
+    'A lead conversation workflow ends after this long without a message; the next message starts a new one.'),
+  OWNER_WEBHOOK_TIMEOUT_MS: variable(positiveInt.max(60_000), '10000',
+    'Timeout of one owner webhook POST; a failed or slow delivery is retried by Temporal with backoff.'),
+  OWNER_WEBHOOK_ALLOW_PRIVATE_NETWORKS: variable(z.stringbool(), 'false',
+    'Let owner webhooks reach private, loopback and link-local addresses. Off in production: webhook URLs come from tenants (SSRF).'),
+  CHAT_COMPOSER_URL: variable(httpUrl.optional(), undefined,
+    'Base URL of an OpenAI-compatible chat API (`<url>/chat/completions`). Unset: replies come from templates only.'),
+  CHAT_COMPOSER_API_KEY: variable(z.string().min(1).optional(), undefined, 'Bearer token for the chat API, if it needs one.'),
+  CHAT_COMPOSER_MODEL: variable(z.string().min(1).max(200), 'gpt-4o-mini', 'Model name sent to the chat API.'),
+  CHAT_COMPOSER_TIMEOUT_MS: variable(positiveInt.max(60_000), '8000',
+    'Time the chat API gets for one reply; after it (or any error) the template reply is sent instead.'),
+
   S3_ENDPOINT: variable(httpUrl, 'http://127.0.0.1:8333',
     'S3 API endpoint. Cloudflare R2: `https://<account>.r2.cloudflarestorage.com`.'),
   S3_REGION: variable(z.string().min(1), 'us-east-1', 'S3 region. Cloudflare R2: `auto`.'),
@@ -72,6 +85,17 @@ const toConfig = (raw: RawConfig) => ({
     address: raw.TEMPORAL_ADDRESS,
     namespace: raw.TEMPORAL_NAMESPACE,
     taskQueue: raw.TEMPORAL_TASK_QUEUE,
+  },
+  conversation: {
+    idleTimeoutSeconds: raw.LEAD_IDLE_TIMEOUT_SECONDS,
+    ownerWebhookTimeoutMs: raw.OWNER_WEBHOOK_TIMEOUT_MS,
+    ownerWebhookAllowPrivateNetworks: raw.OWNER_WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    chatComposer: raw.CHAT_COMPOSER_URL === undefined ? null : {
+      url: raw.CHAT_COMPOSER_URL,
+      apiKey: raw.CHAT_COMPOSER_API_KEY ?? null,
+      model: raw.CHAT_COMPOSER_MODEL,
+      timeoutMs: raw.CHAT_COMPOSER_TIMEOUT_MS,
+    },
   },
   s3: {
     endpoint: raw.S3_ENDPOINT,

@@ -18,6 +18,10 @@ export const extractLeadInfo = (text: string): LeadInfo => {
   return { ...(name ? { name } : {}), ...(email ? { email } : {}), ...(company ? { company } : {}) };
 };
 
-/** What the bot still has to ask, in the order it asks. */
-export const missingLeadFields = (known: Partial<Record<LeadField, string | null>>): LeadField[] =>
-  LEAD_FIELDS.filter((field) => !known[field]);
+/** What the bot still has to ask among the tenant's fields, in the order it asks. */
+export const missingLeadFields = (known: Partial<Record<LeadField, string | null>>, fields: readonly LeadField[] = LEAD_FIELDS): LeadField[] =>
+  fields.filter((field) => !known[field]);
+
+/** Keeps only the details the tenant collects. */
+export const pickLeadFields = (info: LeadInfo, fields: readonly LeadField[]): LeadInfo =>
+  Object.fromEntries(Object.entries(info).filter(([field]) => (fields as readonly string[]).includes(field)));

@@ -1,16 +1,28 @@
-// Template replies: the default reply composer (deterministic, so workflow code may call it).
+// Template replies: the default composer, and the fallback of the chat composer. Pure.
+import type { ReplyTemplates } from './conversation-settings.ts';
 import type { LeadField } from './lead-info.ts';
-import type { IngestResult } from './temporal/lead-conversation.ts';
 
-const ASK: Record<LeadField, string> = {
-  name: 'Como posso chamar você?',
-  email: 'Qual é o seu e-mail?',
-  company: 'Qual é a sua empresa?',
+export type CatalogMatch = { readonly name: string; readonly price: string; readonly currency: string };
+
+export type ReplyContext = {
+  readonly becameQualified: boolean;
+  readonly matchedTags: readonly string[];
+  /** Lead details still unknown, in the order the bot asks for them. */
+  readonly missingFields: readonly LeadField[];
+  /** Active products of the bot named in the message. */
+  readonly catalogMatches: readonly CatalogMatch[];
 };
 
-export const composeTemplateReply = (result: IngestResult): string => {
-  if (result.becameQualified) return 'Obrigado! Um consultor vai falar com você em breve.';
-  const question = result.missingFields[0] ? ` ${ASK[result.missingFields[0]]}` : '';
-  if (result.matchedTags.includes('pricing')) return `Posso enviar nossa tabela de preços.${question}`;
-  return `Olá! Como posso ajudar?${question}`;
+const ASK: Record<LeadField, keyof ReplyTemplates> = { name: 'askName', email: 'askEmail', company: 'askCompany' };
+
+export const describeProducts = (matches: readonly CatalogMatch[]): string =>
+  matches.map((product) => `${product.name} (${product.currency} ${product.price})`).join(', ');
+
+export const composeTemplateReply = (context: ReplyContext, templates: ReplyTemplates): string => {
+  if (context.becameQualified) return templates.qualified;
+  const field = context.missingFields[0];
+  const question = field ? ` ${templates[ASK[field]]}` : '';
+  if (context.catalogMatches.length > 0) return `${templates.catalog.replaceAll('{products}', describeProducts(context.catalogMatches))}${question}`;
+  if (context.matchedTags.includes('pricing')) return `${templates.pricing}${question}`;
+  return `${templates.greeting}${question}`;
 };

@@ -29,6 +29,8 @@ const ensureSearchAttributes = async (config: Config) => {
   }
 };
 
+export const SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
+
 export const startTemporal = async (config: Config): Promise<{ reused: boolean; grpc: string; ui: string }> => {
   const [host, port] = config.temporal.address.split(':') as [string, string];
   const urls = { grpc: config.temporal.address, ui: `http://${host}:${config.stack.temporalUiPort}` };
@@ -39,6 +41,9 @@ export const startTemporal = async (config: Config): Promise<{ reused: boolean; 
     'server', 'start-dev', '--ip', host, '--port', port, '--ui-port', String(config.stack.temporalUiPort),
     '--db-filename', join(dir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn',
     ...PLATFORM_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+    // Suggest continue-as-new after 1,000 events instead of 4,096, so every local run and test
+    // exercises the hand-over between runs of a busy lead conversation.
+    '--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}`,
   ]);
   await waitUntilHealthy(config.stack.dir, SERVICE, () => ensureSearchAttributes(config));
   return { reused: false, ...urls };

@@ -1,12 +1,12 @@
 // The lead conversation through real processes: the platform worker, a stand-in bot pod on the
 // tenant's task queue, Temporal and Postgres.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -16,46 +16,30 @@ import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
+import { saveHistories } from './support/histories.ts';
+import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
 const config = loadConfig();
 let pools: DatabasePools;
 let withTenant: WithTenant;
 let tenant: TenantGraph;
-const processes: ChildProcess[] = [];
-
-const startProcess = async (args: string[], readyText?: string) => {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  processes.push(child);
-  if (readyText) {
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes(readyText)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${output}`)));
-    });
-  }
-  return child;
-};
+const processes = processGroup();
+let client: Client;
 
 beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   tenant = await seedTenant(withTenant);
+  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
     INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, tag) VALUES
       (${tenant.tenantId}, ${tenant.botId}, 'keyword', 'preço', 3, 'pricing'),
       (${tenant.tenantId}, ${tenant.botId}, 'regex', '\\d+ usuários', 2, 'size')`));
 });
 afterAll(async () => {
-  for (const child of processes) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
-  }
+  await processes.stopAll();
+  await client.connection.close();
   await pools.end();
 });
 
@@ -77,17 +61,26 @@ const messagesFor = (waId: string, count: number): InboundMessage[] => Array.fro
 const expectedScoreOf = (count: number) =>
   Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 3 : 0) + (i % 3 === 0 ? 2 : 0)).reduce((a, b) => a + b, 0);
 
+const signalOne = (through: Client, message: InboundMessage, idleTimeoutSeconds?: number) => through.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+  workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId),
+  taskQueue: config.temporal.taskQueue,
+  args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds } satisfies LeadConversationInput],
+  signal: INBOUND_SIGNAL,
+  signalArgs: [message],
+});
+
+/** Delivers concurrently from several clients (connections), like several bot pod replicas would. */
 const deliver = async (deliveries: InboundMessage[], clientCount: number) => {
   const connections = await Promise.all(Array.from({ length: clientCount }, () => Connection.connect({ address: config.temporal.address })));
   const clients = connections.map((connection) => new Client({ connection, namespace: config.temporal.namespace }));
-  await Promise.all(deliveries.map((message, i) => clients[i % clients.length]!.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
-    workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId),
-    taskQueue: config.temporal.taskQueue,
-    args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId } satisfies LeadConversationInput],
-    signal: INBOUND_SIGNAL,
-    signalArgs: [message],
-  })));
+  await Promise.all(deliveries.map((message, i) => signalOne(clients[i % clients.length]!, message)));
   await Promise.all(connections.map((connection) => connection.close()));
+};
+
+const runsOf = async (workflowId: string) => {
+  const runs: string[] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run.status.name);
+  return runs.sort();
 };
 
 const waitForOutbound = async (waId: string, atLeast: number, timeoutMs: number) => {
@@ -109,8 +102,8 @@ let worker: ChildProcess;
 describe('lead conversation', () => {
   it('processes 200 concurrent messages (20 delivered twice) exactly once each, scored and answered once', async () => {
     sentLog = join(mkdtempSync(join(tmpdir(), 'bot-pod-')), 'sent.jsonl');
-    await startProcess(['test/support/stand-in-bot-pod.ts', tenant.tenantId, sentLog], 'stand-in bot pod ready');
-    worker = await startProcess(['activities/worker.ts']);
+    await processes.start(['test/support/stand-in-bot-pod.ts', tenant.tenantId, sentLog], 'stand-in bot pod ready');
+    worker = await processes.start(['activities/worker.ts']);
 
     const waId = '5511988887777';
     const messages = messagesFor(waId, 200);
@@ -133,6 +126,10 @@ describe('lead conversation', () => {
       FROM leads l WHERE l.bot_id = ${tenant.botId} AND l.wa_id = ${waId}`));
     expect(qualification).toEqual({ events: 1, stage: 'Qualified', moves: 1 });
 
+    // The busy lead's history was handed over between runs (continue-as-new) without losing a message.
+    const runs = await runsOf(leadWorkflowId(tenant.tenantId, tenant.botId, waId));
+    expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+
     const details = await withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ name: z.string().nullable(), email: z.string().nullable() }))`
       SELECT name, email FROM leads WHERE bot_id = ${tenant.botId} AND wa_id = ${waId}`));
     expect(details).toEqual({ name: 'Carla Dias', email: 'carla@empresa.com' });
@@ -147,7 +144,7 @@ describe('lead conversation', () => {
     await once(worker, 'exit');
     const midway = await counts(waId);
     expect(midway.inbound).toBeLessThan(60);
-    worker = await startProcess(['activities/worker.ts']);
+    worker = await processes.start(['activities/worker.ts']);
 
     await waitForOutbound(waId, 60, 150_000);
     await sleep(1_000);
@@ -156,4 +153,30 @@ describe('lead conversation', () => {
     expect(sends).toHaveLength(60);
     expect(new Set(sends.map((send) => send.idempotencyKey)).size).toBe(60);
   }, 180_000);
+
+  it('answers one lead\'s messages in the order they arrived, whatever their timestamps say', async () => {
+    const waId = '5511966665555';
+    const messages = messagesFor(waId, 12).map((message, i) => ({ ...message, receivedAt: new Date(Date.UTC(2026, 0, 2, 0, 0, 59 - i)).toISOString() }));
+    for (const message of messages) await signalOne(client, message);
+    await waitForOutbound(waId, 12, 60_000);
+    expect(sendsIn(sentLog, waId).map((send) => send.idempotencyKey)).toEqual(messages.map((message) => `reply:${message.waMessageId}`));
+    await saveHistories(config, client, leadWorkflowId(tenant.tenantId, tenant.botId, waId), 'lead-conversation-arrival-order');
+  }, 90_000);
+
+  it('ends a conversation after its idle period and starts a new one on the next message', async () => {
+    const waId = '5511955554444';
+    const [first, second] = messagesFor(waId, 2) as [InboundMessage, InboundMessage];
+    const workflowId = leadWorkflowId(tenant.tenantId, tenant.botId, waId);
+    await signalOne(client, first, 2);
+    await waitForOutbound(waId, 1, 30_000);
+    const firstRun = client.workflow.getHandle(workflowId);
+    await firstRun.result();
+    expect((await firstRun.describe()).status.name).toBe('COMPLETED');
+
+    await signalOne(client, second, 2);
+    expect(await waitForOutbound(waId, 2, 30_000)).toMatchObject({ inbound: 2, outbound: 2 });
+    await client.workflow.getHandle(workflowId).result();
+    expect(await runsOf(workflowId)).toEqual(['COMPLETED', 'COMPLETED']);
+    await saveHistories(config, client, workflowId, 'lead-conversation-idle');
+  }, 90_000);
 });

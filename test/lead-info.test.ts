@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { extractLeadInfo, missingLeadFields } from '../core/lead-info.ts';
+import { DEFAULT_CONVERSATION_SETTINGS, readConversationSettings } from '../core/conversation-settings.ts';
+import { extractLeadInfo, missingLeadFields, pickLeadFields } from '../core/lead-info.ts';
 import { composeTemplateReply } from '../core/replies.ts';
 
 describe('lead info extraction', () => {
@@ -22,13 +23,44 @@ describe('lead info extraction', () => {
     expect(missingLeadFields({ name: 'Ana', email: null })).toEqual(['email', 'company']);
     expect(missingLeadFields({ name: 'Ana', email: 'a@b.co', company: 'X' })).toEqual([]);
   });
+
+  it('collects only the fields a tenant chose, in its order', () => {
+    expect(missingLeadFields({ name: null, email: null }, ['email', 'name'])).toEqual(['email', 'name']);
+    expect(missingLeadFields({ name: null, company: null }, [])).toEqual([]);
+    expect(pickLeadFields({ name: 'Ana', email: 'a@b.co', company: 'X' }, ['company'])).toEqual({ company: 'X' });
+  });
+});
+
+describe('conversation settings', () => {
+  it('default what a tenant did not set and keep what it did', () => {
+    expect(readConversationSettings({ retentionDays: 30 })).toEqual(DEFAULT_CONVERSATION_SETTINGS);
+    const custom = readConversationSettings({ leadFields: ['company'], replies: { greeting: 'Hi!' } });
+    expect(custom.leadFields).toEqual(['company']);
+    expect(custom.replies.greeting).toBe('Hi!');
+    expect(custom.replies.askCompany).toBe(DEFAULT_CONVERSATION_SETTINGS.replies.askCompany);
+  });
+
+  it('fall back to the defaults for stored values that no longer parse, one setting at a time', () => {
+    const settings = readConversationSettings({ leadFields: ['name', 'name'], replies: { greeting: 'Oi', unknown: 1 } });
+    expect(settings).toEqual(DEFAULT_CONVERSATION_SETTINGS);
+    expect(readConversationSettings('not an object')).toEqual(DEFAULT_CONVERSATION_SETTINGS);
+  });
 });
 
 describe('template replies', () => {
-  const result = { leadId: 'x', duplicate: false, score: 0, isQualified: false, becameQualified: false, matchedTags: [] as string[] };
+  const templates = DEFAULT_CONVERSATION_SETTINGS.replies;
+  const context = { becameQualified: false, matchedTags: [] as string[], missingFields: [] as const, catalogMatches: [] as const };
   it('ask for the first missing detail, and thank a newly qualified lead', () => {
-    expect(composeTemplateReply({ ...result, missingFields: ['email', 'company'] })).toBe('Olá! Como posso ajudar? Qual é o seu e-mail?');
-    expect(composeTemplateReply({ ...result, matchedTags: ['pricing'], missingFields: [] })).toBe('Posso enviar nossa tabela de preços.');
-    expect(composeTemplateReply({ ...result, becameQualified: true, missingFields: ['name'] })).toBe('Obrigado! Um consultor vai falar com você em breve.');
+    expect(composeTemplateReply({ ...context, missingFields: ['email', 'company'] }, templates)).toBe('Olá! Como posso ajudar? Qual é o seu e-mail?');
+    expect(composeTemplateReply({ ...context, matchedTags: ['pricing'] }, templates)).toBe('Posso enviar nossa tabela de preços.');
+    expect(composeTemplateReply({ ...context, becameQualified: true, missingFields: ['name'] }, templates)).toBe('Obrigado! Um consultor vai falar com você em breve.');
+  });
+
+  it('name matched catalog products, with the tenant\'s own texts', () => {
+    const catalogMatches = [{ name: 'Plano Pro', price: '99.90', currency: 'BRL' }, { name: 'Plano Max', price: '199.00', currency: 'BRL' }];
+    expect(composeTemplateReply({ ...context, catalogMatches, matchedTags: ['pricing'], missingFields: ['name'] }, templates))
+      .toBe('Temos Plano Pro (BRL 99.90), Plano Max (BRL 199.00). Como posso chamar você?');
+    expect(composeTemplateReply({ ...context, catalogMatches }, { ...templates, catalog: 'We have {products}!' }))
+      .toBe('We have Plano Pro (BRL 99.90), Plano Max (BRL 199.00)!');
   });
 });

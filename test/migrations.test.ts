@@ -53,7 +53,7 @@ describe('migrations', () => {
     await pool.end();
     expect(tables).toEqual([
       'audit_logs', 'bot_features', 'bot_images', 'bots', 'data_change_audit', 'lead_events', 'lead_messages', 'lead_stage_events',
-      'leads', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'schema_migrations', 'scoring_rules', 'tenants', 'users',
+      'leads', 'owner_webhooks', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'schema_migrations', 'scoring_rules', 'tenants', 'users',
     ]);
   });
 

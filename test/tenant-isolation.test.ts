@@ -49,7 +49,7 @@ describe('tenant isolation', () => {
   it('covers every tenant-owned table of the schema', () => {
     expect(tenantTables.map((t) => t.table)).toEqual(expect.arrayContaining([
       'audit_logs', 'bot_features', 'bot_images', 'bots', 'data_change_audit', 'lead_messages', 'lead_stage_events',
-      'leads', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'scoring_rules', 'tenants', 'users',
+      'leads', 'owner_webhooks', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'scoring_rules', 'tenants', 'users',
     ]));
   });
 

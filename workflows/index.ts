@@ -1,3 +1,5 @@
 // Every workflow the platform worker registers. Deterministic code only: see eslint.config.js.
-export { platformSelfCheck } from './self-check.ts';
+export { changeQualificationThreshold } from './qualification-threshold.ts';
 export { leadConversation } from './lead-conversation.ts';
+export { ownerNotification } from './owner-notification.ts';
+export { platformSelfCheck } from './self-check.ts';

@@ -1,24 +1,32 @@
 import {
   condition, continueAsNew, defineSignal, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import { composeTemplateReply } from '../core/replies.ts';
-import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
-import {
-  botPodTaskQueue, INBOUND_SIGNAL, type BotPodActivities, type InboundMessage, type LeadConversationInput,
-} from '../core/temporal/lead-conversation.ts';
 import type { Activities } from '../activities/index.ts';
+import {
+  botPodTaskQueue, INBOUND_SIGNAL, type BotPodActivities, type InboundMessage, type IngestResult, type LeadConversationInput,
+} from '../core/temporal/lead-conversation.ts';
+import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
+import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
+import { startOwnerNotification } from './start-owner-notification.ts';
 
 export const inboundSignal = defineSignal<[InboundMessage]>(INBOUND_SIGNAL);
 
 const { ingestInbound, recordOutbound } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS },
 });
+// The chat composer bounds its own wait and falls back to the template, so it never needs a retry.
+const { composeChatReply } = proxyActivities<Activities>({ startToCloseTimeout: '90 seconds', retry: { maximumAttempts: 3 } });
 
-/** The conversation ends after this long without a message; the next message starts it again. */
-const IDLE_TIMEOUT = '10 minutes';
+const DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
 
-/** One entity per lead: its messages are ingested, scored and answered one at a time, in order. */
+const replyTo = async (message: InboundMessage, result: IngestResult): Promise<string> => {
+  if (!result.useChatComposer) return result.templateReply;
+  const composed = await composeChatReply({ tenantId: message.tenantId, botId: message.botId, leadId: result.leadId, text: message.text, ingest: result });
+  return composed.text;
+};
+
+/** One entity per lead: its messages are ingested, scored and answered one at a time, in arrival order. */
 export async function leadConversation(input: LeadConversationInput): Promise<void> {
   const pending: InboundMessage[] = [...(input.pending ?? [])];
   setHandler(inboundSignal, (message) => {
@@ -30,23 +38,29 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '500 milliseconds', maximumInterval: '30 seconds' },
   });
+  const idleTimeoutMs = (input.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
 
   for (;;) {
-    const hasWork = await condition(() => pending.length > 0, IDLE_TIMEOUT);
+    const hasWork = await condition(() => pending.length > 0, idleTimeoutMs);
+    // A message that arrived with the timeout is still processed, never dropped with the run.
     if (!hasWork && pending.length === 0) return;
     const message = pending.shift()!;
     const result = await ingestInbound(message);
     upsertSearchAttributes([{ key: LEAD_ID, value: result.leadId }]);
-    upsertMemo({ waId: input.waId, score: result.score, qualified: result.isQualified });
+    upsertMemo({ waId: input.waId, phone: message.phoneE164 ?? null, score: result.score, qualified: result.isQualified });
+    if (result.qualifiedEventId) await startOwnerNotification(input.tenantId, result.qualifiedEventId);
     if (!result.duplicate) {
-      const text = composeTemplateReply(result);
+      const text = await replyTo(message, result);
       const sent = await sendText({
         tenantId: input.tenantId, botId: input.botId, toWaId: input.waId, text, idempotencyKey: `reply:${message.waMessageId}`,
       });
       await recordOutbound({ tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, waMessageId: sent.waMessageId, text });
     }
     if (workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof leadConversation>({ tenantId: input.tenantId, botId: input.botId, waId: input.waId, pending });
+      // Only what the next run needs: the lead's key, its settings and the messages not yet processed.
+      await continueAsNew<typeof leadConversation>({
+        tenantId: input.tenantId, botId: input.botId, waId: input.waId, idleTimeoutSeconds: input.idleTimeoutSeconds, pending,
+      });
     }
   }
 }

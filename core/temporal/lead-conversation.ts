@@ -1,4 +1,5 @@
 import type { LeadField } from '../lead-info.ts';
+import type { CatalogMatch } from '../replies.ts';
 
 // Contract of the lead conversation: the workflow id, the inbound signal, and the bot pod's send
 // activity (task queue `bot-pod.<tenantId>`), shared by the bot pod, the worker and the API.
@@ -12,15 +13,25 @@ export const botPodTaskQueue = (tenantId: string): string => `bot-pod.${tenantId
 export const LEAD_CONVERSATION_WORKFLOW = 'leadConversation';
 export const INBOUND_SIGNAL = 'inbound';
 
+/** Owner notification of one lead event: the id makes a second start of the same delivery a no-op. */
+export const ownerNotificationWorkflowId = (tenantId: string, eventId: string): string => `owner-notification/${tenantId}/${eventId}`;
+export const OWNER_NOTIFICATION_WORKFLOW = 'ownerNotification';
+
 export type InboundMessage = {
   readonly tenantId: string;
   readonly botId: string;
+  /**
+   * The lead's key, chosen by the bot pod: the phone number's digits when WhatsApp (or Baileys'
+   * lid mapping) gives the phone, otherwise the sender's lid.
+   */
   readonly waId: string;
   readonly waMessageId: string;
   readonly text: string;
   readonly receivedAt: string;
   readonly pushName?: string | null;
+  /** The sender's phone, when known for certain (a phone JID or Baileys' lid-to-phone mapping). */
   readonly phoneE164?: string | null;
+  /** The sender's anonymous WhatsApp id (digits of `<lid>@lid`), when WhatsApp sent one. */
   readonly lid?: string | null;
 };
 
@@ -30,6 +41,8 @@ export type LeadConversationInput = {
   readonly waId: string;
   /** Messages received but not yet processed when the previous run continued as new. */
   readonly pending?: readonly InboundMessage[];
+  /** The workflow ends after this long without a message (default 600). */
+  readonly idleTimeoutSeconds?: number;
 };
 
 export type IngestResult = {
@@ -38,10 +51,27 @@ export type IngestResult = {
   readonly score: number;
   readonly isQualified: boolean;
   readonly becameQualified: boolean;
+  /** The `lead.qualified` event written in the same transaction, when this message qualified the lead. */
+  readonly qualifiedEventId: string | null;
   readonly matchedTags: readonly string[];
-  /** Lead details still unknown, in the order the bot asks for them. */
+  /** Lead details still unknown among the tenant's fields, in the order the bot asks for them. */
   readonly missingFields: readonly LeadField[];
+  readonly catalogMatches: readonly CatalogMatch[];
+  /** The reply from the tenant's templates (empty for a duplicate). */
+  readonly templateReply: string;
+  /** True when a chat composer is configured: the workflow asks it for the reply. */
+  readonly useChatComposer: boolean;
 };
+
+export type ComposeReplyInput = {
+  readonly tenantId: string;
+  readonly botId: string;
+  readonly leadId: string;
+  readonly text: string;
+  readonly ingest: IngestResult;
+};
+
+export type ComposedReply = { readonly text: string; readonly source: 'chat' | 'template' };
 
 export type SendTextInput = {
   readonly tenantId: string;

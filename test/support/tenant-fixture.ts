@@ -48,6 +48,8 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
       INSERT INTO schedules (tenant_id, bot_id, created_by_user_id, name, cron, action)
       VALUES (${tenantId}, ${botId}, ${userId}, 'Follow-up', '0 9 * * 1', '{"type": "follow_up"}')`);
     await tx.query(sql.unsafe`INSERT INTO lead_events (tenant_id, lead_id, kind) VALUES (${tenantId}, ${leadId}, 'lead.qualified')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO owner_webhooks (tenant_id, url, secret, active) VALUES (${tenantId}, 'https://example.com/hooks/leads', ${'s'.repeat(32)}, false)`);
     await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action) VALUES (${tenantId}, 'test', 'tenant.seeded')`);
     return { tenantId, userId, botId, imageId, productId, ruleId, pipelineId, stageIds: [stageNew, stageQualified], leadId, waId, sku, email };
   }, { actor: 'test-fixture' });

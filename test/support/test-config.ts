@@ -18,4 +18,6 @@ export const testEnvironment = (base: Config): Env => ({
   DATABASE_MAINTENANCE_URL: withDatabaseName(base.database.maintenanceUrl, TEST_DATABASE),
   DATABASE_MIGRATION_URL: withDatabaseName(base.database.migrationUrl, TEST_DATABASE),
   TEMPORAL_TASK_QUEUE: TEST_TASK_QUEUE,
+  // The tests' webhook receiver and chat API listen on loopback.
+  OWNER_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
 });

@@ -1,0 +1,37 @@
+// Real child processes for tests (the platform worker, a stand-in bot pod), stopped after the suite.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+export type ProcessGroup = {
+  start(args: string[], readyText?: string): Promise<ChildProcess>;
+  stopAll(): Promise<void>;
+};
+
+export const processGroup = (): ProcessGroup => {
+  const children: ChildProcess[] = [];
+  return {
+    async start(args, readyText) {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      if (readyText) {
+        await new Promise<void>((resolve, reject) => {
+          const check = () => { if (output.includes(readyText)) resolve(); };
+          child.stdout!.on('data', check);
+          child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${output}`)));
+        });
+      }
+      return child;
+    },
+    async stopAll() {
+      for (const child of children) {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          await once(child, 'exit');
+        }
+      }
+    },
+  };
+};
