@@ -3,7 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const directory = fileURLToPath(new URL('../histories/', import.meta.url));
 const files = readdirSync(directory).filter((name) => name.endsWith('.json')).sort();
