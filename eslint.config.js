@@ -40,13 +40,14 @@ export default tseslint.config(
     },
   },
   {
-    // core/config.ts reads the environment; the Jest global setup hands the test DSNs to test files through it.
-    files: ['core/config.ts', 'test/global-setup.ts'],
+    // core/config.ts reads the environment; the Jest global setup and the benchmark hand their own DSNs
+    // to their child processes through it.
+    files: ['core/config.ts', 'test/global-setup.ts', 'bench/run.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
     // Workflow code is replayed: only @temporalio/workflow, core contracts and activity *types* may be imported.
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'bench/floor/workflows.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         paths: builtinModules.map((name) => ({ name, message: 'Node built-ins are not deterministic: not in workflow code.' })),

@@ -4,7 +4,8 @@ import { readConversationSettings } from '../core/conversation-settings.ts';
 import type { TenantTransaction, WithTenant } from '../core/db/with-tenant.ts';
 import { extractLeadInfo, missingLeadFields, pickLeadFields, type LeadInfo } from '../core/lead-info.ts';
 import { composeTemplateReply, type CatalogMatch } from '../core/replies.ts';
-import { compileRules, evaluateMessage } from '../core/scoring/evaluate.ts';
+import { evaluateMessage } from '../core/scoring/evaluate.ts';
+import { createRuleCache } from '../core/scoring/rule-cache.ts';
 import { scoringRuleSchema } from '../core/scoring/rules.ts';
 import type { InboundMessage, IngestResult } from '../core/temporal/lead-conversation.ts';
 import { resolveLead } from './lead-identity.ts';
@@ -31,76 +32,84 @@ const matchCatalog = (tx: TenantTransaction, message: InboundMessage): Promise<r
     AND (strpos(lower(${message.text}), lower(name)) > 0 OR strpos(lower(${message.text}), lower(sku)) > 0)
   ORDER BY price, name LIMIT 3`);
 
-/** The owner event the leads_on_qualified trigger wrote for this lead in this transaction. */
-const qualifiedEventOf = (tx: TenantTransaction, tenantId: string, leadId: string) => tx.oneFirst(sql.type(eventRow)`
+/** The newest owner event the leads_on_qualified trigger wrote for this lead. */
+const qualifiedEventOf = (tx: TenantTransaction, tenantId: string, leadId: string) => tx.maybeOneFirst(sql.type(eventRow)`
   SELECT id FROM lead_events WHERE tenant_id = ${tenantId} AND lead_id = ${leadId} AND kind = 'lead.qualified'
   ORDER BY sequence DESC LIMIT 1`);
 
-export const createLeadActivities = (deps: { withTenant: WithTenant; chatComposerConfigured: boolean }) => ({
-  /**
-   * One transaction per inbound message: find or create the lead, store the message idempotently
-   * on its WhatsApp id (a second delivery changes nothing), score it, keep the details it states,
-   * and compose the template reply. The triggers qualify, notify and audit in the same transaction.
-   */
-  async ingestInbound(message: InboundMessage): Promise<IngestResult> {
-    return deps.withTenant(message.tenantId, async (tx) => {
-      const lead = await resolveLead(tx, message);
-      const stored = await tx.maybeOne(sql.unsafe`
-        INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at)
-        VALUES (${message.tenantId}, ${message.botId}, ${lead.id}, 'inbound', ${message.waMessageId}, ${message.text}, ${message.receivedAt})
-        ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING
-        RETURNING id`);
-      if (!stored) {
-        return {
-          leadId: lead.id, duplicate: true, score: lead.score, isQualified: lead.is_qualified, becameQualified: false,
-          qualifiedEventId: null, matchedTags: [], missingFields: [], catalogMatches: [], templateReply: '', useChatComposer: false,
+export const createLeadActivities = (deps: { withTenant: WithTenant; chatComposerConfigured: boolean }) => {
+  const compiledRules = createRuleCache();
+  return {
+    /**
+     * One transaction per inbound message: find or create the lead, store the message idempotently
+     * on its WhatsApp id (a second delivery changes nothing), score it, keep the details it states,
+     * and compose the template reply. The triggers qualify, notify and audit in the same transaction.
+     * Short and idempotent, so the workflow runs it as a local activity.
+     */
+    async ingestInbound(message: InboundMessage): Promise<IngestResult> {
+      return deps.withTenant(message.tenantId, async (tx) => {
+        const lead = await resolveLead(tx, message);
+        const stored = await tx.maybeOne(sql.unsafe`
+          INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at)
+          VALUES (${message.tenantId}, ${message.botId}, ${lead.id}, 'inbound', ${message.waMessageId}, ${message.text}, ${message.receivedAt})
+          ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING
+          RETURNING id`);
+        const duplicate = stored === null;
+        const { settings } = await tx.one(sql.type(settingsRow)`SELECT settings FROM tenants WHERE id = ${message.tenantId}`);
+        const conversation = readConversationSettings(settings);
+        const rules = await tx.any(sql.type(ruleRow)`
+          SELECT kind, pattern, weight, tag, active FROM scoring_rules
+          WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND active ORDER BY created_at, id`);
+        const evaluation = evaluateMessage(compiledRules(rules), message.text);
+        const info = storableLeadInfo(pickLeadFields(extractLeadInfo(message.text), conversation.leadFields));
+        // A duplicate changes nothing: the lead is read, not updated.
+        const scored = duplicate
+          ? await tx.one(sql.type(scoredRow)`SELECT score, is_qualified FROM leads WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}`)
+          : await tx.one(sql.type(scoredRow)`
+            UPDATE leads SET score = score + ${evaluation.scoreDelta},
+                             tags = ARRAY(SELECT DISTINCT t FROM unnest(tags || ${sql.array([...evaluation.tags], 'text')}) AS t ORDER BY t),
+                             last_message_at = greatest(last_message_at, ${message.receivedAt}::timestamptz)
+            WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
+            RETURNING score, is_qualified`);
+        const details = duplicate
+          ? await tx.one(sql.type(detailsRow)`SELECT name, email, company FROM leads WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}`)
+          : await tx.one(sql.type(detailsRow)`
+            UPDATE leads SET name = coalesce(name, ${info.name ?? null}),
+                             email = coalesce(email, ${info.email ?? null}),
+                             company = coalesce(company, ${info.company ?? null})
+            WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
+            RETURNING name, email, company`);
+        // A lead created already qualified (threshold 0) was notified by the insert trigger.
+        const becameQualified = !duplicate && scored.is_qualified && (!lead.is_qualified || lead.created);
+        const context = {
+          becameQualified,
+          matchedTags: evaluation.tags,
+          missingFields: missingLeadFields(details, conversation.leadFields),
+          catalogMatches: await matchCatalog(tx, message),
         };
-      }
-      const { settings } = await tx.one(sql.type(settingsRow)`SELECT settings FROM tenants WHERE id = ${message.tenantId}`);
-      const conversation = readConversationSettings(settings);
-      const rules = await tx.any(sql.type(ruleRow)`
-        SELECT kind, pattern, weight, tag, active FROM scoring_rules
-        WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND active ORDER BY created_at, id`);
-      const evaluation = evaluateMessage(compileRules(rules), message.text);
-      const info = storableLeadInfo(pickLeadFields(extractLeadInfo(message.text), conversation.leadFields));
-      const scored = await tx.one(sql.type(scoredRow)`
-        UPDATE leads SET score = score + ${evaluation.scoreDelta},
-                         tags = ARRAY(SELECT DISTINCT t FROM unnest(tags || ${sql.array([...evaluation.tags], 'text')}) AS t ORDER BY t),
-                         last_message_at = greatest(last_message_at, ${message.receivedAt}::timestamptz)
-        WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
-        RETURNING score, is_qualified`);
-      const details = await tx.one(sql.type(detailsRow)`
-        UPDATE leads SET name = coalesce(name, ${info.name ?? null}),
-                         email = coalesce(email, ${info.email ?? null}),
-                         company = coalesce(company, ${info.company ?? null})
-        WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
-        RETURNING name, email, company`);
-      // A lead created already qualified (threshold 0) was notified by the insert trigger.
-      const becameQualified = scored.is_qualified && (!lead.is_qualified || lead.created);
-      const context = {
-        becameQualified,
-        matchedTags: evaluation.tags,
-        missingFields: missingLeadFields(details, conversation.leadFields),
-        catalogMatches: await matchCatalog(tx, message),
-      };
-      return {
-        leadId: lead.id,
-        duplicate: false,
-        score: scored.score,
-        isQualified: scored.is_qualified,
-        qualifiedEventId: becameQualified ? await qualifiedEventOf(tx, message.tenantId, lead.id) : null,
-        ...context,
-        templateReply: composeTemplateReply(context, conversation.replies),
-        useChatComposer: deps.chatComposerConfigured,
-      };
-    }, { actor: 'lead-conversation' });
-  },
+        // A duplicate may be the retry of an attempt that committed but never reported (worker
+        // killed): it returns the lead's qualification event and a reply again, and the workflow's
+        // idempotent notification start and send make that safe when the first attempt got through.
+        const reportsQualification = becameQualified || (duplicate && scored.is_qualified);
+        return {
+          leadId: lead.id,
+          duplicate,
+          score: scored.score,
+          isQualified: scored.is_qualified,
+          qualifiedEventId: reportsQualification ? await qualifiedEventOf(tx, message.tenantId, lead.id) : null,
+          ...context,
+          templateReply: composeTemplateReply(context, conversation.replies),
+          useChatComposer: deps.chatComposerConfigured && !duplicate,
+        };
+      }, { actor: 'lead-conversation' });
+    },
 
-  /** Records a reply the bot pod sent; idempotent on the WhatsApp message id it returned. */
-  async recordOutbound(input: { tenantId: string; botId: string; leadId: string; waMessageId: string; text: string }): Promise<void> {
-    await deps.withTenant(input.tenantId, (tx) => tx.query(sql.unsafe`
-      INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)
-      VALUES (${input.tenantId}, ${input.botId}, ${input.leadId}, 'outbound', ${input.waMessageId}, ${input.text})
-      ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING`), { actor: 'lead-conversation' });
-  },
-});
+    /** Records a reply the bot pod sent; idempotent on the WhatsApp message id it returned. */
+    async recordOutbound(input: { tenantId: string; botId: string; leadId: string; waMessageId: string; text: string }): Promise<void> {
+      await deps.withTenant(input.tenantId, (tx) => tx.query(sql.unsafe`
+        INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)
+        VALUES (${input.tenantId}, ${input.botId}, ${input.leadId}, 'outbound', ${input.waMessageId}, ${input.text})
+        ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING`), { actor: 'lead-conversation' });
+    },
+  };
+};

@@ -1,25 +1,15 @@
 // Brings up the real local stack once for the whole run (reusing whatever already runs), and gives
 // the tests a freshly migrated database of their own.
 import { fileURLToPath } from 'node:url';
-import { createPool, sql } from 'slonik';
 import { loadConfig } from '../core/config.ts';
 import { migrateUp } from '../core/db/migrations.ts';
+import { recreateDatabase } from '../stack/databases.ts';
 import { startStack, type StackHandle } from '../stack/harness.ts';
-import { TEST_DATABASE, testEnvironment, withDatabaseName } from './support/test-config.ts';
+import { TEST_DATABASE, testEnvironment } from './support/test-config.ts';
 
 declare global {
   var __STACK__: StackHandle | undefined;
 }
-
-const recreateDatabase = async (ownerUrl: string, database: string): Promise<void> => {
-  const pool = await createPool(withDatabaseName(ownerUrl, 'postgres'));
-  try {
-    await pool.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([database])} WITH (FORCE)`);
-    await pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([database])}`);
-  } finally {
-    await pool.end();
-  }
-};
 
 export default async function globalSetup(): Promise<void> {
   const base = loadConfig();

@@ -67,7 +67,26 @@ describe('lead identity', () => {
   it('treats a second delivery of a message as a duplicate that changes nothing', async () => {
     const first = await activities.ingestInbound(message({ waId: '5511911110000', waMessageId: 'dup-1', text: 'price?' }));
     const again = await activities.ingestInbound(message({ waId: '5511911110000', waMessageId: 'dup-1', text: 'price?' }));
-    expect(again).toMatchObject({ leadId: first.leadId, duplicate: true, score: first.score, templateReply: '' });
+    expect(again).toMatchObject({ leadId: first.leadId, duplicate: true, score: first.score, qualifiedEventId: null });
+    // The duplicate may be the retry of an attempt that never reported: it carries a reply to send
+    // under the same idempotency key.
+    expect(again.templateReply).toBe(first.templateReply);
+  });
+
+  it('gives a retried ingest of the qualifying message its qualification event again, changing nothing', async () => {
+    const waId = '5511911112222';
+    const results = [];
+    for (let i = 0; i < 7; i += 1) results.push(await activities.ingestInbound(message({ waId, waMessageId: `q-${i}`, text: 'price?' })));
+    const qualifying = results[6]!;
+    expect(qualifying).toMatchObject({ becameQualified: true, score: 70, qualifiedEventId: expect.any(String) });
+    expect(results.slice(0, 6).every((result) => result.qualifiedEventId === null)).toBe(true);
+
+    const retried = await activities.ingestInbound(message({ waId, waMessageId: 'q-6', text: 'price?' }));
+    expect(retried).toMatchObject({ duplicate: true, becameQualified: false, score: 70, qualifiedEventId: qualifying.qualifiedEventId });
+    expect(retried.templateReply).not.toBe('');
+    const events = await withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM lead_events WHERE lead_id = ${qualifying.leadId} AND kind = 'lead.qualified'`));
+    expect(events).toBe(1);
   });
 });
 

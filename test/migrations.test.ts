@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { loadConfig } from '../core/config.ts';
 import { migrateUp, migrationStatus, readMigrationFiles } from '../core/db/migrations.ts';
 import { MigrationError } from '../core/errors.ts';
-import { withDatabaseName } from './support/test-config.ts';
+import { withDatabaseName } from '../stack/databases.ts';
 
 const config = loadConfig();
 const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));

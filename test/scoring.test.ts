@@ -1,6 +1,7 @@
 // The scoring engine: pure, linear-time (RE2), rules validated when written.
 import { describe, expect, it } from '@jest/globals';
 import { compileRules, evaluateMessage } from '../core/scoring/evaluate.ts';
+import { createRuleCache } from '../core/scoring/rule-cache.ts';
 import { RULE_LIMITS, ScoringRuleError, validateScoringRules, type ScoringRule } from '../core/scoring/rules.ts';
 
 const rule = (overrides: Partial<ScoringRule>): ScoringRule => ({ kind: 'keyword', pattern: 'price', weight: 10, tag: null, active: true, ...overrides });
@@ -30,6 +31,18 @@ describe('scoring rules', () => {
     ]);
     expect(evaluateMessage(compiled, 'we need 250 seats, discount?')).toMatchObject({ scoreDelta: 30, tags: ['size'] });
     expect(evaluateMessage(compiled, '40 users or we cancel')).toMatchObject({ scoreDelta: 10, tags: ['churn', 'size'] });
+  });
+
+  it('reuse a compiled rule set while its rules are unchanged, and never serve an edited rule stale', () => {
+    const cache = createRuleCache(2);
+    const rules = [rule({ pattern: 'price' }), rule({ kind: 'regex', pattern: '\\d+ seats', weight: 4 })];
+    const first = cache(rules);
+    expect(cache(rules.map((r) => ({ ...r })))).toBe(first);
+    const edited = cache([rules[0]!, { ...rules[1]!, weight: 5 }]);
+    expect(edited).not.toBe(first);
+    expect(evaluateMessage(edited, '20 seats at what price').scoreDelta).toBe(15);
+    cache([rule({ pattern: 'plan' })]); // third set: the least recently used (the first) leaves
+    expect(cache(rules)).not.toBe(first);
   });
 
   it('finish catastrophic-backtracking patterns against a 100 kB message (linear engine)', () => {

@@ -1,5 +1,5 @@
 import {
-  condition, continueAsNew, defineSignal, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
+  condition, continueAsNew, defineSignal, proxyActivities, proxyLocalActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
@@ -11,7 +11,9 @@ import { startOwnerNotification } from './start-owner-notification.ts';
 
 export const inboundSignal = defineSignal<[InboundMessage]>(INBOUND_SIGNAL);
 
-const { ingestInbound, recordOutbound } = proxyActivities<Activities>({
+// Ingest and record are one short, idempotent transaction each: local activities run them inside
+// the workflow task, which halves the round trips to the server per message (see docs/lead-conversation.md).
+const { ingestInbound, recordOutbound } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS },
 });
@@ -49,13 +51,13 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     upsertSearchAttributes([{ key: LEAD_ID, value: result.leadId }]);
     upsertMemo({ waId: input.waId, phone: message.phoneE164 ?? null, score: result.score, qualified: result.isQualified });
     if (result.qualifiedEventId) await startOwnerNotification(input.tenantId, result.qualifiedEventId);
-    if (!result.duplicate) {
-      const text = await replyTo(message, result);
-      const sent = await sendText({
-        tenantId: input.tenantId, botId: input.botId, toWaId: input.waId, text, idempotencyKey: `reply:${message.waMessageId}`,
-      });
-      await recordOutbound({ tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, waMessageId: sent.waMessageId, text });
-    }
+    // A duplicate is answered again under the same idempotency key: the bot pod returns its first
+    // send, or sends now if the first attempt died between ingest and send.
+    const text = await replyTo(message, result);
+    const sent = await sendText({
+      tenantId: input.tenantId, botId: input.botId, toWaId: input.waId, text, idempotencyKey: `reply:${message.waMessageId}`,
+    });
+    await recordOutbound({ tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, waMessageId: sent.waMessageId, text });
     if (workflowInfo().continueAsNewSuggested) {
       // Only what the next run needs: the lead's key, its settings and the messages not yet processed.
       await continueAsNew<typeof leadConversation>({

@@ -1,10 +1,11 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
 import { OWNER_NOTIFICATION_WORKFLOW, ownerNotificationWorkflowId } from '../core/temporal/lead-conversation.ts';
 
 /**
  * Starts the delivery of one owner event as its own workflow, which outlives the caller (it may
- * retry for a day). Its id comes from the event, so a second start of the same event is a no-op.
+ * retry for a day). Its id comes from the event and a closed id is never reused, so a second start
+ * of the same event is a no-op for as long as Temporal retains the first run.
  */
 export const startOwnerNotification = async (tenantId: string, eventId: string): Promise<void> => {
   try {
@@ -12,6 +13,7 @@ export const startOwnerNotification = async (tenantId: string, eventId: string):
       workflowId: ownerNotificationWorkflowId(tenantId, eventId),
       args: [{ tenantId, eventId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -1,17 +1,20 @@
-// Real child processes for tests (the platform worker, a stand-in bot pod), stopped after the suite.
+// Real child processes for tests and benchmarks (the platform worker, a stand-in bot pod), stopped
+// after the suite.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
 export type ProcessGroup = {
-  start(args: string[], readyText?: string): Promise<ChildProcess>;
+  /** Starts `node <args>`, resolving once it printed `readyText`; `onMessage` opens an IPC channel. */
+  start(args: string[], readyText?: string, onMessage?: (message: unknown) => void): Promise<ChildProcess>;
   stopAll(): Promise<void>;
 };
 
 export const processGroup = (): ProcessGroup => {
   const children: ChildProcess[] = [];
   return {
-    async start(args, readyText) {
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    async start(args, readyText, onMessage) {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', ...(onMessage ? ['ipc' as const] : [])] });
+      if (onMessage) child.on('message', onMessage);
       children.push(child);
       let output = '';
       child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });

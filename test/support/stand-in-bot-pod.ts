@@ -2,7 +2,6 @@
 // contract (`bot-pod.<tenantId>`, BotPodActivities) and records every send in a durable sent-log,
 // so a retried activity never sends twice. Usage: node stand-in-bot-pod.ts <tenantId> <sent-log>
 import { appendFileSync, existsSync, readFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfigOrExit } from '../../core/config.ts';
 import { botPodTaskQueue, type BotPodActivities, type SendTextInput } from '../../core/temporal/lead-conversation.ts';
@@ -23,7 +22,8 @@ const activities: BotPodActivities = {
   async sendText(input: SendTextInput) {
     const previous = sent.get(input.idempotencyKey);
     if (previous) return { waMessageId: previous, alreadySent: true };
-    const waMessageId = `OUT-${randomUUID()}`;
+    // Deterministic, so a benchmark can join each reply to the message it answers.
+    const waMessageId = `OUT-${input.idempotencyKey}`;
     appendFileSync(sentLog, `${JSON.stringify({ ...input, waMessageId })}\n`);
     const fd = openSync(sentLog, 'r');
     fsyncSync(fd);

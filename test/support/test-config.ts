@@ -1,13 +1,8 @@
 import type { Config, Env } from '../../core/config.ts';
+import { withDatabaseName } from '../../stack/databases.ts';
 
 export const TEST_DATABASE = 'botinteligente_test';
 export const TEST_TASK_QUEUE = 'platform-test';
-
-export const withDatabaseName = (url: string, database: string): string => {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-};
 
 /**
  * The environment the tests run in: the shared local stack, but a database and a task queue of

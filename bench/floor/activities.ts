@@ -1,0 +1,8 @@
+// The floor's only activity: reports to the benchmark (over IPC) when each message was handled.
+export const FLOOR_TASK_QUEUE = 'bench-floor';
+
+export type FloorActivities = { noop(key: string): Promise<void> };
+
+export const createFloorActivities = (report: (key: string, at: number) => void): FloorActivities => ({
+  async noop(key) { report(key, Date.now()); },
+});

@@ -1,0 +1,139 @@
+// `npm run bench`: scoring alone, then the lead pipeline end to end beside the engine floor, on the
+// local stack. Writes bench/results/latest.json and prints a table. A measurement, not a test.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { sql } from 'slonik';
+import { loadConfig, loadConfigOrExit } from '../core/config.ts';
+import { createDatabasePools } from '../core/db/pools.ts';
+import { migrateUp } from '../core/db/migrations.ts';
+import { createWithTenant } from '../core/db/with-tenant.ts';
+import { recreateDatabase, withDatabaseName } from '../stack/databases.ts';
+import { startStack } from '../stack/harness.ts';
+import { processGroup } from '../test/support/processes.ts';
+import { seedTenant } from '../test/support/tenant-fixture.ts';
+import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
+import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
+import { floorTarget, platformTarget } from './targets.ts';
+
+const BENCH_DATABASE = 'botinteligente_bench';
+const SCENARIOS = [
+  { leads: 1, burstMessages: 150 },
+  { leads: 100, burstMessages: 1_000 },
+  { leads: 1_000, burstMessages: 2_000 },
+];
+/** The paced run lasts about this long at half the platform's maximum rate. */
+const PACED_SECONDS = 8;
+
+/** `npm run bench -- --profile`: the worker processes write V8 CPU profiles to bench/results/profiles. */
+const nodeFlags = process.argv.includes('--profile')
+  ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./results/profiles', import.meta.url))}`]
+  : [];
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const base = loadConfigOrExit();
+const stack = await startStack(base, { log });
+const processes = processGroup();
+
+try {
+  log('scoring: 50 rules, RE2 beside RegExp');
+  const scoring = runScoringBench();
+
+  // A database and task queue of its own, like the tests: a running `npm start` is not disturbed.
+  Object.assign(process.env, {
+    DATABASE_URL: withDatabaseName(base.database.appUrl, BENCH_DATABASE),
+    DATABASE_MAINTENANCE_URL: withDatabaseName(base.database.maintenanceUrl, BENCH_DATABASE),
+    DATABASE_MIGRATION_URL: withDatabaseName(base.database.migrationUrl, BENCH_DATABASE),
+    TEMPORAL_TASK_QUEUE: 'platform-bench',
+    LOG_LEVEL: 'warn',
+  });
+  const config = loadConfig();
+  await recreateDatabase(config.database.migrationUrl, BENCH_DATABASE);
+  await migrateUp({ url: config.database.migrationUrl, directory: fileURLToPath(new URL('../migrations', import.meta.url)), log: () => undefined });
+  const pools = await createDatabasePools(config.database);
+  const withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  const tenant = await seedTenant(withTenant);
+  await withTenant(tenant.tenantId, async (tx) => {
+    await tx.query(sql.unsafe`DELETE FROM scoring_rules WHERE bot_id = ${tenant.botId}`);
+    for (const rule of benchRules()) {
+      await tx.query(sql.unsafe`INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, tag)
+        VALUES (${tenant.tenantId}, ${tenant.botId}, ${rule.kind}, ${rule.pattern}, ${rule.weight}, ${rule.tag ?? null})`);
+    }
+  });
+
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const expected = new Map<string, number>();
+  const expectedPerLead = (message: BenchMessage) => expected.get(`${message.key.split('-')[0]}/${message.leadIndex}`)!;
+  const floor = floorTarget(client, expectedPerLead);
+  const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
+
+  await processes.start([...nodeFlags, 'bench/floor/worker.ts'], 'floor worker ready', floor.record);
+  await processes.start([...nodeFlags, 'test/support/stand-in-bot-pod.ts', tenant.tenantId, join(mkdtempSync(join(tmpdir(), 'bench-pod-')), 'sent.jsonl')], 'stand-in bot pod ready');
+  await processes.start([...nodeFlags, 'activities/worker.ts']);
+
+  const plan = (run: string, leads: number, count: number) => {
+    const messages = messagesFor(run, leads, count, SAMPLE_TEXTS);
+    for (const message of messages) {
+      const lead = `${run}/${message.leadIndex}`;
+      expected.set(lead, (expected.get(lead) ?? 0) + 1);
+    }
+    return messages;
+  };
+
+  log('warm-up');
+  await burst(floor.target, plan('wf', 10, 100));
+  await burst(platform, plan('wp', 10, 100));
+
+  const endToEnd = [];
+  for (const { leads, burstMessages } of SCENARIOS) {
+    log(`${leads} lead(s): maximum rate`);
+    const floorMax = await burst(floor.target, plan(`fm${leads}`, leads, burstMessages));
+    const platformMax = await burst(platform, plan(`pm${leads}`, leads, burstMessages));
+    const rate = platformMax.messagesPerSecond / 2;
+    const count = Math.max(50, Math.round(rate * PACED_SECONDS));
+    log(`${leads} lead(s): latency at ${rate} msg/s`);
+    const floorPaced = await paced(floor.target, plan(`fp${leads}`, leads, count), rate);
+    const platformPaced = await paced(platform, plan(`pp${leads}`, leads, count), rate);
+    endToEnd.push({
+      leads,
+      floor: { max: floorMax, atHalfPlatformMax: floorPaced },
+      platform: { max: platformMax, atHalfMax: platformPaced },
+      platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
+    });
+  }
+  await connection.close();
+  await pools.end();
+
+  const results = {
+    measuredAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+    scoring,
+    endToEnd,
+  };
+  const directory = fileURLToPath(new URL('./results', import.meta.url));
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(join(directory, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results.scoring, endToEnd);
+} finally {
+  await processes.stopAll();
+  await stack.stop();
+}
+
+function printTable(scoring: ReturnType<typeof runScoringBench>, endToEnd: { leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number }[]) {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`scoring, ${scoring.rules} rules: RE2 ${scoring.re2MessagesPerSecond} msg/s, RegExp ${scoring.jsRegExpMessagesPerSecond} msg/s`);
+  out(`  (a+)+$ on 100 kB: RE2 ${scoring.pathological.re2SecondsAt100kB} s; RegExp by length ${JSON.stringify(scoring.pathological.jsRegExpSecondsByLength)} s`);
+  out('');
+  out('leads | floor msg/s | platform msg/s | ratio | rate for latency | platform p50/p99 ms | floor p50/p99 ms');
+  for (const row of endToEnd) {
+    out([
+      row.leads, row.floor.max.messagesPerSecond, row.platform.max.messagesPerSecond, row.platformVersusFloor,
+      row.platform.atHalfMax.messagesPerSecond,
+      `${row.platform.atHalfMax.p50Ms}/${row.platform.atHalfMax.p99Ms}`,
+      `${row.floor.atHalfPlatformMax.p50Ms}/${row.floor.atHalfPlatformMax.p99Ms}`,
+    ].join(' | '));
+  }
+}

@@ -1,0 +1,73 @@
+// The two systems under load: the platform (lead conversation → reply recorded in Postgres) and
+// the engine floor (the same workflow shape with one no-op activity).
+import type { Client } from '@temporalio/client';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { WithTenant } from '../core/db/with-tenant.ts';
+import {
+  INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
+} from '../core/temporal/lead-conversation.ts';
+import { FLOOR_TASK_QUEUE } from './floor/activities.ts';
+import type { BenchMessage, Target } from './load.ts';
+
+/** Bench workflows end soon after their run instead of idling for the production default. */
+const IDLE_TIMEOUT_SECONDS = 30;
+
+export const platformTarget = (deps: {
+  client: Client; taskQueue: string; withTenant: WithTenant; tenantId: string; botId: string;
+}): Target => {
+  const { client, taskQueue, withTenant, tenantId, botId } = deps;
+  const waIdOf = (message: BenchMessage) => `bench-${message.key.split('-')[0]}-${message.leadIndex}`;
+  // The stand-in bot pod answers `reply:<inbound id>` with WhatsApp id `OUT-reply:<inbound id>`.
+  const replyIdOf = (key: string) => `OUT-reply:${key}`;
+  const completed = z.object({ waMessageId: z.string(), at: z.number() });
+  return {
+    async send(message) {
+      const waId = waIdOf(message);
+      const inbound: InboundMessage = {
+        tenantId, botId, waId, waMessageId: message.key, text: message.text, receivedAt: new Date().toISOString(),
+      };
+      await client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+        workflowId: leadWorkflowId(tenantId, botId, waId),
+        taskQueue,
+        args: [{ tenantId, botId, waId, idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS } satisfies LeadConversationInput],
+        signal: INBOUND_SIGNAL,
+        signalArgs: [inbound],
+      });
+    },
+    async doneCount(keys) {
+      return withTenant(tenantId, (tx) => tx.oneFirst(sql.type(z.object({ count: z.number() }))`
+        SELECT count(*)::int AS count FROM lead_messages
+        WHERE bot_id = ${botId} AND direction = 'outbound' AND wa_message_id = ANY(${sql.array(keys.map(replyIdOf), 'text')})`));
+    },
+    async completions(keys) {
+      const rows = await withTenant(tenantId, (tx) => tx.any(sql.type(completed)`
+        SELECT wa_message_id AS "waMessageId", (extract(epoch FROM created_at) * 1000)::float8 AS at FROM lead_messages
+        WHERE bot_id = ${botId} AND direction = 'outbound' AND wa_message_id = ANY(${sql.array(keys.map(replyIdOf), 'text')})`));
+      return new Map(rows.map((row) => [row.waMessageId.slice('OUT-reply:'.length), row.at]));
+    },
+  };
+};
+
+/** The floor's activity reports each handled key over IPC; `record` is the IPC message handler. */
+export const floorTarget = (client: Client, expectedPerLead: (message: BenchMessage) => number) => {
+  const handledAt = new Map<string, number>();
+  const target: Target = {
+    async send(message) {
+      await client.workflow.signalWithStart('benchFloor', {
+        workflowId: `bench-floor/${message.key.split('-')[0]}/${message.leadIndex}`,
+        taskQueue: FLOOR_TASK_QUEUE,
+        args: [{ expected: expectedPerLead(message) }],
+        signal: 'inbound',
+        signalArgs: [{ key: message.key }],
+      });
+    },
+    async doneCount(keys) { return keys.filter((key) => handledAt.has(key)).length; },
+    async completions(keys) { return new Map(keys.map((key) => [key, handledAt.get(key)!])); },
+  };
+  const record = (message: unknown) => {
+    const { key, at } = message as { key: string; at: number };
+    handledAt.set(key, at);
+  };
+  return { target, record };
+};
