@@ -19,11 +19,16 @@ import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
 import { floorTarget, platformTarget } from './targets.ts';
 
 const BENCH_DATABASE = 'botinteligente_bench';
-const SCENARIOS = [
+const ALL_SCENARIOS = [
   { leads: 1, burstMessages: 150 },
   { leads: 100, burstMessages: 1_000 },
   { leads: 1_000, burstMessages: 2_000 },
 ];
+/** `npm run bench -- --leads=1,100` runs only those scenarios. */
+const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
+const SCENARIOS = leadsFlag
+  ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
+  : ALL_SCENARIOS;
 /** The paced run lasts about this long at half the platform's maximum rate. */
 const PACED_SECONDS = 8;
 

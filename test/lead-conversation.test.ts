@@ -16,6 +16,7 @@ import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
+import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -133,6 +134,13 @@ describe('lead conversation', () => {
     const details = await withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ name: z.string().nullable(), email: z.string().nullable() }))`
       SELECT name, email FROM leads WHERE bot_id = ${tenant.botId} AND wa_id = ${waId}`));
     expect(details).toEqual({ name: 'Carla Dias', email: 'carla@empresa.com' });
+
+    // Operators find the lead in Temporal UI by its search attributes and read its score in the memo.
+    const leadId = await withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+      SELECT id FROM leads WHERE bot_id = ${tenant.botId} AND wa_id = ${waId}`));
+    const visible = await client.workflow.getHandle(leadWorkflowId(tenant.tenantId, tenant.botId, waId)).describe();
+    expect(visible.memo).toMatchObject({ waId, score: expectedScoreOf(200), qualified: true });
+    expect([TENANT_ID, BOT_ID, LEAD_ID].map((key) => visible.typedSearchAttributes.get(key))).toEqual([tenant.tenantId, tenant.botId, leadId]);
   }, 180_000);
 
   it('survives the worker being SIGKILLed mid-burst: every message processed and answered exactly once', async () => {

@@ -48,8 +48,10 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     if (!hasWork && pending.length === 0) return;
     const message = pending.shift()!;
     const result = await ingestInbound(message);
-    upsertSearchAttributes([{ key: LEAD_ID, value: result.leadId }]);
-    upsertMemo({ waId: input.waId, phone: message.phoneE164 ?? null, score: result.score, qualified: result.isQualified });
+    // Each upsert is a visibility write on the server: only when what operators see changed.
+    if (workflowInfo().typedSearchAttributes.get(LEAD_ID) !== result.leadId) upsertSearchAttributes([{ key: LEAD_ID, value: result.leadId }]);
+    const memo = { waId: input.waId, phone: message.phoneE164 ?? workflowInfo().memo?.phone ?? null, score: result.score, qualified: result.isQualified };
+    if (Object.entries(memo).some(([key, value]) => workflowInfo().memo?.[key] !== value)) upsertMemo(memo);
     if (result.qualifiedEventId) await startOwnerNotification(input.tenantId, result.qualifiedEventId);
     // A duplicate is answered again under the same idempotency key: the bot pod returns its first
     // send, or sends now if the first attempt died between ingest and send.
