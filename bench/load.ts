@@ -29,8 +29,8 @@ const summarize = (sentAt: ReadonlyMap<string, number>, done: ReadonlyMap<string
   return {
     messages: sentAt.size,
     messagesPerSecond: Math.round((sentAt.size / (last - first)) * 1000),
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
+    p50Ms: Math.round(percentile(latencies, 50)),
+    p99Ms: Math.round(percentile(latencies, 99)),
   };
 };
 
