@@ -41,8 +41,8 @@ export default tseslint.config(
   },
   {
     // core/config.ts reads the environment; the Jest global setup and the benchmark hand their own DSNs
-    // to their child processes through it.
-    files: ['core/config.ts', 'test/global-setup.ts', 'bench/run.ts'],
+    // to their child processes through it; test/support/processes.ts adds a child's own variables to it.
+    files: ['core/config.ts', 'test/global-setup.ts', 'bench/run.ts', 'test/support/processes.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -1,7 +1,7 @@
 // `npm run bench`: scoring alone, then the lead pipeline end to end beside the engine floor, on the
 // local stack. Writes bench/results/latest.json and prints a table. A measurement, not a test.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -12,6 +12,7 @@ import { migrateUp } from '../core/db/migrations.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { recreateDatabase, withDatabaseName } from '../stack/databases.ts';
 import { startStack } from '../stack/harness.ts';
+import { startSimulatorPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
@@ -75,8 +76,8 @@ try {
   const floor = floorTarget(client, expectedPerLead);
   const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
-  await processes.start([...nodeFlags, 'bench/floor/worker.ts'], 'floor worker ready', floor.record);
-  await processes.start([...nodeFlags, 'test/support/stand-in-bot-pod.ts', tenant.tenantId, join(mkdtempSync(join(tmpdir(), 'bench-pod-')), 'sent.jsonl')], 'stand-in bot pod ready');
+  await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
+  await startSimulatorPod(processes, tenant.tenantId, { nodeFlags });
   await processes.start([...nodeFlags, 'activities/worker.ts']);
 
   const plan = (run: string, leads: number, count: number) => {

@@ -7,6 +7,7 @@ import type { WithTenant } from '../core/db/with-tenant.ts';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
+import { messageIdFor } from '../bot-pods/sent-log.ts';
 import { FLOOR_TASK_QUEUE } from './floor/activities.ts';
 import type { BenchMessage, Target } from './load.ts';
 
@@ -18,8 +19,8 @@ export const platformTarget = (deps: {
 }): Target => {
   const { client, taskQueue, withTenant, tenantId, botId } = deps;
   const waIdOf = (message: BenchMessage) => `bench-${message.key.split('-')[0]}-${message.leadIndex}`;
-  // The stand-in bot pod answers `reply:<inbound id>` with WhatsApp id `OUT-reply:<inbound id>`.
-  const replyIdOf = (key: string) => `OUT-reply:${key}`;
+  // The bot pod sends the reply to `<inbound id>` under a WhatsApp id derived from `reply:<inbound id>`.
+  const replyIdOf = (key: string) => messageIdFor(`reply:${key}`);
   const completed = z.object({ waMessageId: z.string(), at: z.number() });
   return {
     async send(message) {
@@ -44,7 +45,8 @@ export const platformTarget = (deps: {
       const rows = await withTenant(tenantId, (tx) => tx.any(sql.type(completed)`
         SELECT wa_message_id AS "waMessageId", (extract(epoch FROM created_at) * 1000)::float8 AS at FROM lead_messages
         WHERE bot_id = ${botId} AND direction = 'outbound' AND wa_message_id = ANY(${sql.array(keys.map(replyIdOf), 'text')})`));
-      return new Map(rows.map((row) => [row.waMessageId.slice('OUT-reply:'.length), row.at]));
+      const keyOf = new Map(keys.map((key) => [replyIdOf(key), key]));
+      return new Map(rows.map((row) => [keyOf.get(row.waMessageId)!, row.at]));
     },
   };
 };

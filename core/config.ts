@@ -60,6 +60,17 @@ export const variables = {
   S3_SECRET_ACCESS_KEY: variable(z.string().min(8), 'bi-local-secret-key', 'S3 secret access key.'),
   S3_FORCE_PATH_STYLE: variable(z.stringbool(), 'true', 'Path-style bucket addressing (needed by R2 and SeaweedFS).'),
 
+  BOT_POD_TENANT_ID: variable(z.uuid().optional(), undefined, 'Bot pod only: the one tenant whose bots this pod runs (required there).'),
+  BOT_POD_DATA_DIR: variable(z.string().min(1), '.stack/bot-pod',
+    'Bot pod only: its persistent volume (WhatsApp sessions, inbound outbox, sent-log).'),
+  BOT_POD_TRANSPORT: variable(z.enum(['baileys', 'simulator']), 'baileys',
+    'Bot pod only: `baileys` talks to WhatsApp; `simulator` takes inbound messages over HTTP (demo, tests, benchmarks).'),
+  BOT_POD_HTTP_PORT: variable(port, '8090', 'Bot pod only: port of /health/live, /health/ready and, with the simulator, /simulator/*.'),
+  BOT_POD_HTTP_HOST: variable(z.string().min(1), '127.0.0.1', 'Bot pod only: address the HTTP port listens on (0.0.0.0 in a container).'),
+  BOT_POD_IGNORE_GROUPS: variable(z.stringbool(), 'true', 'Bot pod only: ignore messages from WhatsApp groups.'),
+  BOT_POD_RECONNECT_MAX_MS: variable(positiveInt.max(600_000), '60000',
+    'Bot pod only: ceiling of the jittered exponential backoff between WhatsApp reconnects.'),
+
   STACK_DIR: variable(z.string().min(1), '.stack',
     'Local stack only: data directory for Postgres, Temporal (SQLite) and the S3 server, relative to the repository.'),
   STACK_TOOLS_DIR: variable(z.string().min(1), '.tools', 'Local stack only: where `scripts/setup.sh` installed the tools.'),
@@ -104,6 +115,15 @@ const toConfig = (raw: RawConfig) => ({
     accessKeyId: raw.S3_ACCESS_KEY_ID,
     secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
     forcePathStyle: raw.S3_FORCE_PATH_STYLE,
+  },
+  botPod: {
+    tenantId: raw.BOT_POD_TENANT_ID ?? null,
+    dataDir: raw.BOT_POD_DATA_DIR,
+    transport: raw.BOT_POD_TRANSPORT,
+    httpPort: raw.BOT_POD_HTTP_PORT,
+    httpHost: raw.BOT_POD_HTTP_HOST,
+    ignoreGroups: raw.BOT_POD_IGNORE_GROUPS,
+    reconnectMaxMs: raw.BOT_POD_RECONNECT_MAX_MS,
   },
   stack: {
     dir: raw.STACK_DIR,

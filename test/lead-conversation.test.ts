@@ -1,9 +1,6 @@
-// The lead conversation through real processes: the platform worker, a stand-in bot pod on the
+// The lead conversation through real processes: the platform worker, the bot pod (simulator) on the
 // tenant's task queue, Temporal and Postgres.
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +14,8 @@ import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
+import { messageIdFor } from '../bot-pods/sent-log.ts';
+import { startSimulatorPod, type SimulatorPod } from './support/bot-pod.ts';
 import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -93,17 +92,15 @@ const waitForOutbound = async (waId: string, atLeast: number, timeoutMs: number)
   return current;
 };
 
-const sendsIn = (sentLog: string, waId: string) => readFileSync(sentLog, 'utf8').trim().split('\n')
-  .map((line) => JSON.parse(line) as { idempotencyKey: string; toWaId: string })
-  .filter((send) => send.toWaId === waId);
+/** What the bot pod sent to this lead on the simulated network, in order. */
+const sendsIn = (waId: string) => pod.sends(tenant.botId).filter((send) => send.jid === `${waId}@s.whatsapp.net`);
 
-let sentLog: string;
+let pod: SimulatorPod;
 let worker: ChildProcess;
 
 describe('lead conversation', () => {
   it('processes 200 concurrent messages (20 delivered twice) exactly once each, scored and answered once', async () => {
-    sentLog = join(mkdtempSync(join(tmpdir(), 'bot-pod-')), 'sent.jsonl');
-    await processes.start(['test/support/stand-in-bot-pod.ts', tenant.tenantId, sentLog], 'stand-in bot pod ready');
+    pod = await startSimulatorPod(processes, tenant.tenantId);
     worker = await processes.start(['activities/worker.ts']);
 
     const waId = '5511988887777';
@@ -113,9 +110,9 @@ describe('lead conversation', () => {
     await waitForOutbound(waId, 200, 150_000);
     await sleep(1_000); // anything extra (a double send) would land now
     expect(await counts(waId)).toEqual({ inbound: 200, outbound: 200, score: expectedScoreOf(200) });
-    const sends = sendsIn(sentLog, waId);
+    const sends = sendsIn(waId);
     expect(sends).toHaveLength(200);
-    expect(new Set(sends.map((send) => send.idempotencyKey)).size).toBe(200);
+    expect(new Set(sends.map((send) => send.waMessageId)).size).toBe(200);
 
     // Crossing the threshold once: one owner event, one move to the qualified stage.
     const qualification = await withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({
@@ -157,9 +154,9 @@ describe('lead conversation', () => {
     await waitForOutbound(waId, 60, 150_000);
     await sleep(1_000);
     expect(await counts(waId)).toEqual({ inbound: 60, outbound: 60, score: expectedScoreOf(60) });
-    const sends = sendsIn(sentLog, waId);
+    const sends = sendsIn(waId);
     expect(sends).toHaveLength(60);
-    expect(new Set(sends.map((send) => send.idempotencyKey)).size).toBe(60);
+    expect(new Set(sends.map((send) => send.waMessageId)).size).toBe(60);
   }, 180_000);
 
   it('answers one lead\'s messages in the order they arrived, whatever their timestamps say', async () => {
@@ -167,7 +164,7 @@ describe('lead conversation', () => {
     const messages = messagesFor(waId, 12).map((message, i) => ({ ...message, receivedAt: new Date(Date.UTC(2026, 0, 2, 0, 0, 59 - i)).toISOString() }));
     for (const message of messages) await signalOne(client, message);
     await waitForOutbound(waId, 12, 60_000);
-    expect(sendsIn(sentLog, waId).map((send) => send.idempotencyKey)).toEqual(messages.map((message) => `reply:${message.waMessageId}`));
+    expect(sendsIn(waId).map((send) => send.waMessageId)).toEqual(messages.map((message) => messageIdFor(`reply:${message.waMessageId}`)));
     await saveHistories(config, client, leadWorkflowId(tenant.tenantId, tenant.botId, waId), 'lead-conversation-arrival-order');
   }, 90_000);
 

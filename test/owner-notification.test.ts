@@ -2,9 +2,6 @@
 // threshold (by a message or by a threshold change) is notified once, with a signed webhook that
 // Temporal retries until the owner's endpoint accepts it.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -17,6 +14,7 @@ import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage } from '../core/temporal/lead-conversation.ts';
 import { signWebhook, verifyWebhook } from '../core/webhook-signature.ts';
 import { saveHistories } from './support/histories.ts';
+import { startSimulatorPod } from './support/bot-pod.ts';
 import { startHttpRecorder } from './support/http-recorder.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -38,8 +36,7 @@ beforeAll(async () => {
   tenant = await seedTenant(withTenant);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
     INSERT INTO owner_webhooks (tenant_id, url, secret) VALUES (${tenant.tenantId}, ${`${receiver.url}/hooks/leads`}, ${secret})`));
-  const sentLog = join(mkdtempSync(join(tmpdir(), 'bot-pod-')), 'sent.jsonl');
-  await processes.start(['test/support/stand-in-bot-pod.ts', tenant.tenantId, sentLog], 'stand-in bot pod ready');
+  await startSimulatorPod(processes, tenant.tenantId);
   await processes.start(['activities/worker.ts']);
 }, 60_000);
 

@@ -58,6 +58,7 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     const text = await replyTo(message, result);
     const sent = await sendText({
       tenantId: input.tenantId, botId: input.botId, toWaId: input.waId, text, idempotencyKey: `reply:${message.waMessageId}`,
+      toJid: message.chatJid ?? null,
     });
     await recordOutbound({ tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, waMessageId: sent.waMessageId, text });
     if (workflowInfo().continueAsNewSuggested) {

@@ -25,6 +25,10 @@ const ignoreEmittedQueryErrors = (pool: DatabasePool) => {
   return pool;
 };
 
+/** The application role alone, for processes that need nothing more (least privilege: the bot pod). */
+export const createAppPool = async (database: Config['database']): Promise<DatabasePool> =>
+  ignoreEmittedQueryErrors(await createPool(database.appUrl, poolOptions(database, 'app')));
+
 export const createDatabasePools = async (database: Config['database']): Promise<DatabasePools> => {
   const app = ignoreEmittedQueryErrors(await createPool(database.appUrl, poolOptions(database, 'app')));
   const maintenance = ignoreEmittedQueryErrors(await createPool(database.maintenanceUrl, poolOptions(database, 'maintenance')));

@@ -33,6 +33,8 @@ export type InboundMessage = {
   readonly phoneE164?: string | null;
   /** The sender's anonymous WhatsApp id (digits of `<lid>@lid`), when WhatsApp sent one. */
   readonly lid?: string | null;
+  /** The chat to answer exactly as WhatsApp addressed it (`…@s.whatsapp.net` or `…@lid`). */
+  readonly chatJid?: string | null;
 };
 
 export type LeadConversationInput = {
@@ -80,11 +82,29 @@ export type SendTextInput = {
   readonly text: string;
   /** Derived from the inbound message id: a retried send is recognised and not sent again. */
   readonly idempotencyKey: string;
+  /** The chat to send to; without it the bot pod addresses `<toWaId>@s.whatsapp.net`. */
+  readonly toJid?: string | null;
 };
 
 export type SendTextResult = { readonly waMessageId: string; readonly alreadySent: boolean };
 
+export type BotConnectionState = 'connecting' | 'open' | 'needs_pairing' | 'closed';
+
+export type BotStatus = {
+  readonly botId: string;
+  readonly state: BotConnectionState;
+  readonly lastError: string | null;
+  /** The pairing QR as a PNG data URL while the bot waits to be paired. */
+  readonly qrDataUrl: string | null;
+  readonly updatedAt: string;
+};
+
+export type RequestPairingCodeInput = { readonly tenantId: string; readonly botId: string; readonly phoneE164: string };
+
 /** Activities every bot pod serves on its own task queue. */
 export type BotPodActivities = {
   sendText(input: SendTextInput): Promise<SendTextResult>;
+  botStatus(input: { readonly tenantId: string; readonly botId?: string }): Promise<readonly BotStatus[]>;
+  /** Pairing by code: the 8-character code the owner types on the phone instead of scanning the QR. */
+  requestPairingCode(input: RequestPairingCodeInput): Promise<{ readonly code: string }>;
 };

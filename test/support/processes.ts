@@ -3,17 +3,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
+export type StartOptions = {
+  readonly readyText?: string;
+  readonly onMessage?: (message: unknown) => void;
+  readonly env?: Record<string, string>;
+};
+
 export type ProcessGroup = {
-  /** Starts `node <args>`, resolving once it printed `readyText`; `onMessage` opens an IPC channel. */
-  start(args: string[], readyText?: string, onMessage?: (message: unknown) => void): Promise<ChildProcess>;
+  /**
+   * Starts `node <args>` with `env` added to this process's environment, resolving once it printed
+   * `readyText`; `onMessage` opens an IPC channel.
+   */
+  start(args: string[], options?: StartOptions): Promise<ChildProcess>;
   stopAll(): Promise<void>;
 };
 
 export const processGroup = (): ProcessGroup => {
   const children: ChildProcess[] = [];
   return {
-    async start(args, readyText, onMessage) {
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', ...(onMessage ? ['ipc' as const] : [])] });
+    async start(args, { readyText, onMessage, env } = {}) {
+      const child = spawn(process.execPath, args, {
+        stdio: ['ignore', 'pipe', 'pipe', ...(onMessage ? ['ipc' as const] : [])],
+        env: { ...process.env, ...env },
+      });
       if (onMessage) child.on('message', onMessage);
       children.push(child);
       let output = '';

@@ -1,0 +1,37 @@
+// Activities on task queue `bot-pod.<tenantId>`, served only by this tenant's pod: the one process
+// holding its WhatsApp sockets.
+import { ApplicationFailure } from '@temporalio/common';
+import type { BotPodActivities } from '../core/temporal/lead-conversation.ts';
+import type { SentLog } from './sent-log.ts';
+import type { Transport } from './transport.ts';
+
+export const createBotPodActivities = (deps: {
+  tenantId: string; transports: ReadonlyMap<string, Transport>; sentLog: SentLog;
+}): BotPodActivities => {
+  const assertTenant = (tenantId: string) => {
+    // A task for another tenant can only be a misrouted call: refuse it, never retry it.
+    if (tenantId !== deps.tenantId) throw ApplicationFailure.nonRetryable(`this pod serves tenant ${deps.tenantId}, not ${tenantId}`, 'WrongTenant');
+  };
+  const transportOf = (tenantId: string, botId: string) => {
+    assertTenant(tenantId);
+    const transport = deps.transports.get(botId);
+    if (!transport) throw ApplicationFailure.nonRetryable(`bot ${botId} is not active on this pod`, 'UnknownBot');
+    return transport;
+  };
+  return {
+    async sendText(input) {
+      const transport = transportOf(input.tenantId, input.botId);
+      const jid = input.toJid ?? `${input.toWaId}@s.whatsapp.net`;
+      // A bot that is not connected fails the attempt; Temporal retries it with backoff.
+      return deps.sentLog.sendOnce(input.idempotencyKey, (waMessageId) => transport.sendText(jid, input.text, waMessageId));
+    },
+    async botStatus(input) {
+      if (input.botId) return [transportOf(input.tenantId, input.botId).status()];
+      assertTenant(input.tenantId);
+      return [...deps.transports.values()].map((transport) => transport.status());
+    },
+    async requestPairingCode(input) {
+      return { code: await transportOf(input.tenantId, input.botId).requestPairingCode(input.phoneE164) };
+    },
+  };
+};

@@ -1,0 +1,108 @@
+// The real WhatsApp connection of one bot: a Baileys 7 socket on the durable auth store, with
+// reconnects on jittered exponential backoff. A logged-out session is not retried in a loop: its
+// state is cleared and the bot waits in `needs_pairing`, publishing a fresh QR (or a pairing code
+// on request) until the owner pairs it again.
+import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import QRCode from 'qrcode';
+import type { BotStatus } from '../core/temporal/lead-conversation.ts';
+import { openAuthStore, type AuthStore } from './auth-store.ts';
+import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
+
+const RECONNECT_BASE_MS = 1_000;
+
+/** Statuses after which a new socket with the same credentials will not help. */
+const NEEDS_PAIRING = new Set<number>([DisconnectReason.loggedOut, DisconnectReason.badSession]);
+
+export const createBaileysTransport = (options: {
+  botId: string; sessionDir: string; reconnectMaxMs: number; logger: Logger; handlers: TransportHandlers;
+}): Transport => {
+  const { botId, sessionDir, reconnectMaxMs, logger, handlers } = options;
+  let store: AuthStore | null = null;
+  let socket: WASocket | null = null;
+  let stopping = false;
+  let attempt = 0;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  let inbound: Promise<void> = Promise.resolve();
+  let current: BotStatus = { botId, state: 'closed', lastError: null, qrDataUrl: null, updatedAt: new Date().toISOString() };
+
+  const publish = (change: Partial<BotStatus>) => {
+    current = { ...current, ...change, updatedAt: new Date().toISOString() };
+    handlers.onStatus(current);
+  };
+
+  const connect = () => {
+    if (stopping || !store) return;
+    publish({ state: current.state === 'needs_pairing' ? 'needs_pairing' : 'connecting' });
+    const sock = makeWASocket({
+      auth: { creds: store.state.creds, keys: makeCacheableSignalKeyStore(store.state.keys, logger) },
+      logger,
+      browser: Browsers.ubuntu('BotInteligente'),
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+    });
+    socket = sock;
+    sock.ev.on('creds.update', () => { void store?.saveCreds(); });
+    sock.ev.on('messages.upsert', ({ messages, type }) => {
+      if (type !== 'notify') return;
+      // One after another, so the outbox keeps WhatsApp's order.
+      inbound = messages.reduce((previous, info) => previous.then(() => handlers.onMessage(info)), inbound)
+        .catch((error: unknown) => logger.error({ botId, err: error }, 'inbound message not stored'));
+    });
+    sock.ev.on('connection.update', (update) => {
+      if (update.qr) {
+        void QRCode.toDataURL(update.qr).then((qrDataUrl) => publish({ state: 'needs_pairing', qrDataUrl }));
+      }
+      if (update.connection === 'open') {
+        attempt = 0;
+        publish({ state: 'open', lastError: null, qrDataUrl: null });
+      }
+      if (update.connection !== 'close' || socket !== sock) return;
+      socket = null;
+      const error = update.lastDisconnect?.error as (Error & { output?: { statusCode?: number } }) | undefined;
+      const statusCode = error?.output?.statusCode;
+      const lastError = error ? `${error.message}${statusCode ? ` (${statusCode})` : ''}` : null;
+      if (stopping) return publish({ state: 'closed', lastError });
+      if (statusCode !== undefined && NEEDS_PAIRING.has(statusCode)) {
+        logger.warn({ botId, statusCode }, 'session logged out: cleared, waiting for pairing');
+        attempt = 0;
+        publish({ state: 'needs_pairing', lastError, qrDataUrl: null });
+        void store!.clear().then(connect);
+        return;
+      }
+      attempt += 1;
+      const delayMs = statusCode === DisconnectReason.restartRequired ? 0 : backoffDelayMs(attempt, RECONNECT_BASE_MS, reconnectMaxMs);
+      logger.info({ botId, statusCode, attempt, delayMs }, 'connection closed: reconnecting');
+      publish({ state: 'connecting', lastError });
+      reconnectTimer = setTimeout(connect, delayMs);
+    });
+  };
+
+  return {
+    async start() {
+      store = await openAuthStore(sessionDir);
+      connect();
+    },
+    async sendText(jid, text, waMessageId) {
+      if (!socket || current.state !== 'open') throw new Error(`bot ${botId} is not connected (${current.state})`);
+      await socket.sendMessage(jid, { text }, { messageId: waMessageId });
+    },
+    status: () => current,
+    async phoneJidForLid(lidJid) {
+      return socket ? socket.signalRepository.lidMapping.getPNForLID(lidJid) : null;
+    },
+    async requestPairingCode(phoneE164) {
+      if (!socket || current.state !== 'needs_pairing') throw new Error(`bot ${botId} is not waiting for pairing (${current.state})`);
+      return socket.requestPairingCode(phoneE164.replace(/\D/g, ''));
+    },
+    async stop() {
+      stopping = true;
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      socket?.end(undefined);
+      socket = null;
+      await inbound;
+      await store?.saveCreds();
+      publish({ state: 'closed' });
+    },
+  };
+};

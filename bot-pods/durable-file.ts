@@ -1,0 +1,58 @@
+// Files that survive a crash at any moment. New content goes to a temp file in the same
+// directory, is fsynced, renamed over the old name, and the directory is fsynced so the rename is
+// on disk too: a reader finds the old content or the new one, never a torn file.
+import { randomUUID } from 'node:crypto';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+const TEMP_SUFFIX = '.tmp';
+
+export const syncDirectory = async (directory: string): Promise<void> => {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};
+
+export const writeFileDurably = async (path: string, data: string | Uint8Array): Promise<void> => {
+  const temp = `${path}.${randomUUID()}${TEMP_SUFFIX}`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+  await syncDirectory(dirname(path));
+};
+
+export const removeFileDurably = async (path: string): Promise<void> => {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return;
+  }
+  await syncDirectory(dirname(path));
+};
+
+/** Temp files of writes a crash interrupted: never renamed, so never part of the state. */
+export const removeInterruptedWrites = async (directory: string): Promise<void> => {
+  const leftovers = (await readdir(directory)).filter((name) => name.endsWith(TEMP_SUFFIX));
+  await Promise.all(leftovers.map((name) => unlink(join(directory, name))));
+};
+
+/** Runs writes of one key one after another, so an older write can never land after a newer one. */
+export const createKeyedQueue = () => {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(key) ?? Promise.resolve()).then(task, task);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    void tail.then(() => { if (tails.get(key) === tail) tails.delete(key); });
+    return run;
+  };
+};

@@ -1,0 +1,142 @@
+// Entry point of a tenant's bot pod: `node bot-pods/pod.ts` with BOT_POD_TENANT_ID and the volume
+// in BOT_POD_DATA_DIR. Runs one WhatsApp transport per active bot, stores every inbound message in
+// the outbox before delivering it to its lead workflow, and serves `bot-pod.<tenantId>`.
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { loadConfigOrExit } from '../core/config.ts';
+import { createAppPool } from '../core/db/pools.ts';
+import { createWithTenant } from '../core/db/with-tenant.ts';
+import {
+  botPodTaskQueue, INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
+} from '../core/temporal/lead-conversation.ts';
+import { createBotPodActivities } from './activities.ts';
+import { createBaileysTransport } from './baileys-transport.ts';
+import { startPodHttp } from './http.ts';
+import { toInboundMessage } from './inbound.ts';
+import { openOutbox } from './outbox.ts';
+import { openSentLog } from './sent-log.ts';
+import { createSimulatorTransport, type SimulatorTransport } from './simulator-transport.ts';
+import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
+
+const config = loadConfigOrExit();
+const tenantId = config.botPod.tenantId;
+if (!tenantId) {
+  process.stderr.write('BOT_POD_TENANT_ID: required for a bot pod (the tenant whose bots it runs)\n');
+  process.exit(78);
+}
+const logger = pino({ level: config.logLevel, base: { process: 'bot-pod', tenantId } });
+const dataDir = resolve(config.botPod.dataDir);
+
+// The application role under RLS: the pod can read its own tenant's bots and nothing else.
+const pool = await createAppPool(config.database);
+const withTenant = createWithTenant(pool, { maxAttempts: config.database.tenantTxMaxAttempts, retryBaseMs: config.database.tenantTxRetryBaseMs });
+const bots = await withTenant(tenantId, (tx) => tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
+  SELECT id FROM bots WHERE tenant_id = ${tenantId} AND status = 'active' ORDER BY created_at, id`));
+
+const outbox = openOutbox(join(dataDir, 'outbox.jsonl'), {
+  onError: (error, attempt) => logger.warn({ err: error, attempt, pending: outbox.pending().length }, 'Temporal did not take an inbound message: kept in the outbox'),
+});
+const sentLog = openSentLog(join(dataDir, 'sent-log.jsonl'));
+
+const transports = new Map<string, Transport>();
+const simulators = config.botPod.transport === 'simulator' ? new Map<string, SimulatorTransport>() : null;
+for (const botId of bots) {
+  const handlers: TransportHandlers = {
+    async onMessage(info) {
+      const message = await toInboundMessage(info, {
+        tenantId, botId, ignoreGroups: config.botPod.ignoreGroups, phoneJidForLid: (lidJid) => transports.get(botId)!.phoneJidForLid(lidJid),
+      });
+      if (message) outbox.add(message);
+    },
+    onStatus: (status) => logger.info({ botId, state: status.state, lastError: status.lastError }, 'bot connection'),
+  };
+  if (simulators) {
+    const simulator = createSimulatorTransport(botId, join(dataDir, 'simulator', `${botId}.sent.jsonl`), handlers);
+    simulators.set(botId, simulator);
+    transports.set(botId, simulator);
+  } else {
+    transports.set(botId, createBaileysTransport({
+      botId, sessionDir: join(dataDir, 'sessions', botId), reconnectMaxMs: config.botPod.reconnectMaxMs, logger: logger.child({ botId }), handlers,
+    }));
+  }
+}
+await Promise.all([...transports.values()].map((transport) => transport.start()));
+
+// Delivery: the outbox hands messages to Temporal in arrival order, retrying while it is away.
+let client: Client | null = null;
+const deliver = async (message: InboundMessage) => {
+  client ??= new Client({ connection: await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' }), namespace: config.temporal.namespace });
+  await client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+    workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
+    taskQueue: config.temporal.taskQueue,
+    args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
+    signal: INBOUND_SIGNAL,
+    signalArgs: [message],
+  });
+};
+const draining = outbox.drain(deliver);
+
+// The worker of `bot-pod.<tenantId>`, reconnecting with backoff whenever Temporal goes away.
+let stopping = false;
+const stopped = new AbortController();
+let worker: Worker | null = null;
+const activities = createBotPodActivities({ tenantId, transports, sentLog });
+const serveActivities = async () => {
+  for (let attempt = 0; !stopping; ) {
+    try {
+      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      try {
+        worker = await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: botPodTaskQueue(tenantId), activities });
+        attempt = 0;
+        await worker.run();
+      } finally {
+        worker = null;
+        await connection.close();
+      }
+    } catch (error) {
+      attempt += 1;
+      logger.warn({ err: error, attempt }, 'bot pod worker stopped: reconnecting');
+    }
+    if (!stopping) await sleep(backoffDelayMs(Math.max(1, attempt), 500, 30_000), undefined, { signal: stopped.signal }).catch(() => undefined);
+  }
+};
+const serving = serveActivities();
+
+const server = await startPodHttp({
+  host: config.botPod.httpHost,
+  port: config.botPod.httpPort,
+  isReady: () => !stopping,
+  readiness: () => ({
+    bots: [...transports.values()].map((transport) => transport.status()),
+    outboxPending: outbox.pending().length,
+    worker: worker?.getState() ?? 'connecting',
+  }),
+  simulators,
+});
+logger.info({ bots: bots.length, transport: config.botPod.transport, port: config.botPod.httpPort, dataDir }, 'bot pod ready');
+
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  stopped.abort();
+  logger.info({ signal }, 'bot pod stopping');
+  server.close();
+  if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+  await serving;
+  // Sockets first (no new inbound), then the outbox; its pending messages stay on the volume.
+  await Promise.all([...transports.values()].map((transport) => transport.stop()));
+  await outbox.close();
+  await draining;
+  sentLog.close();
+  await client?.connection.close();
+  await pool.end();
+  logger.info('bot pod stopped');
+  process.exit(0);
+};
+process.on('SIGTERM', (signal) => void shutdown(signal));
+process.on('SIGINT', (signal) => void shutdown(signal));

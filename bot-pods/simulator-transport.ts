@@ -1,0 +1,53 @@
+// The simulated WhatsApp network behind the Transport interface: inbound messages arrive over
+// the pod's HTTP port shaped exactly like Baileys' proto.IWebMessageInfo, and what the bot sends
+// is kept (on the volume, so a test can read it across pod restarts) and listed. A message id sent
+// twice is one message, as on WhatsApp.
+import type { proto } from '@whiskeysockets/baileys';
+import type { BotStatus } from '../core/temporal/lead-conversation.ts';
+import { openJournal, type Journal } from './journal.ts';
+import type { Transport, TransportHandlers } from './transport.ts';
+
+export type SimulatedSend = { readonly jid: string; readonly text: string; readonly waMessageId: string; readonly at: string };
+
+export type SimulatorTransport = Transport & {
+  /** Resolves once the pod holds the message durably (its outbox). */
+  inject(info: proto.IWebMessageInfo): Promise<void>;
+  sent(): readonly SimulatedSend[];
+};
+
+export const createSimulatorTransport = (botId: string, sentPath: string, handlers: TransportHandlers): SimulatorTransport => {
+  let journal: Journal<SimulatedSend> | null = null;
+  const sends = new Map<string, SimulatedSend>();
+  let current: BotStatus = { botId, state: 'closed', lastError: null, qrDataUrl: null, updatedAt: new Date().toISOString() };
+  const setState = (state: BotStatus['state']) => {
+    current = { ...current, state, updatedAt: new Date().toISOString() };
+    handlers.onStatus(current);
+  };
+  return {
+    async start() {
+      journal = openJournal<SimulatedSend>(sentPath);
+      for (const send of journal.entries) sends.set(send.waMessageId, send);
+      setState('open');
+    },
+    async sendText(jid, text, waMessageId) {
+      if (current.state !== 'open' || !journal) throw new Error(`bot ${botId} is not connected (${current.state})`);
+      if (sends.has(waMessageId)) return;
+      const send = { jid, text, waMessageId, at: new Date().toISOString() };
+      journal.append(send);
+      sends.set(waMessageId, send);
+    },
+    status: () => current,
+    phoneJidForLid: async () => null,
+    requestPairingCode: async () => 'SIMULATE',
+    async stop() {
+      journal?.close();
+      journal = null;
+      setState('closed');
+    },
+    async inject(info) {
+      if (current.state !== 'open') throw new Error(`bot ${botId} is not connected (${current.state})`);
+      await handlers.onMessage(info);
+    },
+    sent: () => [...sends.values()],
+  };
+};

@@ -1,0 +1,24 @@
+// What the bot pod needs from a WhatsApp connection, served by Baileys or by the simulator.
+import type { proto } from '@whiskeysockets/baileys';
+import type { BotStatus } from '../core/temporal/lead-conversation.ts';
+
+export type TransportHandlers = {
+  /** A message WhatsApp delivered as new (`messages.upsert` of type `notify`). */
+  onMessage(info: proto.IWebMessageInfo): Promise<void>;
+  onStatus(status: BotStatus): void;
+};
+
+export type Transport = {
+  start(): Promise<void>;
+  /** Sends under the given WhatsApp message id; resolves once WhatsApp accepted it. */
+  sendText(jid: string, text: string, waMessageId: string): Promise<void>;
+  status(): BotStatus;
+  /** Baileys' lid-to-phone mapping, learned from traffic; null when unknown. */
+  phoneJidForLid(lidJid: string): Promise<string | null>;
+  requestPairingCode(phoneE164: string): Promise<string>;
+  stop(): Promise<void>;
+};
+
+/** Full-jitter exponential backoff: attempt 1 waits up to base, then doubling up to max. */
+export const backoffDelayMs = (attempt: number, baseMs: number, maxMs: number, random = Math.random): number =>
+  Math.floor(random() * Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1)));

@@ -1,0 +1,46 @@
+// A real bot pod (bot-pods/pod.ts) on the simulator transport, as a child process with a volume
+// of its own, for tests and benchmarks.
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProcessGroup } from './processes.ts';
+
+export type SimulatedSend = { jid: string; text: string; waMessageId: string };
+
+export type SimulatorPod = {
+  readonly child: ChildProcess;
+  readonly dataDir: string;
+  readonly url: string;
+  readonly env: Record<string, string>;
+  /** What the bot sent on the simulated network (read from the volume: valid across restarts). */
+  sends(botId: string): SimulatedSend[];
+};
+
+export const freePort = () => new Promise<number>((resolve, reject) => {
+  const server = createServer();
+  server.once('error', reject);
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    server.close(() => resolve(port));
+  });
+});
+
+export const startSimulatorPod = async (processes: ProcessGroup, tenantId: string, options: { dataDir?: string; nodeFlags?: string[] } = {}): Promise<SimulatorPod> => {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bot-pod-'));
+  const port = await freePort();
+  const env = { BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: 'simulator', BOT_POD_HTTP_PORT: String(port) };
+  const child = await processes.start([...(options.nodeFlags ?? []), 'bot-pods/pod.ts'], { readyText: 'bot pod ready', env });
+  return {
+    child,
+    dataDir,
+    url: `http://127.0.0.1:${port}`,
+    env,
+    sends(botId) {
+      const path = join(dataDir, 'simulator', `${botId}.sent.jsonl`);
+      if (!existsSync(path)) return [];
+      return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as SimulatedSend);
+    },
+  };
+};
