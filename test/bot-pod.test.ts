@@ -1,0 +1,113 @@
+// The bot pod as a process (simulator transport) with the platform worker, Temporal and Postgres:
+// a simulated WhatsApp user is answered end to end, and no inbound message is lost or doubled
+// while Temporal is down and the pod itself is SIGKILLed.
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { messageIdFor } from '../bot-pods/sent-log.ts';
+import { loadConfig } from '../core/config.ts';
+import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
+import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { startTemporal, stopTemporal } from '../stack/temporal.ts';
+import { startSimulatorPod, type SimulatorPod } from './support/bot-pod.ts';
+import { processGroup } from './support/processes.ts';
+import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
+
+const config = loadConfig();
+const processes = processGroup();
+let pools: DatabasePools;
+let withTenant: WithTenant;
+let tenant: TenantGraph;
+let pod: SimulatorPod;
+let worker: ChildProcess;
+
+beforeAll(async () => {
+  pools = await createDatabasePools(config.database);
+  withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  tenant = await seedTenant(withTenant);
+  worker = await processes.start(['activities/worker.ts']);
+  pod = await startSimulatorPod(processes, tenant.tenantId);
+}, 60_000);
+afterAll(async () => {
+  await processes.stopAll();
+  await pools.end();
+});
+
+/** A message as Baileys hands it over in `messages.upsert` (proto.IWebMessageInfo). */
+const webMessage = (id: string, remoteJid: string, message: object, key: object = {}) => ({
+  key: { remoteJid, fromMe: false, id, ...key }, message, messageTimestamp: 1_790_000_000, pushName: 'Ana',
+});
+const inject = (body: unknown) => fetch(`${pod.url}/simulator/bots/${tenant.botId}/inbound`, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
+
+const messageCounts = (waIds: string[]) => withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ inbound: z.number(), outbound: z.number() }))`
+  SELECT count(*) FILTER (WHERE m.direction = 'inbound')::int AS inbound, count(*) FILTER (WHERE m.direction = 'outbound')::int AS outbound
+  FROM lead_messages m JOIN leads l ON l.tenant_id = m.tenant_id AND l.id = m.lead_id
+  WHERE l.bot_id = ${tenant.botId} AND l.wa_id = ANY(${sql.array(waIds, 'text')})`));
+const waitForReplies = async (waIds: string[], expected: number, timeoutMs: number) => {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) {
+    if ((await messageCounts(waIds)).outbound >= expected) break;
+  }
+  await sleep(500); // a double reply would land now
+  return messageCounts(waIds);
+};
+
+describe('bot pod', () => {
+  it('answers a simulated WhatsApp user end to end, and ignores its own messages, statuses and groups', async () => {
+    const responses = await Promise.all([
+      inject(webMessage('SIM-1', '5511911112222@s.whatsapp.net', { conversation: 'Olá, qual o price do plano?' })),
+      inject(webMessage('SIM-2', '123456789012345@lid', { extendedTextMessage: { text: 'hi, price please' } }, { remoteJidAlt: '5511933334444@s.whatsapp.net' })),
+      inject(webMessage('SIM-3', '5511911112222@s.whatsapp.net', { conversation: 'from the bot itself' }, { fromMe: true })),
+      inject(webMessage('SIM-4', 'status@broadcast', { conversation: 'a status' }, { participant: '5511911112222@s.whatsapp.net' })),
+      inject(webMessage('SIM-5', '120363000000000000@g.us', { conversation: 'group talk' }, { participant: '5511911112222@s.whatsapp.net' })),
+    ]);
+    expect(responses.map((response) => response.status)).toEqual([202, 202, 202, 202, 202]);
+    expect((await inject(webMessage('SIM-6', '5511911112222@s.whatsapp.net', { imageMessage: { caption: 'this one, price?' } }))).status).toBe(202);
+
+    expect(await waitForReplies(['5511911112222', '5511933334444'], 3, 30_000)).toEqual({ inbound: 3, outbound: 3 });
+    const sent = pod.sends(tenant.botId);
+    // The lid sender is answered where WhatsApp addressed it, and stored under its phone with its lid.
+    expect(sent.map((send) => send.jid).sort()).toEqual(['123456789012345@lid', '5511911112222@s.whatsapp.net', '5511911112222@s.whatsapp.net']);
+    const lidLead = await withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ phone_e164: z.string().nullable(), lid: z.string().nullable() }))`
+      SELECT phone_e164, lid FROM leads WHERE bot_id = ${tenant.botId} AND wa_id = '5511933334444'`));
+    expect(lidLead).toEqual({ phone_e164: '+5511933334444', lid: '123456789012345' });
+  }, 60_000);
+
+  it('refuses an injected body that is not a WebMessageInfo with a problem document', async () => {
+    const response = await inject({ key: { id: 'x' }, message: 'text' });
+    expect(response.status).toBe(422);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({ status: 422, title: 'Not a WebMessageInfo' });
+    expect((await fetch(`${pod.url}/health/ready`)).status).toBe(200);
+  });
+
+  it('loses nothing while Temporal is down and the pod is SIGKILLed: 300 messages of 30 leads, each answered once, in order', async () => {
+    const leads = Array.from({ length: 30 }, (_, i) => `55119${String(7000000 + i)}`);
+    const messages = Array.from({ length: 300 }, (_, i) => ({ waId: leads[i % 30]!, id: `OUT-${i}`, text: `mensagem ${i}, qual o price?` }));
+    worker.kill('SIGTERM');
+    await once(worker, 'exit');
+    await stopTemporal(config);
+    try {
+      for (const message of messages) {
+        expect((await inject(webMessage(message.id, `${message.waId}@s.whatsapp.net`, { conversation: message.text }))).status).toBe(202);
+      }
+      pod.child.kill('SIGKILL');
+      await once(pod.child, 'exit');
+      pod = await startSimulatorPod(processes, tenant.tenantId, { dataDir: pod.dataDir });
+    } finally {
+      await startTemporal(config);
+    }
+    worker = await processes.start(['activities/worker.ts']);
+
+    expect(await waitForReplies(leads, 300, 150_000)).toEqual({ inbound: 300, outbound: 300 });
+    const sent = pod.sends(tenant.botId);
+    for (const waId of leads) {
+      const expectedOrder = messages.filter((message) => message.waId === waId).map((message) => messageIdFor(`reply:${message.id}`));
+      expect(sent.filter((send) => send.jid === `${waId}@s.whatsapp.net`).map((send) => send.waMessageId)).toEqual(expectedOrder);
+    }
+  }, 240_000);
+});
