@@ -1,12 +1,18 @@
 // `npm start`: the whole platform on one machine (the embedded default). Brings up the local stack,
-// migrates, runs the platform worker (restarted if it dies), prints where everything is, and stops
-// everything on Ctrl-C.
+// migrates, creates the demo tenant once, runs the platform worker and one bot pod per tenant
+// (each restarted if it dies), prints where everything is, and stops everything on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { loadConfigOrExit } from '../core/config.ts';
 import { migrateUp } from '../core/db/migrations.ts';
+import { createDatabasePools } from '../core/db/pools.ts';
+import { createWithTenant } from '../core/db/with-tenant.ts';
+import { DEMO_BOT_ID, DEMO_TENANT_ID, ensureDemoTenant } from './demo-tenant.ts';
 import { startStack } from './harness.ts';
 
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -22,19 +28,43 @@ const applied = await migrateUp({
 log(applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'schema is up to date');
 
 let stopping = false;
-let worker: ChildProcess | undefined;
+const children = new Set<ChildProcess>();
 
-const superviseWorker = async (): Promise<void> => {
+/** Runs `node <script>` until the platform stops, restarting it with growing delays if it dies. */
+const supervise = async (name: string, script: string, env: Record<string, string> = {}): Promise<void> => {
   for (let restarts = 0; !stopping; restarts += 1) {
-    worker = spawn(process.execPath, ['activities/worker.ts'], { cwd: repositoryRoot, stdio: 'inherit' });
-    const [code, signal] = (await once(worker, 'exit')) as [number | null, NodeJS.Signals | null];
+    const child = spawn(process.execPath, [script], { cwd: repositoryRoot, stdio: 'inherit', env: { ...process.env, ...env } });
+    children.add(child);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    children.delete(child);
     if (stopping) return;
     const delayMs = Math.min(30_000, 1_000 * 2 ** Math.min(restarts, 5));
-    log(`worker exited (${signal ?? `code ${code}`}); restarting in ${delayMs / 1000}s`);
+    log(`${name} exited (${signal ?? `code ${code}`}); restarting in ${delayMs / 1000}s`);
     await sleep(delayMs);
   }
 };
-const supervision = superviseWorker();
+
+// The demo tenant talks to the simulated WhatsApp network; every other tenant's pod uses
+// BOT_POD_TRANSPORT (Baileys by default). Each pod has a data directory (its volume) of its own.
+const pools = await createDatabasePools(config.database);
+if (await ensureDemoTenant(createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 25 }))) log('created the demo tenant');
+const tenantIds = await pools.maintenance.anyFirst(sql.type(z.object({ id: z.uuid() }))`SELECT id FROM tenants ORDER BY created_at, id`);
+await pools.end();
+const pods = tenantIds.map((tenantId, index) => ({
+  tenantId,
+  port: config.botPod.httpPort + index,
+  transport: tenantId === DEMO_TENANT_ID ? 'simulator' : config.botPod.transport,
+}));
+const supervision = Promise.all([
+  supervise('worker', 'activities/worker.ts'),
+  ...pods.map((pod) => supervise(`bot pod ${pod.tenantId}`, 'bot-pods/pod.ts', {
+    BOT_POD_TENANT_ID: pod.tenantId,
+    BOT_POD_DATA_DIR: join(config.stack.dir, 'bot-pods', pod.tenantId),
+    BOT_POD_TRANSPORT: pod.transport,
+    BOT_POD_HTTP_PORT: String(pod.port),
+  })),
+]);
+const demoPort = pods.find((pod) => pod.tenantId === DEMO_TENANT_ID)!.port;
 
 const appUrl = new URL(config.database.appUrl);
 appUrl.password = '***';
@@ -43,15 +73,18 @@ log(`ready:
   Temporal gRPC  ${stack.urls.temporalGrpc} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
   S3             ${stack.urls.s3} (bucket ${config.s3.bucket})
   Postgres       ${appUrl.toString()} (application role; see docs/configuration.md)
+  Bot pods       ${pods.map((pod) => `${pod.tenantId} :${pod.port} (${pod.transport})`).join('\n                 ')}
+Try the demo bot as a simulated WhatsApp user:
+  curl -X POST http://127.0.0.1:${demoPort}/simulator/bots/${DEMO_BOT_ID}/inbound -H 'content-type: application/json' \\
+    -d '{"key":{"remoteJid":"5511987654321@s.whatsapp.net","id":"DEMO-1"},"message":{"conversation":"Olá! Qual o preço do Plano Pro para 20 usuários?"}}'
+  curl http://127.0.0.1:${demoPort}/simulator/bots/${DEMO_BOT_ID}/sent
 Press Ctrl-C to stop.`);
 
 const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
   if (stopping) return;
   stopping = true;
   log(`${signal}: stopping`);
-  if (worker && worker.exitCode === null && worker.signalCode === null) {
-    worker.kill('SIGTERM');
-  }
+  for (const child of children) child.kill('SIGTERM');
   await supervision;
   await stack.stop();
   log('stopped');
