@@ -16,6 +16,7 @@ import { startSimulatorPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
+import { runOutboxBench } from './outbox.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
 import { floorTarget, platformTarget } from './targets.ts';
 
@@ -46,6 +47,8 @@ const processes = processGroup();
 try {
   log('scoring: 50 rules, RE2 beside RegExp');
   const scoring = runScoringBench();
+  log('bot pod outbox: durable appends and drain');
+  const outbox = await runOutboxBench();
 
   // A database and task queue of its own, like the tests: a running `npm start` is not disturbed.
   Object.assign(process.env, {
@@ -117,12 +120,14 @@ try {
     measuredAt: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     scoring,
+    outbox,
     endToEnd,
   };
   const directory = fileURLToPath(new URL('./results', import.meta.url));
   mkdirSync(directory, { recursive: true });
   writeFileSync(join(directory, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   printTable(results.scoring, endToEnd);
+  process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);
 } finally {
   await processes.stopAll();
   await stack.stop();

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessGroup } from './processes.ts';
 
 export type SimulatedSend = { jid: string; text: string; waMessageId: string };
@@ -27,15 +28,27 @@ export const freePort = () => new Promise<number>((resolve, reject) => {
   });
 });
 
+/** Ready as Kubernetes would see it: /health/ready answers 200. */
+const waitUntilReady = async (child: ChildProcess, url: string) => {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(100)) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`bot pod exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+    const ready = await fetch(`${url}/health/ready`).then((response) => response.ok, () => false);
+    if (ready) return;
+  }
+  throw new Error('bot pod not ready within 60 s');
+};
+
 export const startSimulatorPod = async (processes: ProcessGroup, tenantId: string, options: { dataDir?: string; nodeFlags?: string[] } = {}): Promise<SimulatorPod> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bot-pod-'));
   const port = await freePort();
   const env = { BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: 'simulator', BOT_POD_HTTP_PORT: String(port) };
-  const child = await processes.start([...(options.nodeFlags ?? []), 'bot-pods/pod.ts'], { readyText: 'bot pod ready', env });
+  const child = await processes.start([...(options.nodeFlags ?? []), 'bot-pods/pod.ts'], { env });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(child, url);
   return {
     child,
     dataDir,
-    url: `http://127.0.0.1:${port}`,
+    url,
     env,
     sends(botId) {
       const path = join(dataDir, 'simulator', `${botId}.sent.jsonl`);
