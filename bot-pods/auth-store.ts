@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import {
   BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap,
 } from '@whiskeysockets/baileys';
-import { createKeyedQueue, removeFileDurably, removeInterruptedWrites, writeFileDurably } from './durable-file.ts';
+import {
+  createKeyedQueue, createWriteGate, removeFileDurably, removeInterruptedWrites, writeFileDurably, type WriteGate,
+} from './durable-file.ts';
 
 const CREDS_FILE = 'creds.json';
 
@@ -20,7 +22,7 @@ export type AuthStore = {
 /** A key's file name; encodeURIComponent keeps ids with `/` or `:` inside the directory. */
 const keyFile = (type: keyof SignalDataTypeMap, id: string) => `${type}-${encodeURIComponent(id)}.json`;
 
-export const openAuthStore = async (directory: string): Promise<AuthStore> => {
+export const openAuthStore = async (directory: string, gate: WriteGate = createWriteGate()): Promise<AuthStore> => {
   await mkdir(directory, { recursive: true, mode: 0o700 });
   await removeInterruptedWrites(directory);
   const serialized = createKeyedQueue();
@@ -34,8 +36,8 @@ export const openAuthStore = async (directory: string): Promise<AuthStore> => {
     }
   };
   const write = (file: string, value: unknown) =>
-    serialized(file, () => writeFileDurably(join(directory, file), JSON.stringify(value, BufferJSON.replacer)));
-  const remove = (file: string) => serialized(file, () => removeFileDurably(join(directory, file)));
+    gate.write(() => serialized(file, () => writeFileDurably(join(directory, file), JSON.stringify(value, BufferJSON.replacer))));
+  const remove = (file: string) => gate.write(() => serialized(file, () => removeFileDurably(join(directory, file))));
 
   const creds: AuthenticationCreds = (await read<AuthenticationCreds>(CREDS_FILE)) ?? initAuthCreds();
   const state: AuthenticationState = {

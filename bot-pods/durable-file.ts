@@ -56,3 +56,36 @@ export const createKeyedQueue = () => {
     return run;
   };
 };
+
+/**
+ * Lets many writes run together, or one exclusive task (a snapshot) with no write in flight: the
+ * files it reads then form one consistent state.
+ */
+export const createWriteGate = () => {
+  let active = 0;
+  let exclusive: Promise<unknown> = Promise.resolve();
+  let drained: (() => void) | null = null;
+  return {
+    async write<T>(task: () => Promise<T>): Promise<T> {
+      await exclusive;
+      active += 1;
+      try {
+        return await task();
+      } finally {
+        active -= 1;
+        if (active === 0) drained?.();
+      }
+    },
+    exclusive<T>(task: () => Promise<T>): Promise<T> {
+      const run = exclusive.then(async () => {
+        if (active > 0) await new Promise<void>((resolve) => { drained = resolve; });
+        drained = null;
+        return task();
+      });
+      exclusive = run.catch(() => undefined);
+      return run;
+    },
+  };
+};
+
+export type WriteGate = ReturnType<typeof createWriteGate>;

@@ -60,6 +60,13 @@ export const variables = {
   S3_SECRET_ACCESS_KEY: variable(z.string().min(8), 'bi-local-secret-key', 'S3 secret access key.'),
   S3_FORCE_PATH_STYLE: variable(z.stringbool(), 'true', 'Path-style bucket addressing (needed by R2 and SeaweedFS).'),
 
+  ENCRYPTION_KEYS: variable(z.string().min(1).optional(), undefined,
+    'Encryption keys for backups and session snapshots: `<id>:<base64 of 32 bytes>`, comma-separated. Added to those of ENCRYPTION_KEYS_FILE.'),
+  ENCRYPTION_KEYS_FILE: variable(z.string().min(1), '.stack/encryption-keys',
+    'File of encryption keys, one `<id>:<base64>` per line (the local stack creates one on first start).'),
+  ENCRYPTION_ACTIVE_KEY_ID: variable(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(), undefined,
+    'Key id new objects are encrypted with (default: the last key listed). Older keys stay for reading: rotation.'),
+
   BOT_POD_TENANT_ID: variable(z.uuid().optional(), undefined, 'Bot pod only: the one tenant whose bots this pod runs (required there).'),
   BOT_POD_DATA_DIR: variable(z.string().min(1), '.stack/bot-pod',
     'Bot pod only: its persistent volume (WhatsApp sessions, inbound outbox, sent-log).'),
@@ -115,6 +122,11 @@ const toConfig = (raw: RawConfig) => ({
     accessKeyId: raw.S3_ACCESS_KEY_ID,
     secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
     forcePathStyle: raw.S3_FORCE_PATH_STYLE,
+  },
+  encryption: {
+    keys: raw.ENCRYPTION_KEYS ?? null,
+    keysFile: raw.ENCRYPTION_KEYS_FILE,
+    activeKeyId: raw.ENCRYPTION_ACTIVE_KEY_ID ?? null,
   },
   botPod: {
     tenantId: raw.BOT_POD_TENANT_ID ?? null,

@@ -1,6 +1,7 @@
 // The local stack: Postgres, the Temporal dev server and an S3 server, started (or reused when
 // already running and healthy), checked, and stopped. Used by `npm start` and by the tests.
 import type { Config } from '../core/config.ts';
+import { ensureLocalEncryptionKey } from './local-key.ts';
 import { startPostgres, stopPostgres } from './postgres.ts';
 import { startS3, stopS3 } from './s3.ts';
 import { startTemporal, stopTemporal } from './temporal.ts';
@@ -16,6 +17,7 @@ export const startStack = async (config: Config, options: { log: (message: strin
   const { log } = options;
   const [postgres, temporal, s3] = await Promise.all([startPostgres(config), startTemporal(config), startS3(config)]);
   const reused = { postgres: postgres.reused, temporal: temporal.reused, s3: s3.reused };
+  if (ensureLocalEncryptionKey(config)) log(`created a local encryption key in ${config.encryption.keysFile}`);
   for (const [name, wasReused] of Object.entries(reused)) log(`${name}: ${wasReused ? 'reused (already running)' : 'started'}`);
   return {
     urls: { postgres: postgres.url, temporalGrpc: temporal.grpc, temporalUi: temporal.ui, s3: s3.url },
