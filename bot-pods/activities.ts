@@ -1,12 +1,32 @@
 // Activities on task queue `bot-pod.<tenantId>`, served only by this tenant's pod: the one process
 // holding its WhatsApp sockets.
 import { ApplicationFailure } from '@temporalio/common';
-import type { BotPodActivities } from '../core/temporal/lead-conversation.ts';
+import { EncryptionKeyError } from '../core/crypto/keyring.ts';
+import type { BotPodActivities, SessionSnapshot } from '../core/temporal/lead-conversation.ts';
+import { RestoreRefusedError } from './session-snapshot.ts';
 import type { SentLog } from './sent-log.ts';
 import type { Transport } from './transport.ts';
 
+export type SessionStore = {
+  snapshot(objectKey: string): Promise<SessionSnapshot>;
+  /** Restores onto the empty sessions directory and reconnects the bots from it. */
+  restore(objectKey: string): Promise<{ files: number }>;
+};
+
+/** Failures no retry can fix: they fail the activity at once with their reason. */
+const finalOnRefusal = async <T>(work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RestoreRefusedError || error instanceof EncryptionKeyError) {
+      throw ApplicationFailure.nonRetryable(error.message, error.name);
+    }
+    throw error;
+  }
+};
+
 export const createBotPodActivities = (deps: {
-  tenantId: string; transports: ReadonlyMap<string, Transport>; sentLog: SentLog;
+  tenantId: string; transports: ReadonlyMap<string, Transport>; sentLog: SentLog; sessions: SessionStore;
 }): BotPodActivities => {
   const assertTenant = (tenantId: string) => {
     // A task for another tenant can only be a misrouted call: refuse it, never retry it.
@@ -32,6 +52,14 @@ export const createBotPodActivities = (deps: {
     },
     async requestPairingCode(input) {
       return { code: await transportOf(input.tenantId, input.botId).requestPairingCode(input.phoneE164) };
+    },
+    async snapshotSessions(input) {
+      assertTenant(input.tenantId);
+      return finalOnRefusal(() => deps.sessions.snapshot(input.objectKey));
+    },
+    async restoreSessions(input) {
+      assertTenant(input.tenantId);
+      return finalOnRefusal(() => deps.sessions.restore(input.objectKey));
     },
   };
 };

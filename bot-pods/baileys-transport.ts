@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import type { BotStatus } from '../core/temporal/lead-conversation.ts';
 import { openAuthStore, type AuthStore } from './auth-store.ts';
+import type { WriteGate } from './durable-file.ts';
 import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
 
 const RECONNECT_BASE_MS = 1_000;
@@ -15,9 +16,9 @@ const RECONNECT_BASE_MS = 1_000;
 const NEEDS_PAIRING = new Set<number>([DisconnectReason.loggedOut, DisconnectReason.badSession]);
 
 export const createBaileysTransport = (options: {
-  botId: string; sessionDir: string; reconnectMaxMs: number; logger: Logger; handlers: TransportHandlers;
+  botId: string; sessionDir: string; gate: WriteGate; reconnectMaxMs: number; logger: Logger; handlers: TransportHandlers;
 }): Transport => {
-  const { botId, sessionDir, reconnectMaxMs, logger, handlers } = options;
+  const { botId, sessionDir, gate, reconnectMaxMs, logger, handlers } = options;
   let store: AuthStore | null = null;
   let socket: WASocket | null = null;
   let stopping = false;
@@ -80,7 +81,7 @@ export const createBaileysTransport = (options: {
 
   return {
     async start() {
-      store = await openAuthStore(sessionDir);
+      store = await openAuthStore(sessionDir, gate);
       connect();
     },
     async sendText(jid, text, waMessageId) {

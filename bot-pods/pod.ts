@@ -14,12 +14,16 @@ import { createWithTenant } from '../core/db/with-tenant.ts';
 import {
   botPodTaskQueue, INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
-import { createBotPodActivities } from './activities.ts';
+import { loadKeyring } from '../core/crypto/keyring.ts';
+import { createObjectStoreClient } from '../core/object-store.ts';
+import { createBotPodActivities, type SessionStore } from './activities.ts';
 import { createBaileysTransport } from './baileys-transport.ts';
+import { createWriteGate } from './durable-file.ts';
 import { startPodHttp } from './http.ts';
 import { toInboundMessage } from './inbound.ts';
 import { openOutbox } from './outbox.ts';
 import { openSentLog } from './sent-log.ts';
+import { restoreSessions, snapshotSessions } from './session-snapshot.ts';
 import { createSimulatorTransport, type SimulatorTransport } from './simulator-transport.ts';
 import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
 
@@ -43,9 +47,11 @@ const outbox = openOutbox(join(dataDir, 'outbox.jsonl'), {
 });
 const sentLog = openSentLog(join(dataDir, 'sent-log.jsonl'));
 
+const sessionsDir = join(dataDir, 'sessions');
+const gate = createWriteGate();
 const transports = new Map<string, Transport>();
 const simulators = config.botPod.transport === 'simulator' ? new Map<string, SimulatorTransport>() : null;
-for (const botId of bots) {
+const createTransport = (botId: string): Transport => {
   const handlers: TransportHandlers = {
     async onMessage(info) {
       const message = await toInboundMessage(info, {
@@ -58,13 +64,13 @@ for (const botId of bots) {
   if (simulators) {
     const simulator = createSimulatorTransport(botId, join(dataDir, 'simulator', `${botId}.sent.jsonl`), handlers);
     simulators.set(botId, simulator);
-    transports.set(botId, simulator);
-  } else {
-    transports.set(botId, createBaileysTransport({
-      botId, sessionDir: join(dataDir, 'sessions', botId), reconnectMaxMs: config.botPod.reconnectMaxMs, logger: logger.child({ botId }), handlers,
-    }));
+    return simulator;
   }
-}
+  return createBaileysTransport({
+    botId, sessionDir: join(sessionsDir, botId), gate, reconnectMaxMs: config.botPod.reconnectMaxMs, logger: logger.child({ botId }), handlers,
+  });
+};
+for (const botId of bots) transports.set(botId, createTransport(botId));
 await Promise.all([...transports.values()].map((transport) => transport.start()));
 
 // Delivery: the outbox hands messages to Temporal in arrival order, retrying while it is away.
@@ -85,7 +91,25 @@ const draining = outbox.drain(deliver);
 let stopping = false;
 const stopped = new AbortController();
 let worker: Worker | null = null;
-const activities = createBotPodActivities({ tenantId, transports, sentLog });
+const s3 = createObjectStoreClient(config.s3);
+// Loaded when first needed: a pod without a configured key runs, and only its snapshots fail (readably).
+const keyring = () => loadKeyring(config.encryption);
+const sessions: SessionStore = {
+  snapshot: (objectKey) => snapshotSessions({ sessionsDir, gate, s3, bucket: config.s3.bucket, objectKey, keyring: keyring() }),
+  async restore(objectKey) {
+    const restored = await restoreSessions({ sessionsDir, s3, bucket: config.s3.bucket, objectKey, keyring: keyring() });
+    // The bots reconnect from the restored credentials.
+    for (const [botId, old] of transports) {
+      await old.stop();
+      const fresh = createTransport(botId);
+      transports.set(botId, fresh);
+      await fresh.start();
+    }
+    logger.info({ objectKey, files: restored.files }, 'sessions restored');
+    return restored;
+  },
+};
+const activities = createBotPodActivities({ tenantId, transports, sentLog, sessions });
 const serveActivities = async () => {
   for (let attempt = 0; !stopping; ) {
     try {
@@ -134,6 +158,7 @@ const shutdown = async (signal: string) => {
   await draining;
   sentLog.close();
   await client?.connection.close();
+  s3.destroy();
   await pool.end();
   logger.info('bot pod stopped');
   process.exit(0);

@@ -2,15 +2,19 @@
 // a simulated WhatsApp user is answered end to end, and no inbound message is lost or doubled
 // while Temporal is down and the pod itself is SIGKILLed.
 import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { sessionSnapshotKey } from '../core/temporal/lead-conversation.ts';
 import { startTemporal, stopTemporal } from '../stack/temporal.ts';
 import { startSimulatorPod, type SimulatorPod } from './support/bot-pod.ts';
 import { processGroup } from './support/processes.ts';
@@ -110,4 +114,34 @@ describe('bot pod', () => {
       expect(sent.filter((send) => send.jid === `${waId}@s.whatsapp.net`).map((send) => send.waMessageId)).toEqual(expectedOrder);
     }
   }, 240_000);
+
+  it('snapshots the pod\'s sessions to S3 and restores them byte-identical onto a new pod\'s empty volume, once', async () => {
+    const sessionFiles = { 'bot-a/creds.json': '{"me":{"id":"5511900000000@s.whatsapp.net"}}', 'bot-a/session-5511.0.json': '{"x":1}' };
+    for (const [path, content] of Object.entries(sessionFiles)) {
+      mkdirSync(dirname(join(pod.dataDir, 'sessions', path)), { recursive: true });
+      writeFileSync(join(pod.dataDir, 'sessions', path), content);
+    }
+    const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+    try {
+      const objectKey = sessionSnapshotKey(tenant.tenantId, new Date().toISOString());
+      const input = { tenantId: tenant.tenantId, objectKey };
+      const snapshot = await client.workflow.execute('snapshotTenantSessions', { workflowId: `snapshot/${objectKey}`, taskQueue: config.temporal.taskQueue, args: [input] });
+      expect(snapshot).toMatchObject({ objectKey, files: 2 });
+
+      // A new pod for the tenant, on an empty volume.
+      pod.child.kill('SIGTERM');
+      await once(pod.child, 'exit');
+      pod = await startSimulatorPod(processes, tenant.tenantId);
+      const restore = (id: string) => client.workflow.execute('restoreTenantSessions', { workflowId: id, taskQueue: config.temporal.taskQueue, args: [input] });
+      expect(await restore(`restore/${objectKey}`)).toEqual({ files: 2 });
+      for (const [path, content] of Object.entries(sessionFiles)) expect(readFileSync(join(pod.dataDir, 'sessions', path), 'utf8')).toBe(content);
+
+      // Never over sessions the pod already has: a readable, final failure.
+      const again = await restore(`restore-again/${objectKey}`).catch((error: unknown) => error);
+      expect(again).toBeInstanceOf(WorkflowFailedError);
+      expect(String((again as WorkflowFailedError).cause?.cause?.message)).toMatch(/not empty: sessions are restored only onto an empty volume/);
+    } finally {
+      await client.connection.close();
+    }
+  }, 120_000);
 });

@@ -101,10 +101,25 @@ export type BotStatus = {
 
 export type RequestPairingCodeInput = { readonly tenantId: string; readonly botId: string; readonly phoneE164: string };
 
+export type SnapshotSessionsInput = {
+  readonly tenantId: string;
+  /** Where to write it; the same key on a retry overwrites the same object. */
+  readonly objectKey: string;
+};
+export type SessionSnapshot = { readonly objectKey: string; readonly files: number; readonly bytes: number; readonly sha256: string };
+
 /** Activities every bot pod serves on its own task queue. */
 export type BotPodActivities = {
   sendText(input: SendTextInput): Promise<SendTextResult>;
   botStatus(input: { readonly tenantId: string; readonly botId?: string }): Promise<readonly BotStatus[]>;
   /** Pairing by code: the 8-character code the owner types on the phone instead of scanning the QR. */
   requestPairingCode(input: RequestPairingCodeInput): Promise<{ readonly code: string }>;
+  /** A consistent, compressed, encrypted snapshot of the pod's WhatsApp sessions, streamed to S3. */
+  snapshotSessions(input: SnapshotSessionsInput): Promise<SessionSnapshot>;
+  /** Restores a snapshot onto a pod whose sessions directory is empty, then reconnects its bots. */
+  restoreSessions(input: SnapshotSessionsInput): Promise<{ readonly files: number }>;
 };
+
+/** Object key of a tenant's session snapshot taken at `at` (an ISO timestamp). */
+export const sessionSnapshotKey = (tenantId: string, at: string): string =>
+  `tenants/${tenantId}/sessions/${at.replace(/[:.]/g, '-')}.tar.gz.enc`;

@@ -1,0 +1,20 @@
+import { proxyActivities } from '@temporalio/workflow';
+import {
+  botPodTaskQueue, type BotPodActivities, type SessionSnapshot, type SnapshotSessionsInput,
+} from '../core/temporal/lead-conversation.ts';
+
+const podActivities = (tenantId: string) => proxyActivities<BotPodActivities>({
+  taskQueue: botPodTaskQueue(tenantId),
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+/** Snapshots a tenant's WhatsApp sessions through its bot pod (the only process that holds them). */
+export async function snapshotTenantSessions(input: SnapshotSessionsInput): Promise<SessionSnapshot> {
+  return podActivities(input.tenantId).snapshotSessions(input);
+}
+
+/** Restores a snapshot onto a tenant's bot pod whose volume has no sessions yet. */
+export async function restoreTenantSessions(input: SnapshotSessionsInput): Promise<{ files: number }> {
+  return podActivities(input.tenantId).restoreSessions(input);
+}
