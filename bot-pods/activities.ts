@@ -27,6 +27,8 @@ const finalOnRefusal = async <T>(work: () => Promise<T>): Promise<T> => {
 
 export const createBotPodActivities = (deps: {
   tenantId: string; transports: ReadonlyMap<string, Transport>; sentLog: SentLog; sessions: SessionStore;
+  /** Reads a media object (at most MAX_MEDIA_BYTES) from S3. */
+  readMedia: (objectKey: string) => Promise<Buffer>;
 }): BotPodActivities => {
   const assertTenant = (tenantId: string) => {
     // A task for another tenant can only be a misrouted call: refuse it, never retry it.
@@ -44,6 +46,18 @@ export const createBotPodActivities = (deps: {
       const jid = input.toJid ?? `${input.toWaId}@s.whatsapp.net`;
       // A bot that is not connected fails the attempt; Temporal retries it with backoff.
       return deps.sentLog.sendOnce(input.idempotencyKey, (waMessageId) => transport.sendText(jid, input.text, waMessageId));
+    },
+    async sendMedia(input) {
+      const transport = transportOf(input.tenantId, input.botId);
+      // Tenant isolation: a pod sends only media stored under its own tenant's prefix.
+      if (!input.objectKey.startsWith(`tenants/${deps.tenantId}/`) || input.objectKey.includes('..')) {
+        throw ApplicationFailure.nonRetryable(`media ${input.objectKey} is not under tenants/${deps.tenantId}/`, 'WrongTenant');
+      }
+      const jid = input.toJid ?? `${input.toWaId}@s.whatsapp.net`;
+      return deps.sentLog.sendOnce(input.idempotencyKey, async (waMessageId) => {
+        const data = await deps.readMedia(input.objectKey);
+        await transport.sendMedia(jid, { data, mimeType: input.mimeType, caption: input.caption ?? null, fileName: input.fileName ?? null }, waMessageId);
+      });
     },
     async botStatus(input) {
       if (input.botId) return [transportOf(input.tenantId, input.botId).status()];

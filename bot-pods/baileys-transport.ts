@@ -88,6 +88,15 @@ export const createBaileysTransport = (options: {
       if (!socket || current.state !== 'open') throw new Error(`bot ${botId} is not connected (${current.state})`);
       await socket.sendMessage(jid, { text }, { messageId: waMessageId });
     },
+    async sendMedia(jid, media, waMessageId) {
+      if (!socket || current.state !== 'open') throw new Error(`bot ${botId} is not connected (${current.state})`);
+      const caption = media.caption ?? undefined;
+      const content = media.mimeType.startsWith('image/') ? { image: media.data, caption, mimetype: media.mimeType }
+        : media.mimeType.startsWith('video/') ? { video: media.data, caption, mimetype: media.mimeType }
+          : media.mimeType.startsWith('audio/') ? { audio: media.data, mimetype: media.mimeType }
+            : { document: media.data, caption, mimetype: media.mimeType, fileName: media.fileName ?? 'file' };
+      await socket.sendMessage(jid, content, { messageId: waMessageId });
+    },
     status: () => current,
     async phoneJidForLid(lidJid) {
       return socket ? socket.signalRepository.lidMapping.getPNForLID(lidJid) : null;

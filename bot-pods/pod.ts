@@ -21,6 +21,7 @@ import { createBaileysTransport } from './baileys-transport.ts';
 import { createWriteGate } from './durable-file.ts';
 import { startPodHttp } from './http.ts';
 import { toInboundMessage } from './inbound.ts';
+import { createMediaReader } from './media.ts';
 import { openOutbox } from './outbox.ts';
 import { openSentLog } from './sent-log.ts';
 import { restoreSessions, snapshotSessions } from './session-snapshot.ts';
@@ -109,7 +110,7 @@ const sessions: SessionStore = {
     return restored;
   },
 };
-const activities = createBotPodActivities({ tenantId, transports, sentLog, sessions });
+const activities = createBotPodActivities({ tenantId, transports, sentLog, sessions, readMedia: createMediaReader(s3, config.s3.bucket) });
 const serveActivities = async () => {
   for (let attempt = 0; !stopping; ) {
     try {

@@ -2,12 +2,19 @@
 // the pod's HTTP port shaped exactly like Baileys' proto.IWebMessageInfo, and what the bot sends
 // is kept (on the volume, so a test can read it across pod restarts) and listed. A message id sent
 // twice is one message, as on WhatsApp.
+import { createHash } from 'node:crypto';
 import type { proto } from '@whiskeysockets/baileys';
 import type { BotStatus } from '../core/temporal/lead-conversation.ts';
 import { openJournal, type Journal } from './journal.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
 
-export type SimulatedSend = { readonly jid: string; readonly text: string; readonly waMessageId: string; readonly at: string };
+export type SimulatedSend = {
+  readonly jid: string;
+  readonly text: string;
+  readonly waMessageId: string;
+  readonly at: string;
+  readonly media?: { readonly mimeType: string; readonly bytes: number; readonly sha256: string; readonly fileName: string | null };
+};
 
 export type SimulatorTransport = Transport & {
   /** Resolves once the pod holds the message durably (its outbox). */
@@ -23,6 +30,12 @@ export const createSimulatorTransport = (botId: string, sentPath: string, handle
     current = { ...current, state, updatedAt: new Date().toISOString() };
     handlers.onStatus(current);
   };
+  const record = (send: SimulatedSend) => {
+    if (current.state !== 'open' || !journal) throw new Error(`bot ${botId} is not connected (${current.state})`);
+    if (sends.has(send.waMessageId)) return;
+    journal.append(send);
+    sends.set(send.waMessageId, send);
+  };
   return {
     async start() {
       journal = openJournal<SimulatedSend>(sentPath);
@@ -30,11 +43,13 @@ export const createSimulatorTransport = (botId: string, sentPath: string, handle
       setState('open');
     },
     async sendText(jid, text, waMessageId) {
-      if (current.state !== 'open' || !journal) throw new Error(`bot ${botId} is not connected (${current.state})`);
-      if (sends.has(waMessageId)) return;
-      const send = { jid, text, waMessageId, at: new Date().toISOString() };
-      journal.append(send);
-      sends.set(waMessageId, send);
+      record({ jid, text, waMessageId, at: new Date().toISOString() });
+    },
+    async sendMedia(jid, media, waMessageId) {
+      record({
+        jid, text: media.caption ?? '', waMessageId, at: new Date().toISOString(),
+        media: { mimeType: media.mimeType, bytes: media.data.length, sha256: createHash('sha256').update(media.data).digest('hex'), fileName: media.fileName },
+      });
     },
     status: () => current,
     phoneJidForLid: async () => null,

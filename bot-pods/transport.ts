@@ -8,10 +8,18 @@ export type TransportHandlers = {
   onStatus(status: BotStatus): void;
 };
 
+export type OutboundMedia = {
+  readonly data: Buffer;
+  readonly mimeType: string;
+  readonly caption: string | null;
+  readonly fileName: string | null;
+};
+
 export type Transport = {
   start(): Promise<void>;
   /** Sends under the given WhatsApp message id; resolves once WhatsApp accepted it. */
   sendText(jid: string, text: string, waMessageId: string): Promise<void>;
+  sendMedia(jid: string, media: OutboundMedia, waMessageId: string): Promise<void>;
   status(): BotStatus;
   /** Baileys' lid-to-phone mapping, learned from traffic; null when unknown. */
   phoneJidForLid(lidJid: string): Promise<string | null>;

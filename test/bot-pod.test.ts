@@ -139,7 +139,7 @@ describe('bot pod', () => {
       // Never over sessions the pod already has: a readable, final failure.
       const again = await restore(`restore-again/${objectKey}`).catch((error: unknown) => error);
       expect(again).toBeInstanceOf(WorkflowFailedError);
-      expect(String((again as WorkflowFailedError).cause?.cause?.message)).toMatch(/not empty: sessions are restored only onto an empty volume/);
+      expect(String(((again as WorkflowFailedError).cause?.cause as Error | undefined)?.message)).toMatch(/not empty: sessions are restored only onto an empty volume/);
     } finally {
       await client.connection.close();
     }

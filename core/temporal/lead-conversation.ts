@@ -86,6 +86,19 @@ export type SendTextInput = {
   readonly toJid?: string | null;
 };
 
+export type SendMediaInput = {
+  readonly tenantId: string;
+  readonly botId: string;
+  readonly toWaId: string;
+  readonly toJid?: string | null;
+  /** The media in S3, under the tenant's own prefix `tenants/<tenantId>/`. */
+  readonly objectKey: string;
+  readonly mimeType: string;
+  readonly caption?: string | null;
+  readonly fileName?: string | null;
+  readonly idempotencyKey: string;
+};
+
 export type SendTextResult = { readonly waMessageId: string; readonly alreadySent: boolean };
 
 export type BotConnectionState = 'connecting' | 'open' | 'needs_pairing' | 'closed';
@@ -111,6 +124,7 @@ export type SessionSnapshot = { readonly objectKey: string; readonly files: numb
 /** Activities every bot pod serves on its own task queue. */
 export type BotPodActivities = {
   sendText(input: SendTextInput): Promise<SendTextResult>;
+  sendMedia(input: SendMediaInput): Promise<SendTextResult>;
   botStatus(input: { readonly tenantId: string; readonly botId?: string }): Promise<readonly BotStatus[]>;
   /** Pairing by code: the 8-character code the owner types on the phone instead of scanning the QR. */
   requestPairingCode(input: RequestPairingCodeInput): Promise<{ readonly code: string }>;
