@@ -17,6 +17,7 @@ import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
 import { runOutboxBench } from './outbox.ts';
+import { runPodRssBench } from './pod-rss.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
 import { floorTarget, platformTarget } from './targets.ts';
 
@@ -113,6 +114,8 @@ try {
       platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
     });
   }
+  log('bot pod memory: 1 and 10 idle bots');
+  const podMemory = await runPodRssBench(processes, withTenant);
   await connection.close();
   await pools.end();
 
@@ -121,12 +124,14 @@ try {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     scoring,
     outbox,
+    podMemory,
     endToEnd,
   };
   const directory = fileURLToPath(new URL('./results', import.meta.url));
   mkdirSync(directory, { recursive: true });
   writeFileSync(join(directory, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   printTable(results.scoring, endToEnd);
+  process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
   process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);
 } finally {
   await processes.stopAll();

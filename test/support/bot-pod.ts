@@ -1,5 +1,5 @@
-// A real bot pod (bot-pods/pod.ts) on the simulator transport, as a child process with a volume
-// of its own, for tests and benchmarks.
+// A real bot pod (bot-pods/pod.ts), on the simulator transport unless told otherwise, as a child
+// process with a volume of its own, for tests and benchmarks.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,10 +38,12 @@ const waitUntilReady = async (child: ChildProcess, url: string) => {
   throw new Error('bot pod not ready within 60 s');
 };
 
-export const startSimulatorPod = async (processes: ProcessGroup, tenantId: string, options: { dataDir?: string; nodeFlags?: string[] } = {}): Promise<SimulatorPod> => {
+export const startSimulatorPod = async (
+  processes: ProcessGroup, tenantId: string, options: { dataDir?: string; nodeFlags?: string[]; transport?: 'simulator' | 'baileys' } = {},
+): Promise<SimulatorPod> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bot-pod-'));
   const port = await freePort();
-  const env = { BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: 'simulator', BOT_POD_HTTP_PORT: String(port) };
+  const env = { BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: options.transport ?? 'simulator', BOT_POD_HTTP_PORT: String(port) };
   const child = await processes.start([...(options.nodeFlags ?? []), 'bot-pods/pod.ts'], { env });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, url);

@@ -1,0 +1,41 @@
+// Resident memory of a bot pod with one idle bot and with ten, on Baileys (sockets that keep
+// trying to reach WhatsApp where it is unreachable, as in this sandbox) and on the simulator,
+// beside a bare Node process started the same way in the same run.
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'slonik';
+import type { WithTenant } from '../core/db/with-tenant.ts';
+import { startSimulatorPod } from '../test/support/bot-pod.ts';
+import type { ProcessGroup } from '../test/support/processes.ts';
+import { seedTenant } from '../test/support/tenant-fixture.ts';
+
+const IDLE_SECONDS = 20;
+
+const rssMegabytes = (pid: number) => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'))!;
+  return Math.round(Number(line.replace(/\D/g, '')) / 1024);
+};
+
+const tenantWithBots = async (withTenant: WithTenant, bots: number) => {
+  const tenant = await seedTenant(withTenant);
+  await withTenant(tenant.tenantId, async (tx) => {
+    for (let i = 1; i < bots; i += 1) {
+      await tx.query(sql.unsafe`INSERT INTO bots (tenant_id, name) VALUES (${tenant.tenantId}, ${`Bot ${i + 1}`})`);
+    }
+  });
+  return tenant.tenantId;
+};
+
+export const runPodRssBench = async (processes: ProcessGroup, withTenant: WithTenant) => {
+  const bare = await processes.start(['-e', 'process.stdout.write("idle\\n"); setInterval(() => {}, 1000)'], { readyText: 'idle' });
+  const results: { transport: string; bots: number; rssMb: number }[] = [];
+  for (const transport of ['baileys', 'simulator'] as const) {
+    for (const bots of [1, 10]) {
+      const pod = await startSimulatorPod(processes, await tenantWithBots(withTenant, bots), { transport });
+      await sleep(IDLE_SECONDS * 1000);
+      results.push({ transport, bots, rssMb: rssMegabytes(pod.child.pid!) });
+      pod.child.kill('SIGTERM');
+    }
+  }
+  return { idleSeconds: IDLE_SECONDS, bareNodeRssMb: rssMegabytes(bare.pid!), pods: results };
+};
