@@ -1,6 +1,6 @@
 // The bot pod's sendMedia activity on the real S3 server and the simulator transport: media from
 // the tenant's own prefix is sent once however often the activity is retried; another tenant's
-// object or a missing one fails at once with the reason.
+// object, a missing one or a task addressed to another tenant fails at once with the reason.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +60,8 @@ describe('sendMedia', () => {
     expect(otherTenant).toMatchObject({ type: 'WrongTenant', nonRetryable: true });
     const missing = await activities.sendMedia({ ...send, objectKey: `tenants/${tenantId}/products/none.png`, idempotencyKey: 'k3' }).catch((error: unknown) => error);
     expect(missing).toMatchObject({ type: 'MediaNotFound', nonRetryable: true });
+    const misrouted = await activities.sendText({ tenantId: randomUUID(), botId, toWaId: '5511911112222', text: 'hi', idempotencyKey: 'k4' }).catch((error: unknown) => error);
+    expect(misrouted).toMatchObject({ type: 'WrongTenant', nonRetryable: true });
     expect(whatsapp.sent()).toHaveLength(1);
     await whatsapp.stop();
   });

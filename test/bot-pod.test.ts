@@ -81,6 +81,18 @@ describe('bot pod', () => {
     expect(lidLead).toEqual({ phone_e164: '+5511933334444', lid: '123456789012345' });
   }, 60_000);
 
+  it('runs only its own tenant\'s bots: another tenant\'s bot is unknown to it', async () => {
+    const other = await seedTenant(withTenant);
+    const response = await fetch(`${pod.url}/simulator/bots/${other.botId}/inbound`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(webMessage('SIM-X', '5511911112222@s.whatsapp.net', { conversation: 'hi' })),
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ title: 'Unknown bot' });
+    const ready = await (await fetch(`${pod.url}/health/ready`)).json() as { bots: { botId: string }[] };
+    expect(ready.bots.map((bot) => bot.botId)).toEqual([tenant.botId]);
+  });
+
   it('refuses an injected body that is not a WebMessageInfo with a problem document', async () => {
     const response = await inject({ key: { id: 'x' }, message: 'text' });
     expect(response.status).toBe(422);
