@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import type { WithTenant } from '../core/db/with-tenant.ts';
-import { startSimulatorPod } from '../test/support/bot-pod.ts';
+import { startBotPod } from '../test/support/bot-pod.ts';
 import type { ProcessGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 
@@ -31,7 +31,7 @@ export const runPodRssBench = async (processes: ProcessGroup, withTenant: WithTe
   const results: { transport: string; bots: number; rssMb: number }[] = [];
   for (const transport of ['baileys', 'simulator'] as const) {
     for (const bots of [1, 10]) {
-      const pod = await startSimulatorPod(processes, await tenantWithBots(withTenant, bots), { transport });
+      const pod = await startBotPod(processes, await tenantWithBots(withTenant, bots), { transport });
       await sleep(IDLE_SECONDS * 1000);
       results.push({ transport, bots, rssMb: rssMegabytes(pod.child.pid!) });
       pod.child.kill('SIGTERM');

@@ -12,7 +12,7 @@ import { migrateUp } from '../core/db/migrations.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { recreateDatabase, withDatabaseName } from '../stack/databases.ts';
 import { startStack } from '../stack/harness.ts';
-import { startSimulatorPod } from '../test/support/bot-pod.ts';
+import { startBotPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
@@ -81,7 +81,7 @@ try {
   const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
   await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
-  await startSimulatorPod(processes, tenant.tenantId, { nodeFlags });
+  await startBotPod(processes, tenant.tenantId, { nodeFlags });
   await processes.start([...nodeFlags, 'activities/worker.ts']);
 
   const plan = (run: string, leads: number, count: number) => {

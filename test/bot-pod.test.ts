@@ -16,7 +16,7 @@ import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { sessionSnapshotKey } from '../core/temporal/lead-conversation.ts';
 import { startTemporal, stopTemporal } from '../stack/temporal.ts';
-import { startSimulatorPod, type SimulatorPod } from './support/bot-pod.ts';
+import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
@@ -25,7 +25,7 @@ const processes = processGroup();
 let pools: DatabasePools;
 let withTenant: WithTenant;
 let tenant: TenantGraph;
-let pod: SimulatorPod;
+let pod: BotPodHandle;
 let worker: ChildProcess;
 
 beforeAll(async () => {
@@ -33,7 +33,7 @@ beforeAll(async () => {
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   tenant = await seedTenant(withTenant);
   worker = await processes.start(['activities/worker.ts']);
-  pod = await startSimulatorPod(processes, tenant.tenantId);
+  pod = await startBotPod(processes, tenant.tenantId);
 }, 60_000);
 afterAll(async () => {
   await processes.stopAll();
@@ -113,7 +113,7 @@ describe('bot pod', () => {
       }
       pod.child.kill('SIGKILL');
       await once(pod.child, 'exit');
-      pod = await startSimulatorPod(processes, tenant.tenantId, { dataDir: pod.dataDir });
+      pod = await startBotPod(processes, tenant.tenantId, { dataDir: pod.dataDir });
     } finally {
       await startTemporal(config);
     }
@@ -143,7 +143,7 @@ describe('bot pod', () => {
       // A new pod for the tenant, on an empty volume.
       pod.child.kill('SIGTERM');
       await once(pod.child, 'exit');
-      pod = await startSimulatorPod(processes, tenant.tenantId);
+      pod = await startBotPod(processes, tenant.tenantId);
       const restore = (id: string) => client.workflow.execute('restoreTenantSessions', { workflowId: id, taskQueue: config.temporal.taskQueue, args: [input] });
       expect(await restore(`restore/${objectKey}`)).toEqual({ files: 2 });
       for (const [path, content] of Object.entries(sessionFiles)) expect(readFileSync(join(pod.dataDir, 'sessions', path), 'utf8')).toBe(content);

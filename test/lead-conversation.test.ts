@@ -15,7 +15,7 @@ import {
 } from '../core/temporal/lead-conversation.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
-import { startSimulatorPod, type SimulatorPod } from './support/bot-pod.ts';
+import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -95,12 +95,12 @@ const waitForOutbound = async (waId: string, atLeast: number, timeoutMs: number)
 /** What the bot pod sent to this lead on the simulated network, in order. */
 const sendsIn = (waId: string) => pod.sends(tenant.botId).filter((send) => send.jid === `${waId}@s.whatsapp.net`);
 
-let pod: SimulatorPod;
+let pod: BotPodHandle;
 let worker: ChildProcess;
 
 describe('lead conversation', () => {
   it('processes 200 concurrent messages (20 delivered twice) exactly once each, scored and answered once', async () => {
-    pod = await startSimulatorPod(processes, tenant.tenantId);
+    pod = await startBotPod(processes, tenant.tenantId);
     worker = await processes.start(['activities/worker.ts']);
 
     const waId = '5511988887777';

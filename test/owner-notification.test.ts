@@ -14,7 +14,7 @@ import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage } from '../core/temporal/lead-conversation.ts';
 import { signWebhook, verifyWebhook } from '../core/webhook-signature.ts';
 import { saveHistories } from './support/histories.ts';
-import { startSimulatorPod } from './support/bot-pod.ts';
+import { startBotPod } from './support/bot-pod.ts';
 import { startHttpRecorder } from './support/http-recorder.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -36,7 +36,7 @@ beforeAll(async () => {
   tenant = await seedTenant(withTenant);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
     INSERT INTO owner_webhooks (tenant_id, url, secret) VALUES (${tenant.tenantId}, ${`${receiver.url}/hooks/leads`}, ${secret})`));
-  await startSimulatorPod(processes, tenant.tenantId);
+  await startBotPod(processes, tenant.tenantId);
   await processes.start(['activities/worker.ts']);
 }, 60_000);
 

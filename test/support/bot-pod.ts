@@ -10,7 +10,7 @@ import type { ProcessGroup } from './processes.ts';
 
 export type SimulatedSend = { jid: string; text: string; waMessageId: string };
 
-export type SimulatorPod = {
+export type BotPodHandle = {
   readonly child: ChildProcess;
   readonly dataDir: string;
   readonly url: string;
@@ -38,9 +38,9 @@ const waitUntilReady = async (child: ChildProcess, url: string) => {
   throw new Error('bot pod not ready within 60 s');
 };
 
-export const startSimulatorPod = async (
+export const startBotPod = async (
   processes: ProcessGroup, tenantId: string, options: { dataDir?: string; nodeFlags?: string[]; transport?: 'simulator' | 'baileys' } = {},
-): Promise<SimulatorPod> => {
+): Promise<BotPodHandle> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bot-pod-'));
   const port = await freePort();
   const env = { BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: options.transport ?? 'simulator', BOT_POD_HTTP_PORT: String(port) };
