@@ -67,6 +67,15 @@ export const variables = {
   ENCRYPTION_ACTIVE_KEY_ID: variable(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(), undefined,
     'Key id new objects are encrypted with (default: the last key listed). Older keys stay for reading: rotation.'),
 
+  API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
+  API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
+  API_BODY_LIMIT_BYTES: variable(positiveInt.max(10 * 1024 * 1024), '102400', 'Largest JSON request body the API reads.'),
+  API_RATE_LIMIT_WINDOW_SECONDS: variable(positiveInt.max(86_400), '900', 'Rate limit window of the API.'),
+  API_RATE_LIMIT_PER_IP: variable(positiveInt, '100', 'Requests per window and client address.'),
+  API_RATE_LIMIT_PER_TOKEN: variable(positiveInt, '1000', 'Requests per window and API token.'),
+  API_TRUST_PROXY: variable(z.string().min(1).optional(), undefined,
+    'Express `trust proxy` setting (e.g. `1` behind one ingress) so the client address is the real one; unset: the socket address.'),
+
   BOT_POD_TENANT_ID: variable(z.uuid().optional(), undefined, 'Bot pod only: the one tenant whose bots this pod runs (required there).'),
   BOT_POD_DATA_DIR: variable(z.string().min(1), '.stack/bot-pod',
     'Bot pod only: its persistent volume (WhatsApp sessions, inbound outbox, sent-log).'),
@@ -122,6 +131,13 @@ const toConfig = (raw: RawConfig) => ({
     accessKeyId: raw.S3_ACCESS_KEY_ID,
     secretAccessKey: raw.S3_SECRET_ACCESS_KEY,
     forcePathStyle: raw.S3_FORCE_PATH_STYLE,
+  },
+  api: {
+    port: raw.API_PORT,
+    host: raw.API_HOST,
+    bodyLimitBytes: raw.API_BODY_LIMIT_BYTES,
+    rateLimit: { windowSeconds: raw.API_RATE_LIMIT_WINDOW_SECONDS, perIp: raw.API_RATE_LIMIT_PER_IP, perToken: raw.API_RATE_LIMIT_PER_TOKEN },
+    trustProxy: raw.API_TRUST_PROXY ?? null,
   },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,

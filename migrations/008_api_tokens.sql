@@ -16,7 +16,12 @@ CREATE TABLE api_tokens (
   CONSTRAINT api_tokens_scope CHECK ((role = 'platform-admin') = (tenant_id IS NULL))
 );
 CREATE INDEX api_tokens_tenant_idx ON api_tokens (tenant_id);
-CREATE TRIGGER api_tokens_audit AFTER INSERT OR UPDATE OF revoked_at OR DELETE ON api_tokens FOR EACH ROW EXECUTE FUNCTION record_data_change();
+-- Tenant tokens are audited with their tenant's data; platform tokens belong to no tenant, so
+-- their issue and revocation are recorded in the API's request log instead.
+CREATE TRIGGER api_tokens_audit AFTER INSERT OR UPDATE OF revoked_at ON api_tokens
+  FOR EACH ROW WHEN (NEW.tenant_id IS NOT NULL) EXECUTE FUNCTION record_data_change();
+CREATE TRIGGER api_tokens_audit_delete AFTER DELETE ON api_tokens
+  FOR EACH ROW WHEN (OLD.tenant_id IS NOT NULL) EXECUTE FUNCTION record_data_change();
 
 ALTER TABLE api_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE api_tokens FORCE ROW LEVEL SECURITY;
@@ -46,7 +51,18 @@ CREATE FUNCTION api_issue_platform_token(token_name text, hash bytea) RETURNS uu
   LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
   INSERT INTO api_tokens (role, name, token_hash) VALUES ('platform-admin', token_name, hash) RETURNING id $$;
 CREATE FUNCTION api_revoke_token(revoked_id uuid) RETURNS boolean
-  LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-  UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = revoked_id RETURNING true $$;
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+  owner_tenant uuid;
+  caller_tenant text := current_setting('app.current_tenant', true);
+BEGIN
+  SELECT tenant_id INTO owner_tenant FROM api_tokens WHERE id = revoked_id;
+  IF NOT FOUND THEN RETURN NULL; END IF;
+  -- A tenant token's revocation is audited under its own tenant; the caller's context comes back after.
+  IF owner_tenant IS NOT NULL THEN PERFORM set_config('app.current_tenant', owner_tenant::text, true); END IF;
+  UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = revoked_id;
+  PERFORM set_config('app.current_tenant', coalesce(caller_tenant, ''), true);
+  RETURN true;
+END $$;
 REVOKE ALL ON FUNCTION api_issue_platform_token(text, bytea), api_revoke_token(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api_issue_platform_token(text, bytea), api_revoke_token(uuid) TO bi_app;

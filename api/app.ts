@@ -1,0 +1,94 @@
+// The admin API: `createApp(deps)` builds it (tests and the entry point use the same factory) and
+// `start`/`stop` own the listening socket.
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import express, { type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { sql } from 'slonik';
+import { authenticate } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
+import { openApiDocument } from './openapi.ts';
+import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
+import { createRegistry } from './route.ts';
+import { registerBotRoutes } from './routes/bots.ts';
+import { registerLeadRoutes } from './routes/leads.ts';
+import { registerTenantRoutes } from './routes/tenants.ts';
+import { registerTokenRoutes } from './routes/tokens.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+const requestId: RequestHandler = (request, response, next) => {
+  const given = request.get('x-request-id');
+  request.requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+  response.set('X-Request-Id', request.requestId);
+  next();
+};
+
+export const createApp = (deps: ApiDeps) => {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  if (config.api.trustProxy) app.set('trust proxy', /^\d+$/.test(config.api.trustProxy) ? Number(config.api.trustProxy) : config.api.trustProxy);
+  app.use(helmet());
+  app.use(requestId);
+  app.use(pinoHttp({
+    logger,
+    genReqId: (request) => (request as express.Request).requestId,
+    // Tokens never reach the logs; bodies (personal data) are not logged at all.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+  }));
+
+  app.get('/health/live', (_request, response) => { response.json({ status: 'live' }); });
+  app.get('/health/ready', async (_request, response) => {
+    const [database, temporal] = await Promise.all([
+      deps.pools.app.oneFirst(sql.unsafe`SELECT true`).then(() => true, () => false),
+      deps.temporalHealthy().catch(() => false),
+    ]);
+    response.status(database && temporal ? 200 : 503).json({ database, temporal });
+  });
+
+  const router = express.Router();
+  const registry = createRegistry(router);
+  registerTenantRoutes(registry, deps);
+  registerBotRoutes(registry, deps);
+  registerLeadRoutes(registry, deps);
+  registerTokenRoutes(registry, deps);
+  const document = openApiDocument(registry);
+
+  const limit = (max: number, key?: (request: express.Request) => string) => rateLimit({
+    windowMs: config.api.rateLimit.windowSeconds * 1000,
+    limit: max,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    ...(key ? { keyGenerator: key } : {}),
+    handler: (request, response) => sendProblem(response, new HttpProblem(429, 'Too many requests',
+      `the limit is ${max} requests per ${config.api.rateLimit.windowSeconds} s; retry after the time in Retry-After`), request.originalUrl),
+  });
+
+  app.get('/api/v1/openapi.json', (_request, response) => { response.json(document); });
+  app.use('/api/v1',
+    limit(config.api.rateLimit.perIp),
+    express.json({ limit: config.api.bodyLimitBytes, strict: true }),
+    authenticate(deps.pools.app),
+    limit(config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`),
+    router);
+  app.use((request, response) => sendProblem(response, new HttpProblem(404, 'Not found', `no route ${request.method} ${request.path}`), request.originalUrl));
+  app.use(problemHandler(logger));
+
+  let server: Server | null = null;
+  return {
+    app,
+    document,
+    start: (port = config.api.port, host = config.api.host) => new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+      server = listening;
+    }),
+    stop: () => new Promise<void>((resolve) => {
+      if (!server) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+};

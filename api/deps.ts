@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { Config } from '../core/config.ts';
+import type { DatabasePools } from '../core/db/pools.ts';
+import type { WithTenant } from '../core/db/with-tenant.ts';
+
+/** What the API needs, created once by its entry point (or a test) and passed down. */
+export type ApiDeps = {
+  readonly config: Config;
+  readonly pools: DatabasePools;
+  readonly withTenant: WithTenant;
+  readonly logger: Logger;
+  /** Temporal reachable (readiness). */
+  readonly temporalHealthy: () => Promise<boolean>;
+};

@@ -1,0 +1,42 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas the routes parse with.
+import { z } from 'zod';
+import { problemSchema } from './problem.ts';
+import type { Registry } from './route.ts';
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: jsonSchema(problemSchema) } } });
+
+const parametersOf = (location: 'path' | 'query', shape: z.ZodObject | undefined) =>
+  Object.entries(shape?.shape ?? {}).map(([name, schema]) => ({
+    name, in: location, required: location === 'path' || !(schema as z.ZodType).safeParse(undefined).success, schema: jsonSchema(schema as z.ZodType),
+  }));
+
+export const openApiDocument = (registry: Registry) => {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const spec of registry.specs) {
+    const path = `/api/v1${spec.path.replace(/:(\w+)/g, '{$1}')}`;
+    paths[path] ??= {};
+    paths[path][spec.method] = {
+      summary: spec.summary,
+      tags: [spec.tag],
+      security: [{ bearer: [] }],
+      parameters: [...parametersOf('path', spec.params), ...parametersOf('query', spec.query)],
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
+      responses: {
+        [String(spec.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: z.toJSONSchema(spec.response, { io: 'output', unrepresentable: 'any' }) } } },
+        400: problemResponse('Invalid request (the problem lists each field at fault)'),
+        401: problemResponse('Missing, unknown or revoked token'),
+        403: problemResponse('The token\'s role may not do this'),
+        404: problemResponse('No such resource (or not visible to this token)'),
+        429: problemResponse('Rate limit exceeded; see the RateLimit and Retry-After headers'),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'BotInteligente API', version: '1', description: 'Admin API: tenants, bots, leads, scoring rules, tokens. Errors are RFC 9457 problem documents.' },
+    servers: [{ url: '/' }],
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+};

@@ -1,0 +1,67 @@
+// One place that turns a route's zod schemas into both its validation and its OpenAPI entry, so
+// the document can never drift from what the code accepts. Unknown fields are refused (strict
+// objects), every input is parsed before the handler runs.
+import type { Request, Router } from 'express';
+import type { z } from 'zod';
+import { principalOf, requirePlatformAdmin, type Principal } from './auth.ts';
+import { invalidInput } from './problem.ts';
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+type Shape = z.ZodObject;
+
+export type RouteSpec<P extends Shape, Q extends Shape, B extends z.ZodType, R extends z.ZodType> = {
+  readonly method: Method;
+  /** Express syntax, relative to /api/v1: `/tenants/:tenantId/bots`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly access: 'platform-admin' | 'any';
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  readonly response: R;
+  readonly status?: number;
+};
+
+export type RouteContext<P extends Shape, Q extends Shape, B extends z.ZodType> = {
+  readonly request: Request;
+  readonly principal: Principal;
+  readonly params: z.output<P>;
+  readonly query: z.output<Q>;
+  readonly body: z.output<B>;
+};
+
+export type Registry = {
+  add<P extends Shape, Q extends Shape, B extends z.ZodType, R extends z.ZodType>(
+    spec: RouteSpec<P, Q, B, R>, handler: (context: RouteContext<P, Q, B>) => Promise<z.input<R>>,
+  ): void;
+  readonly specs: readonly RouteSpec<Shape, Shape, z.ZodType, z.ZodType>[];
+};
+
+const parse = <S extends z.ZodType>(where: string, schema: S | undefined, value: unknown): z.output<S> => {
+  if (!schema) return undefined as z.output<S>;
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalidInput(where, result.error);
+  return result.data;
+};
+
+export const createRegistry = (router: Router): Registry => {
+  const specs: RouteSpec<Shape, Shape, z.ZodType, z.ZodType>[] = [];
+  return {
+    specs,
+    add(spec, handler) {
+      specs.push(spec as never);
+      router[spec.method](spec.path, async (request, response) => {
+        const principal = spec.access === 'platform-admin' ? requirePlatformAdmin(request) : principalOf(request);
+        const result = await handler({
+          request,
+          principal,
+          params: parse('path', spec.params, request.params),
+          query: parse('query', spec.query, request.query ?? {}),
+          body: parse('body', spec.body, request.body),
+        });
+        response.status(spec.status ?? 200).json(spec.response.parse(result));
+      });
+    },
+  };
+};

@@ -1,0 +1,84 @@
+// Bots of a tenant and their scoring rules (validated as the scoring engine defines: compiled by
+// RE2, length and count limits; the whole set replaced in one transaction).
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
+import { reachableTenant } from '../auth.ts';
+import { HttpProblem } from '../problem.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { Registry } from '../route.ts';
+import { botParams, e164, tenantParams } from './schemas.ts';
+
+const bot = z.object({
+  id: z.uuid(), name: z.string(), phoneE164: z.string().nullable(), status: z.string(), qualificationThreshold: z.number().int(), createdAt: z.string(),
+});
+const botRow = z.object({
+  id: z.uuid(), name: z.string(), phone_e164: z.string().nullable(), status: z.string(), qualification_threshold: z.number(), created_at: z.number(),
+});
+const toBot = (row: z.infer<typeof botRow>) => ({
+  id: row.id, name: row.name, phoneE164: row.phone_e164, status: row.status, qualificationThreshold: row.qualification_threshold, createdAt: new Date(row.created_at).toISOString(),
+});
+const rule = scoringRuleSchema.extend({ id: z.uuid(), tag: z.string().nullable(), active: z.boolean() });
+const ruleRow = z.object({ id: z.uuid(), kind: z.enum(['keyword', 'phrase', 'regex']), pattern: z.string(), weight: z.number(), tag: z.string().nullable(), active: z.boolean() });
+
+export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
+  registry.add({
+    method: 'get', path: '/tenants/:tenantId/bots', summary: 'List a tenant\'s bots', tag: 'bots', access: 'any', params: tenantParams,
+    response: z.object({ items: z.array(bot) }),
+  }, async ({ request, params }) => {
+    const tenantId = reachableTenant(request, params.tenantId);
+    const rows = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(botRow)`
+      SELECT id, name, phone_e164, status, qualification_threshold, created_at FROM bots WHERE tenant_id = ${tenantId} ORDER BY created_at, id`));
+    return { items: rows.map(toBot) };
+  });
+
+  registry.add({
+    method: 'post', path: '/tenants/:tenantId/bots', summary: 'Create a bot', tag: 'bots', access: 'any', params: tenantParams, status: 201,
+    body: z.strictObject({ name: z.string().trim().min(1).max(200), phoneE164: e164.optional(), qualificationThreshold: z.number().int().min(0).max(1000).optional() }),
+    response: bot,
+  }, async ({ request, params, body }) => {
+    const tenantId = reachableTenant(request, params.tenantId);
+    const row = await deps.withTenant(tenantId, (tx) => tx.one(sql.type(botRow)`
+      INSERT INTO bots (tenant_id, name, phone_e164, qualification_threshold)
+      VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
+      RETURNING id, name, phone_e164, status, qualification_threshold, created_at`), { actor: `api:${request.principal!.tokenId}` });
+    return toBot(row);
+  });
+
+  registry.add({
+    method: 'get', path: '/tenants/:tenantId/bots/:botId/scoring-rules', summary: 'List a bot\'s scoring rules', tag: 'scoring rules', access: 'any',
+    params: botParams, response: z.object({ items: z.array(rule) }),
+  }, async ({ request, params }) => {
+    const tenantId = reachableTenant(request, params.tenantId);
+    return deps.withTenant(tenantId, async (tx) => {
+      const exists = await tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`);
+      if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
+      return { items: [...await tx.any(sql.type(ruleRow)`
+        SELECT id, kind, pattern, weight, tag, active FROM scoring_rules WHERE tenant_id = ${tenantId} AND bot_id = ${params.botId} ORDER BY created_at, id`)] };
+    });
+  });
+
+  registry.add({
+    method: 'put', path: '/tenants/:tenantId/bots/:botId/scoring-rules', summary: 'Replace a bot\'s scoring rules', tag: 'scoring rules', access: 'any',
+    params: botParams,
+    // Validated by the scoring engine itself, which names the rule at fault.
+    body: z.strictObject({ rules: z.array(z.unknown()) }),
+    response: z.object({ items: z.array(rule) }),
+  }, async ({ request, params, body }) => {
+    const tenantId = reachableTenant(request, params.tenantId);
+    const rules = validateScoringRules(body.rules);
+    return deps.withTenant(tenantId, async (tx) => {
+      const exists = await tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`);
+      if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
+      await tx.query(sql.unsafe`DELETE FROM scoring_rules WHERE tenant_id = ${tenantId} AND bot_id = ${params.botId}`);
+      const items = [];
+      for (const candidate of rules) {
+        items.push(await tx.one(sql.type(ruleRow)`
+          INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, tag, active)
+          VALUES (${tenantId}, ${params.botId}, ${candidate.kind}, ${candidate.pattern}, ${candidate.weight}, ${candidate.tag ?? null}, ${candidate.active})
+          RETURNING id, kind, pattern, weight, tag, active`));
+      }
+      return { items };
+    }, { actor: `api:${request.principal!.tokenId}` });
+  });
+};

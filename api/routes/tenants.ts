@@ -1,0 +1,51 @@
+// Tenants: platform admins list and create them; a tenant admin reads its own.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { reachableTenant } from '../auth.ts';
+import { HttpProblem } from '../problem.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { Registry } from '../route.ts';
+import { tenantParams, tenantSettingsSchema } from './schemas.ts';
+
+const tenant = z.object({ id: z.uuid(), name: z.string(), slug: z.string(), settings: z.record(z.string(), z.unknown()), createdAt: z.string() });
+const tenantRow = z.object({ id: z.uuid(), name: z.string(), slug: z.string(), settings: z.record(z.string(), z.unknown()), created_at: z.number() });
+const toTenant = (row: z.infer<typeof tenantRow>) => ({ id: row.id, name: row.name, slug: row.slug, settings: row.settings, createdAt: new Date(row.created_at).toISOString() });
+
+export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
+  registry.add({
+    method: 'get', path: '/tenants', summary: 'List tenants', tag: 'tenants', access: 'platform-admin',
+    response: z.object({ items: z.array(tenant) }),
+  }, async () => ({
+    // The one cross-tenant read: the maintenance role (BYPASSRLS, read-only here) for platform admins.
+    items: (await deps.pools.maintenance.any(sql.type(tenantRow)`SELECT id, name, slug, settings, created_at FROM tenants ORDER BY created_at, id LIMIT 1000`)).map(toTenant),
+  }));
+
+  registry.add({
+    method: 'post', path: '/tenants', summary: 'Create a tenant', tag: 'tenants', access: 'platform-admin', status: 201,
+    body: z.strictObject({
+      name: z.string().trim().min(1).max(200),
+      slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
+      settings: tenantSettingsSchema.default({}),
+    }),
+    response: tenant,
+  }, async ({ body }) => {
+    const id = randomUUID();
+    const row = await deps.withTenant(id, (tx) => tx.one(sql.type(tenantRow)`
+      INSERT INTO tenants (id, name, slug, settings) VALUES (${id}, ${body.name}, ${body.slug}, ${sql.jsonb(body.settings)})
+      RETURNING id, name, slug, settings, created_at`), { actor: 'api' }).catch((error: unknown) => {
+      if ((error as { constraint?: string }).constraint?.includes('slug')) throw new HttpProblem(409, 'Slug taken', `a tenant with slug ${body.slug} exists`);
+      throw error;
+    });
+    return toTenant(row);
+  });
+
+  registry.add({
+    method: 'get', path: '/tenants/:tenantId', summary: 'Read a tenant', tag: 'tenants', access: 'any', params: tenantParams, response: tenant,
+  }, async ({ request, params }) => {
+    const tenantId = reachableTenant(request, params.tenantId);
+    const row = await deps.withTenant(tenantId, (tx) => tx.maybeOne(sql.type(tenantRow)`SELECT id, name, slug, settings, created_at FROM tenants WHERE id = ${tenantId}`));
+    if (!row) throw new HttpProblem(404, 'Not found', 'no such tenant');
+    return toTenant(row);
+  });
+};

@@ -1,0 +1,231 @@
+// The admin API in-process on a real port, with the real database: tokens and roles, tenant
+// isolation from the attacker's side on every tenant route, bad input, pagination, rules, limits.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createApp } from '../api/app.ts';
+import { generateToken, hashToken } from '../api/tokens.ts';
+import { loadConfig, type Config } from '../core/config.ts';
+import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
+import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
+
+const baseConfig = loadConfig();
+let pools: DatabasePools;
+let withTenant: WithTenant;
+let tenantA: TenantGraph;
+let tenantB: TenantGraph;
+const tokens = { platform: '', tenantA: '', revoked: '' };
+let api: ReturnType<typeof createApp>;
+let base: string;
+
+const startApi = async (config: Config) => {
+  const instance = createApp({ config, pools, withTenant, logger: pino({ level: 'silent' }), temporalHealthy: async () => true });
+  const server = await instance.start(0, '127.0.0.1');
+  return { instance, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+};
+
+const issue = async (tenantId: string | null) => {
+  const token = generateToken();
+  if (tenantId) {
+    await withTenant(tenantId, (tx) => tx.query(sql.unsafe`
+      INSERT INTO api_tokens (tenant_id, role, name, token_hash) VALUES (${tenantId}, 'tenant-admin', 'test', ${sql.binary(hashToken(token))})`));
+  } else {
+    await pools.app.query(sql.unsafe`SELECT api_issue_platform_token('test', ${sql.binary(hashToken(token))})`);
+  }
+  return token;
+};
+
+beforeAll(async () => {
+  pools = await createDatabasePools(baseConfig.database);
+  withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
+  tokens.platform = await issue(null);
+  tokens.tenantA = await issue(tenantA.tenantId);
+  tokens.revoked = await issue(tenantA.tenantId);
+  // A generous limit here; the rate-limit test starts an API of its own with the documented one.
+  const started = await startApi({ ...baseConfig, api: { ...baseConfig.api, rateLimit: { windowSeconds: 900, perIp: 100_000, perToken: 100_000 } } });
+  api = started.instance;
+  base = started.url;
+});
+afterAll(async () => {
+  await api.stop();
+  await pools.end();
+});
+
+const call = async (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, type: response.headers.get('content-type') ?? '', headers: response.headers, text, json: text ? JSON.parse(text) as Record<string, unknown> : null };
+};
+
+describe('tokens', () => {
+  it('refuse a missing, malformed, unknown or revoked token with 401, and keep tenant tokens off platform routes', async () => {
+    for (const token of [null, 'not-a-token', generateToken()]) {
+      const response = await call('GET', `/api/v1/tenants/${tenantA.tenantId}`, token);
+      expect(response.status).toBe(401);
+      expect(response.type).toContain('application/problem+json');
+    }
+    const revokedId = await pools.maintenance.oneFirst(sql.type(z.object({ id: z.uuid() }))`SELECT id FROM api_tokens WHERE token_hash = ${sql.binary(hashToken(tokens.revoked))}`);
+    expect((await call('GET', `/api/v1/tenants/${tenantA.tenantId}`, tokens.revoked)).status).toBe(200);
+    expect((await call('DELETE', `/api/v1/tokens/${revokedId}`, tokens.platform)).json).toEqual({ id: revokedId, revoked: true });
+    expect((await call('GET', `/api/v1/tenants/${tenantA.tenantId}`, tokens.revoked)).status).toBe(401);
+
+    expect((await call('GET', '/api/v1/tenants', tokens.tenantA)).status).toBe(403);
+    expect((await call('POST', '/api/v1/tokens', tokens.tenantA, { name: 'escalate' })).status).toBe(403);
+    expect((await call('POST', `/api/v1/tenants/${tenantA.tenantId}/tokens`, tokens.tenantA, { name: 'escalate' })).status).toBe(403);
+  });
+
+  it('are issued once by a platform admin and work at once; only their hash is stored', async () => {
+    const issued = await call('POST', `/api/v1/tenants/${tenantA.tenantId}/tokens`, tokens.platform, { name: 'owner laptop' });
+    expect(issued.status).toBe(201);
+    const token = String(issued.json!.token);
+    expect((await call('GET', `/api/v1/tenants/${tenantA.tenantId}/bots`, token)).status).toBe(200);
+    const stored = await pools.maintenance.one(sql.type(z.object({ name: z.string(), hash: z.string() }))`
+      SELECT name, encode(token_hash, 'hex') AS hash FROM api_tokens WHERE id = ${String(issued.json!.id)}`);
+    expect(stored).toEqual({ name: 'owner laptop', hash: hashToken(token).toString('hex') });
+  });
+});
+
+describe('tenant isolation from the attacker\'s side', () => {
+  it('answers every tenant route of tenant B to tenant A\'s admin with 403 or 404, and shows nothing of B', async () => {
+    const bodies: Record<string, unknown> = {
+      'post /tenants/:tenantId/bots': { name: 'intruder' },
+      'put /tenants/:tenantId/bots/:botId/scoring-rules': { rules: [] },
+      'post /tenants/:tenantId/tokens': { name: 'intruder' },
+    };
+    const secretsOfB = [tenantB.email, tenantB.waId, `tenant-${tenantB.tenantId.slice(0, 8)}`];
+    const tenantRoutes = api.document.paths;
+    let checked = 0;
+    for (const [path, methods] of Object.entries(tenantRoutes)) {
+      if (!path.includes('{tenantId}')) continue;
+      for (const method of Object.keys(methods)) {
+        const concrete = path.replace('{tenantId}', tenantB.tenantId).replace('{botId}', tenantB.botId).replace('{leadId}', tenantB.leadId);
+        const expressPath = path.replace('/api/v1', '').replace(/\{(\w+)\}/g, ':$1');
+        const response = await call(method.toUpperCase(), concrete, tokens.tenantA, bodies[`${method} ${expressPath}`]);
+        expect([`${method} ${path}`, [403, 404].includes(response.status)]).toEqual([`${method} ${path}`, true]);
+        for (const secret of secretsOfB) expect(response.text).not.toContain(secret);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(8);
+    const bots = await withTenant(tenantB.tenantId, (tx) => tx.anyFirst(sql.type(z.object({ name: z.string() }))`SELECT name FROM bots`));
+    expect(bots).toEqual(['Bot']);
+  });
+});
+
+describe('bad input', () => {
+  it('gets a clear 4xx problem document, never a 5xx, and changes nothing', async () => {
+    const fingerprint = () => pools.maintenance.one(sql.type(z.object({ tenants: z.number(), bots: z.number(), rules: z.number(), tokens: z.number() }))`
+      SELECT (SELECT count(*)::int FROM tenants) AS tenants, (SELECT count(*)::int FROM bots) AS bots,
+             (SELECT count(*)::int FROM scoring_rules) AS rules, (SELECT count(*)::int FROM api_tokens) AS tokens`);
+    const before = await fingerprint();
+    const a = `/api/v1/tenants/${tenantA.tenantId}`;
+    const attempts: [string, string, unknown, Record<string, string>?][] = [
+      ['GET', `${a}/leads?q=${encodeURIComponent('{"$gt": ""}')}&limit=1000`, undefined],
+      ['GET', `${a}/leads?q=${'x'.repeat(101)}`, undefined],
+      ['GET', `${a}/leads?cursor=not-a-cursor`, undefined],
+      ['GET', `${a}/leads?unknown=1`, undefined],
+      ['GET', `/api/v1/tenants/..%2f..%2fetc%2fpasswd/bots`, undefined],
+      ['GET', `/api/v1/tenants/${tenantA.tenantId}'--/bots`, undefined],
+      ['POST', `${a}/bots`, '{"name": "broken json"', undefined],
+      ['POST', `${a}/bots`, { name: 'ok', isAdmin: true }],
+      ['POST', `${a}/bots`, { name: 'x'.repeat(201) }],
+      ['POST', `${a}/bots`, { name: 'ok', phoneE164: '12345\r\nX-Injected: 1' }],
+      ['POST', `${a}/bots`, { name: 'big', padding: 'x'.repeat(200_000) }],
+      ['POST', `${a}/bots`, 'name=form', { 'content-type': 'application/x-www-form-urlencoded' }],
+      ['PUT', `${a}/bots/${tenantA.botId}/scoring-rules`, { rules: [{ kind: 'regex', pattern: '(unclosed', weight: 5 }] }],
+      ['PUT', `${a}/bots/${tenantA.botId}/scoring-rules`, { rules: [{ kind: 'regex', pattern: '(a+)+$', weight: 5, tag: 'DROP TABLE' }] }],
+      ['POST', '/api/v1/tenants', { name: 'T', slug: 'UPPER case' }],
+    ];
+    for (const [method, path, body, headers] of attempts) {
+      const response = await call(method, path, tokens.platform, body, headers);
+      expect([method, path.slice(0, 80), response.status >= 400 && response.status < 500]).toEqual([method, path.slice(0, 80), true]);
+      expect(response.type).toContain('application/problem+json');
+      expect(response.json).toMatchObject({ status: response.status, title: expect.any(String), detail: expect.any(String) });
+      expect(response.text).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    }
+    // Text that looks like SQL is searched for as text (bound parameter), never refused nor run.
+    for (const q of ["' OR 1=1; DROP TABLE leads; --", "select a plan' OR 1=1 --", '%_\\']) {
+      const searched = await call('GET', `${a}/leads?q=${encodeURIComponent(q)}`, tokens.platform);
+      expect([q, searched.status, searched.json!.items]).toEqual([q, 200, []]);
+    }
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it('names the scoring rule at fault, and stores a valid set in one transaction', async () => {
+    const path = `/api/v1/tenants/${tenantA.tenantId}/bots/${tenantA.botId}/scoring-rules`;
+    const refused = await call('PUT', path, tokens.tenantA, { rules: [{ kind: 'keyword', pattern: 'price', weight: 5 }, { kind: 'regex', pattern: '(unclosed', weight: 5 }] });
+    expect(refused.status).toBe(422);
+    expect(refused.json).toMatchObject({ ruleIndex: 1, detail: expect.stringMatching(/rule 1/) });
+    const stored = await call('PUT', path, tokens.tenantA, { rules: [{ kind: 'keyword', pattern: 'preço', weight: 20, tag: 'pricing' }, { kind: 'regex', pattern: '\\d+ users', weight: 10 }] });
+    expect(stored.status).toBe(200);
+    expect((await call('GET', path, tokens.tenantA)).json!.items).toEqual(stored.json!.items);
+    expect((stored.json!.items as unknown[]).length).toBe(2);
+  });
+});
+
+describe('leads', () => {
+  it('pages through every lead once with the cursor, newest first', async () => {
+    await withTenant(tenantA.tenantId, async (tx) => {
+      for (let i = 0; i < 120; i += 1) {
+        await tx.query(sql.unsafe`INSERT INTO leads (tenant_id, bot_id, wa_id, created_at) VALUES (${tenantA.tenantId}, ${tenantA.botId}, ${`page-${i}`}, now() - ${`${i} seconds`}::interval)`);
+      }
+    });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call('GET', `/api/v1/tenants/${tenantA.tenantId}/leads?limit=50${cursor ? `&cursor=${cursor}` : ''}`, tokens.tenantA);
+      expect(page.status).toBe(200);
+      seen.push(...(page.json!.items as { id: string }[]).map((lead) => lead.id));
+      cursor = page.json!.nextCursor as string | null;
+    } while (cursor);
+    const total = await withTenant(tenantA.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM leads`));
+    expect(seen).toHaveLength(total);
+    expect(new Set(seen).size).toBe(total);
+    const filtered = await call('GET', `/api/v1/tenants/${tenantA.tenantId}/leads?q=page-11`, tokens.tenantA);
+    expect((filtered.json!.items as { waId: string }[]).map((lead) => lead.waId).sort()).toEqual(['page-11', 'page-110', 'page-111', 'page-112', 'page-113', 'page-114', 'page-115', 'page-116', 'page-117', 'page-118', 'page-119']);
+  });
+});
+
+describe('rate limits and documents', () => {
+  it('answer the 101st request in the window with 429 and the standard headers', async () => {
+    const limited = await startApi(baseConfig);
+    try {
+      const get = () => fetch(`${limited.url}/api/v1/tenants/${tenantA.tenantId}`, { headers: { authorization: `Bearer ${tokens.tenantA}` } });
+      const statuses: number[] = [];
+      let first: Response | null = null;
+      for (let i = 0; i < 100; i += 1) {
+        const response = await get();
+        first ??= response;
+        statuses.push(response.status);
+      }
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      expect(first!.headers.get('ratelimit-policy')).toMatch(/q=100; w=900/);
+      const refused = await get();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(refused.headers.get('ratelimit')).toMatch(/r=0/);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await limited.instance.stop();
+    }
+  });
+
+  it('serves an OpenAPI 3.1 document of every route, and health endpoints', async () => {
+    const document = await call('GET', '/api/v1/openapi.json', null);
+    expect(document.json).toMatchObject({ openapi: '3.1.0' });
+    expect(Object.keys(document.json!.paths as object)).toEqual(expect.arrayContaining([
+      '/api/v1/tenants', '/api/v1/tenants/{tenantId}/leads', '/api/v1/tenants/{tenantId}/bots/{botId}/scoring-rules', '/api/v1/tokens/{tokenId}',
+    ]));
+    expect((await call('GET', '/health/live', null)).status).toBe(200);
+    expect((await call('GET', '/health/ready', null)).json).toEqual({ database: true, temporal: true });
+    const unknown = await call('GET', '/api/v1/nothing-here', tokens.platform);
+    expect([unknown.status, unknown.type.includes('problem+json')]).toEqual([404, true]);
+  });
+});
