@@ -74,8 +74,9 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
       const items = [];
       for (const candidate of rules) {
         items.push(await tx.one(sql.type(ruleRow)`
-          INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, tag, active)
-          VALUES (${tenantId}, ${params.botId}, ${candidate.kind}, ${candidate.pattern}, ${candidate.weight}, ${candidate.tag ?? null}, ${candidate.active})
+          INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, tag, active, created_at)
+          VALUES (${tenantId}, ${params.botId}, ${candidate.kind}, ${candidate.pattern}, ${candidate.weight}, ${candidate.tag ?? null}, ${candidate.active},
+                  clock_timestamp()) -- the order given is the order kept
           RETURNING id, kind, pattern, weight, tag, active`));
       }
       return { items };
