@@ -4,10 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { generateToken, hashToken } from '../api/tokens.ts';
 import { loadConfigOrExit } from '../core/config.ts';
 import { migrateUp } from '../core/db/migrations.ts';
 import { createDatabasePools } from '../core/db/pools.ts';
@@ -48,6 +50,16 @@ const supervise = async (name: string, script: string, env: Record<string, strin
 // BOT_POD_TRANSPORT (Baileys by default). Each pod has a data directory (its volume) of its own.
 const pools = await createDatabasePools(config.database);
 if (await ensureDemoTenant(createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 25 }))) log('created the demo tenant');
+// The first platform-admin token, created once and kept (mode 0600) in the stack directory so a
+// later start can point to it; production issues tokens with `npm run token:create`.
+const tokenFile = join(config.stack.dir, 'api-token');
+if (!existsSync(tokenFile)) {
+  const token = generateToken();
+  await pools.app.query(sql.unsafe`SELECT api_issue_platform_token('first platform admin (npm start)', ${sql.binary(hashToken(token))})`);
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  log('created the first platform-admin API token');
+}
+const apiToken = readFileSync(tokenFile, 'utf8').trim();
 const tenantIds = await pools.maintenance.anyFirst(sql.type(z.object({ id: z.uuid() }))`SELECT id FROM tenants ORDER BY created_at, id`);
 await pools.end();
 const pods = tenantIds.map((tenantId, index) => ({
@@ -57,6 +69,7 @@ const pods = tenantIds.map((tenantId, index) => ({
 }));
 const supervision = Promise.all([
   supervise('worker', 'activities/worker.ts'),
+  supervise('api', 'api/server.ts'),
   ...pods.map((pod) => supervise(`bot pod ${pod.tenantId}`, 'bot-pods/pod.ts', {
     BOT_POD_TENANT_ID: pod.tenantId,
     BOT_POD_DATA_DIR: join(config.stack.dir, 'bot-pods', pod.tenantId),
@@ -74,6 +87,10 @@ log(`ready:
   S3             ${stack.urls.s3} (bucket ${config.s3.bucket})
   Postgres       ${appUrl.toString()} (application role; see docs/configuration.md)
   Bot pods       ${pods.map((pod) => `${pod.tenantId} :${pod.port} (${pod.transport})`).join('\n                 ')}
+  API            http://${config.api.host}:${config.api.port}/api/v1 (OpenAPI: /api/v1/openapi.json)
+  API token      ${apiToken} (platform admin; also in ${tokenFile})
+Try the API:
+  curl -H 'authorization: Bearer ${apiToken}' http://${config.api.host}:${config.api.port}/api/v1/tenants
 Try the demo bot as a simulated WhatsApp user:
   curl -X POST http://127.0.0.1:${demoPort}/simulator/bots/${DEMO_BOT_ID}/inbound -H 'content-type: application/json' \\
     -d '{"key":{"remoteJid":"5511987654321@s.whatsapp.net","id":"DEMO-1"},"message":{"conversation":"Olá! Qual o preço do Plano Pro para 20 usuários?"}}'
