@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import { sql } from 'slonik';
 import { authenticate } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
+import { eventStream } from './events.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
 import { createRegistry } from './route.ts';
@@ -72,8 +73,9 @@ export const createApp = (deps: ApiDeps) => {
     limit(config.api.rateLimit.perIp),
     express.json({ limit: config.api.bodyLimitBytes, strict: true }),
     authenticate(deps.pools.app),
-    limit(config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`),
-    router);
+    limit(config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
+  app.get('/api/v1/events', eventStream(deps));
+  app.use('/api/v1', router);
   app.use((request, response) => sendProblem(response, new HttpProblem(404, 'Not found', `no route ${request.method} ${request.path}`), request.originalUrl));
   app.use(problemHandler(logger));
 

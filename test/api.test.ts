@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { createLeadActivities } from '../activities/lead-ingest.ts';
 import { createApp } from '../api/app.ts';
 import { generateToken, hashToken } from '../api/tokens.ts';
 import { loadConfig, type Config } from '../core/config.ts';
@@ -191,6 +192,66 @@ describe('leads', () => {
     const filtered = await call('GET', `/api/v1/tenants/${tenantA.tenantId}/leads?q=page-11`, tokens.tenantA);
     expect((filtered.json!.items as { waId: string }[]).map((lead) => lead.waId).sort()).toEqual(['page-11', 'page-110', 'page-111', 'page-112', 'page-113', 'page-114', 'page-115', 'page-116', 'page-117', 'page-118', 'page-119']);
   });
+});
+
+/** Reads Server-Sent Events until `count` arrived (or the timeout), then closes the connection. */
+const readEvents = async (path: string, token: string, count: number, lastEventId?: string) => {
+  const controller = new AbortController();
+  const response = await fetch(`${base}${path}`, {
+    headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) }, signal: controller.signal,
+  });
+  expect(response.headers.get('content-type')).toBe('text/event-stream');
+  const events: { id: string; event: string; data: { leadId: string; type: string } }[] = [];
+  const reader = response.body!.getReader();
+  const timer = setTimeout(() => controller.abort(), 15_000);
+  let buffer = '';
+  try {
+    while (events.length < count) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += Buffer.from(value).toString('utf8')
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = Object.fromEntries(block.split('\n').filter((line) => !line.startsWith(':')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
+        if (fields.id) events.push({ id: fields.id, event: fields.event!, data: JSON.parse(fields.data!) });
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return events;
+};
+
+describe('events', () => {
+  it('bring a lead qualified by the pipeline to a connected owner, and a reconnect with Last-Event-ID misses nothing', async () => {
+    const ingest = createLeadActivities({ withTenant, chatComposerConfigured: false });
+    const qualify = async (waId: string) => {
+      let leadId = '';
+      for (let i = 0; i < 7; i += 1) {
+        leadId = (await ingest.ingestInbound({ tenantId: tenantA.tenantId, botId: tenantA.botId, waId, waMessageId: `${waId}-${i}`, text: 'price? preço', receivedAt: new Date().toISOString() })).leadId;
+      }
+      return leadId;
+    };
+    const listening = readEvents('/api/v1/events', tokens.tenantA, 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const first = await qualify('5511900000001');
+    const [live] = await listening;
+    expect(live).toMatchObject({ event: 'lead.qualified', data: { leadId: first, type: 'lead.qualified' } });
+
+    // While the owner is away, two more leads qualify; the reconnect resumes after the last id seen.
+    const missed = [await qualify('5511900000002'), await qualify('5511900000003')];
+    const resumed = await readEvents('/api/v1/events', tokens.tenantA, 2, live!.id);
+    expect(resumed.map((event) => event.data.leadId)).toEqual(missed);
+
+    // Tenant B's owner sees none of it.
+    const otherToken = await issue(tenantB.tenantId);
+    expect(await readEvents('/api/v1/events', otherToken, 1, '0').then((events) => events.filter((event) => [first, ...missed].includes(event.data.leadId)))).toEqual([]);
+    expect((await call('GET', `/api/v1/events?tenantId=${tenantB.tenantId}`, tokens.tenantA)).status).toBe(404);
+  }, 60_000);
 });
 
 describe('rate limits and documents', () => {

@@ -1,0 +1,55 @@
+// GET /api/v1/events: a tenant's owner events as Server-Sent Events (`lead.qualified` today),
+// resumable with Last-Event-ID (the event's sequence). An event is sent only once every
+// transaction that could still commit a smaller sequence has finished (the snapshot's xmin), so a
+// client that resumes from an id can never skip an event that committed late.
+import type { RequestHandler } from 'express';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { principalOf, reachableTenant } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
+import { HttpProblem } from './problem.ts';
+
+const POLL_MS = 500;
+const KEEP_ALIVE_MS = 15_000;
+const eventRow = z.object({ sequence: z.string(), id: z.uuid(), kind: z.string(), lead_id: z.uuid(), payload: z.record(z.string(), z.unknown()), created_at: z.number() });
+
+export const eventStream = (deps: ApiDeps): RequestHandler => async (request, response) => {
+  const principal = principalOf(request);
+  const named = request.query.tenantId;
+  if (named !== undefined && !z.uuid().safeParse(named).success) throw new HttpProblem(400, 'Invalid request', 'tenantId must be a UUID');
+  const requested = (named as string | undefined) ?? principal.tenantId;
+  if (!requested) throw new HttpProblem(400, 'Invalid request', 'a platform-admin token must name the tenant: ?tenantId=<uuid>');
+  const tenantId = reachableTenant(request, requested);
+  const resumeFrom = request.get('last-event-id') ?? (typeof request.query.lastEventId === 'string' ? request.query.lastEventId : undefined);
+  if (resumeFrom !== undefined && !/^\d{1,18}$/.test(resumeFrom)) throw new HttpProblem(400, 'Invalid request', 'Last-Event-ID must be an id this stream sent');
+
+  let last = resumeFrom ?? await deps.withTenant(tenantId, (tx) => tx.oneFirst(sql.type(z.object({ last: z.string() }))`
+    SELECT coalesce(max(sequence), 0)::text AS last FROM lead_events WHERE tenant_id = ${tenantId}`));
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  response.write(': connected\n\n');
+
+  let open = true;
+  response.on('close', () => { open = false; });
+  let quietSince = Date.now();
+  while (open) {
+    const events = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(eventRow)`
+      SELECT sequence::text, id, kind, lead_id, payload, created_at FROM lead_events
+      WHERE tenant_id = ${tenantId} AND sequence > ${last}::bigint
+        -- Only rows whose transaction is older than every transaction still running.
+        AND age(xmin) > age((pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296)::text::xid)
+      ORDER BY sequence LIMIT 100`)).catch(() => null);
+    if (events === null) break; // the database went away: the client reconnects with its last id
+    for (const event of events) {
+      const data = { id: event.id, type: event.kind, tenantId, leadId: event.lead_id, createdAt: new Date(event.created_at).toISOString(), data: event.payload };
+      response.write(`id: ${event.sequence}\nevent: ${event.kind}\ndata: ${JSON.stringify(data)}\n\n`);
+      last = event.sequence;
+      quietSince = Date.now();
+    }
+    if (Date.now() - quietSince > KEEP_ALIVE_MS) {
+      response.write(': keep-alive\n\n');
+      quietSince = Date.now();
+    }
+    if (events.length < 100) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  response.end();
+};
