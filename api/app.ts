@@ -17,6 +17,7 @@ import { registerBotRoutes } from './routes/bots.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
+import { registerWorkflowRoutes } from './routes/workflows.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -56,6 +57,7 @@ export const createApp = (deps: ApiDeps) => {
   registerBotRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
   registerTokenRoutes(registry, deps);
+  registerWorkflowRoutes(registry, deps);
   const document = openApiDocument(registry);
 
   const limit = (max: number, key?: (request: express.Request) => string) => rateLimit({

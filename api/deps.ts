@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import type { DatabasePools } from '../core/db/pools.ts';
@@ -11,4 +12,6 @@ export type ApiDeps = {
   readonly logger: Logger;
   /** Temporal reachable (readiness). */
   readonly temporalHealthy: () => Promise<boolean>;
+  /** Starts and describes the platform's workflows. */
+  readonly temporal: () => Promise<Client>;
 };

@@ -3,7 +3,7 @@
 // objects), every input is parsed before the handler runs.
 import type { Request, Router } from 'express';
 import type { z } from 'zod';
-import { principalOf, requirePlatformAdmin, type Principal } from './auth.ts';
+import { principalOf, reachableTenant, requirePlatformAdmin, type Principal } from './auth.ts';
 import { invalidInput } from './problem.ts';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
@@ -53,6 +53,8 @@ export const createRegistry = (router: Router): Registry => {
       specs.push(spec as never);
       router[spec.method](spec.path, async (request, response) => {
         const principal = spec.access === 'platform-admin' ? requirePlatformAdmin(request) : principalOf(request);
+        // Another tenant's route is 404 before anything else is looked at, so nothing about it leaks.
+        if (typeof request.params.tenantId === 'string') reachableTenant(request, request.params.tenantId);
         const result = await handler({
           request,
           principal,

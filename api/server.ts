@@ -1,5 +1,5 @@
 // Entry point of the admin API: `node api/server.ts`.
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
 import { createDatabasePools } from '../core/db/pools.ts';
@@ -10,20 +10,25 @@ const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel, base: { process: 'api' } });
 const pools = await createDatabasePools(config.database);
 const withTenant = createWithTenant(pools.app, { maxAttempts: config.database.tenantTxMaxAttempts, retryBaseMs: config.database.tenantTxRetryBaseMs });
-let temporal: Connection | null = null;
+// Connected on first use: the API serves its database routes while Temporal is away.
+let connection: Connection | null = null;
+const temporalConnection = async () => {
+  connection ??= await Connection.connect({ address: config.temporal.address, connectTimeout: '2 seconds' });
+  return connection;
+};
 const temporalHealthy = async () => {
-  temporal ??= await Connection.connect({ address: config.temporal.address, connectTimeout: '2 seconds' });
-  await temporal.healthService.check({});
+  await (await temporalConnection()).healthService.check({});
   return true;
 };
+const temporal = async () => new Client({ connection: await temporalConnection(), namespace: config.temporal.namespace });
 
-const api = createApp({ config, pools, withTenant, logger, temporalHealthy });
+const api = createApp({ config, pools, withTenant, logger, temporalHealthy, temporal });
 await api.start();
 logger.info({ url: `http://${config.api.host}:${config.api.port}/api/v1`, docs: '/api/v1/openapi.json' }, 'api ready');
 
 const shutdown = async () => {
   await api.stop();
-  await temporal?.close();
+  await connection?.close();
   await pools.end();
   process.exit(0);
 };

@@ -1,6 +1,7 @@
 // The admin API in-process on a real port, with the real database: tokens and roles, tenant
 // isolation from the attacker's side on every tenant route, bad input, pagination, rules, limits.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import { generateToken, hashToken } from '../api/tokens.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
 const baseConfig = loadConfig();
@@ -21,8 +23,16 @@ const tokens = { platform: '', tenantA: '', revoked: '' };
 let api: ReturnType<typeof createApp>;
 let base: string;
 
+let temporal: Client;
+let temporalConnection: Connection;
+const processes = processGroup();
+
 const startApi = async (config: Config) => {
-  const instance = createApp({ config, pools, withTenant, logger: pino({ level: 'silent' }), temporalHealthy: async () => true });
+  const instance = createApp({
+    config, pools, withTenant, logger: pino({ level: 'silent' }),
+    temporalHealthy: async () => { await temporalConnection.healthService.check({}); return true; },
+    temporal: async () => temporal,
+  });
   const server = await instance.start(0, '127.0.0.1');
   return { instance, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 };
@@ -39,6 +49,8 @@ const issue = async (tenantId: string | null) => {
 };
 
 beforeAll(async () => {
+  temporalConnection = await Connection.connect({ address: baseConfig.temporal.address });
+  temporal = new Client({ connection: temporalConnection, namespace: baseConfig.temporal.namespace });
   pools = await createDatabasePools(baseConfig.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
@@ -52,6 +64,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await api.stop();
+  await processes.stopAll();
+  await temporalConnection.close();
   await pools.end();
 });
 
@@ -106,7 +120,8 @@ describe('tenant isolation from the attacker\'s side', () => {
     for (const [path, methods] of Object.entries(tenantRoutes)) {
       if (!path.includes('{tenantId}')) continue;
       for (const method of Object.keys(methods)) {
-        const concrete = path.replace('{tenantId}', tenantB.tenantId).replace('{botId}', tenantB.botId).replace('{leadId}', tenantB.leadId);
+        const concrete = path.replace('{tenantId}', tenantB.tenantId).replace('{botId}', tenantB.botId).replace('{leadId}', tenantB.leadId)
+          .replace('{workflowKind}', 'threshold').replace('{key}', 'some-key-123');
         const expressPath = path.replace('/api/v1', '').replace(/\{(\w+)\}/g, ':$1');
         const response = await call(method.toUpperCase(), concrete, tokens.tenantA, bodies[`${method} ${expressPath}`]);
         expect([`${method} ${path}`, [403, 404].includes(response.status)]).toEqual([`${method} ${path}`, true]);
@@ -251,6 +266,28 @@ describe('events', () => {
     const otherToken = await issue(tenantB.tenantId);
     expect(await readEvents('/api/v1/events', otherToken, 1, '0').then((events) => events.filter((event) => [first, ...missed].includes(event.data.leadId)))).toEqual([]);
     expect((await call('GET', `/api/v1/events?tenantId=${tenantB.tenantId}`, tokens.tenantA)).status).toBe(404);
+  }, 60_000);
+});
+
+describe('workflows from the API', () => {
+  it('start once per Idempotency-Key, report their status, and refuse a start without a key', async () => {
+    await processes.start(['activities/worker.ts']);
+    const path = `/api/v1/tenants/${tenantA.tenantId}/bots/${tenantA.botId}/qualification-threshold`;
+    expect((await call('POST', path, tokens.tenantA, { threshold: 60 })).status).toBe(400);
+    const key = `threshold-${Date.now()}`;
+    const first = await call('POST', path, tokens.tenantA, { threshold: 60 }, { 'idempotency-key': key });
+    const again = await call('POST', path, tokens.tenantA, { threshold: 60 }, { 'idempotency-key': key });
+    expect(first.status).toBe(202);
+    expect(again.json).toEqual({ ...first.json, alreadyStarted: true });
+    await temporal.workflow.getHandle(String(first.json!.workflowId)).result();
+    const status = await call('GET', `/api/v1/tenants/${tenantA.tenantId}/workflows/threshold/${key}`, tokens.tenantA);
+    expect(status.json).toMatchObject({ status: 'COMPLETED', result: { previousThreshold: 70 } });
+    const threshold = await withTenant(tenantA.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ t: z.number() }))`SELECT qualification_threshold AS t FROM bots WHERE id = ${tenantA.botId}`));
+    expect(threshold).toBe(60);
+    // Another tenant's admin cannot read it, nor start one for tenant A.
+    const otherToken = await issue(tenantB.tenantId);
+    expect((await call('GET', `/api/v1/tenants/${tenantA.tenantId}/workflows/threshold/${key}`, otherToken)).status).toBe(404);
+    expect((await call('POST', path, otherToken, { threshold: 1 }, { 'idempotency-key': `${key}-b` })).status).toBe(404);
   }, 60_000);
 });
 

@@ -1,0 +1,83 @@
+// Workflows started from the API. Each start takes an Idempotency-Key header: the key is part of
+// the workflow id, so a retried request finds the workflow it already started instead of a second
+// one. A status endpoint reads any of a tenant's workflows by id.
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Request } from 'express';
+import { z } from 'zod';
+import { sessionSnapshotKey } from '../../core/temporal/lead-conversation.ts';
+import { reachableTenant } from '../auth.ts';
+import type { ApiDeps } from '../deps.ts';
+import { HttpProblem } from '../problem.ts';
+import type { Registry } from '../route.ts';
+import { botParams, tenantParams } from './schemas.ts';
+
+const started = z.object({ workflowId: z.string(), runId: z.string(), alreadyStarted: z.boolean() });
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,100}$/;
+
+const idempotencyKeyOf = (request: Request) => {
+  const key = request.get('idempotency-key');
+  if (!key || !IDEMPOTENCY_KEY.test(key)) {
+    throw new HttpProblem(400, 'Idempotency-Key required', 'send an Idempotency-Key header (8 to 100 of A-Z a-z 0-9 . _ : -) so a retried request starts nothing twice');
+  }
+  return key;
+};
+
+/** Every workflow the API starts for a tenant has an id under this prefix; the status route reads only those. */
+const apiWorkflowId = (tenantId: string, kind: string, key: string) => `api/${tenantId}/${kind}/${key}`;
+
+export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps) => {
+  const start = async (workflowType: string, workflowId: string, args: unknown[]) => {
+    const client = await deps.temporal();
+    try {
+      const handle = await client.workflow.start(workflowType, { workflowId, taskQueue: deps.config.temporal.taskQueue, args });
+      return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const description = await client.workflow.getHandle(workflowId).describe();
+      return { workflowId, runId: description.runId, alreadyStarted: true };
+    }
+  };
+
+  registry.add({
+    method: 'post', path: '/tenants/:tenantId/bots/:botId/qualification-threshold', summary: 'Change a bot\'s qualification threshold (workflow)',
+    tag: 'workflows', access: 'any', params: botParams, status: 202,
+    body: z.strictObject({ threshold: z.number().int().min(0).max(1000) }), response: started,
+  }, async ({ request, params, body, principal }) => {
+    const tenantId = reachableTenant(request, params.tenantId);
+    const key = idempotencyKeyOf(request);
+    return start('changeQualificationThreshold', apiWorkflowId(tenantId, 'threshold', key), [
+      { tenantId, botId: params.botId, threshold: body.threshold, actor: `api:${principal.tokenId}` },
+    ]);
+  });
+
+  registry.add({
+    method: 'post', path: '/tenants/:tenantId/session-snapshots', summary: 'Snapshot the tenant\'s WhatsApp sessions to S3 (workflow)',
+    tag: 'workflows', access: 'platform-admin', params: tenantParams, status: 202, response: started,
+  }, async ({ request, params }) => {
+    const key = idempotencyKeyOf(request);
+    return start('snapshotTenantSessions', apiWorkflowId(params.tenantId, 'session-snapshot', key), [
+      { tenantId: params.tenantId, objectKey: sessionSnapshotKey(params.tenantId, new Date().toISOString()) },
+    ]);
+  });
+
+  registry.add({
+    method: 'get', path: '/tenants/:tenantId/workflows/:workflowKind/:key', summary: 'Status of a workflow the API started', tag: 'workflows', access: 'any',
+    params: z.strictObject({ tenantId: z.uuid(), workflowKind: z.enum(['threshold', 'session-snapshot']), key: z.string().regex(IDEMPOTENCY_KEY) }),
+    response: z.object({ workflowId: z.string(), status: z.string(), startTime: z.string(), closeTime: z.string().nullable(), result: z.unknown().optional(), failure: z.string().optional() }),
+  }, async ({ request, params }) => {
+    const tenantId = reachableTenant(request, params.tenantId);
+    const workflowId = apiWorkflowId(tenantId, params.workflowKind, params.key);
+    const handle = (await deps.temporal()).workflow.getHandle(workflowId);
+    try {
+      const description = await handle.describe();
+      const status = description.status.name;
+      const outcome = status === 'COMPLETED' ? { result: await handle.result() }
+        : status === 'FAILED' ? { failure: await handle.result().then(() => '', (error: Error) => String((error.cause as Error | undefined)?.message ?? error.message)) }
+          : {};
+      return { workflowId, status, startTime: description.startTime.toISOString(), closeTime: description.closeTime?.toISOString() ?? null, ...outcome };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Not found', 'no such workflow');
+      throw error;
+    }
+  });
+};
