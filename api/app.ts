@@ -10,6 +10,7 @@ import { sql } from 'slonik';
 import { authenticate } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { eventStream } from './events.ts';
+import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
 import { createRegistry } from './route.ts';
@@ -35,6 +36,8 @@ export const createApp = (deps: ApiDeps) => {
   if (config.api.trustProxy) app.set('trust proxy', /^\d+$/.test(config.api.trustProxy) ? Number(config.api.trustProxy) : config.api.trustProxy);
   app.use(helmet());
   app.use(requestId);
+  const metrics = createMetrics();
+  app.use(metrics.observe);
   app.use(pinoHttp({
     logger,
     genReqId: (request) => (request as express.Request).requestId,
@@ -42,6 +45,7 @@ export const createApp = (deps: ApiDeps) => {
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
   }));
 
+  app.get('/metrics', metrics.expose);
   app.get('/health/live', (_request, response) => { response.json({ status: 'live' }); });
   app.get('/health/ready', async (_request, response) => {
     const [database, temporal] = await Promise.all([
@@ -57,25 +61,28 @@ export const createApp = (deps: ApiDeps) => {
   registerBotRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
   registerTokenRoutes(registry, deps);
-  registerWorkflowRoutes(registry, deps);
+  registerWorkflowRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);
 
-  const limit = (max: number, key?: (request: express.Request) => string) => rateLimit({
+  const limit = (name: string, max: number, key?: (request: express.Request) => string) => rateLimit({
     windowMs: config.api.rateLimit.windowSeconds * 1000,
     limit: max,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     ...(key ? { keyGenerator: key } : {}),
-    handler: (request, response) => sendProblem(response, new HttpProblem(429, 'Too many requests',
-      `the limit is ${max} requests per ${config.api.rateLimit.windowSeconds} s; retry after the time in Retry-After`), request.originalUrl),
+    handler: (request, response) => {
+      metrics.rateLimited.inc({ limit: name });
+      sendProblem(response, new HttpProblem(429, 'Too many requests',
+      `the limit is ${max} requests per ${config.api.rateLimit.windowSeconds} s; retry after the time in Retry-After`), request.originalUrl);
+    },
   });
 
   app.get('/api/v1/openapi.json', (_request, response) => { response.json(document); });
   app.use('/api/v1',
-    limit(config.api.rateLimit.perIp),
+    limit('ip', config.api.rateLimit.perIp),
     express.json({ limit: config.api.bodyLimitBytes, strict: true }),
     authenticate(deps.pools.app),
-    limit(config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
+    limit('token', config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
   app.get('/api/v1/events', eventStream(deps));
   app.use('/api/v1', router);
   app.use((request, response) => sendProblem(response, new HttpProblem(404, 'Not found', `no route ${request.method} ${request.path}`), request.originalUrl));

@@ -76,7 +76,7 @@ const call = async (method: string, path: string, token: string | null, body?: u
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type') ?? '', headers: response.headers, text, json: text ? JSON.parse(text) as Record<string, unknown> : null };
+  return { status: response.status, type: response.headers.get('content-type') ?? '', headers: response.headers, text, json: text && /json/.test(response.headers.get('content-type') ?? '') ? JSON.parse(text) as Record<string, unknown> : null };
 };
 
 describe('tokens', () => {
@@ -323,6 +323,9 @@ describe('rate limits and documents', () => {
     ]));
     expect((await call('GET', '/health/live', null)).status).toBe(200);
     expect((await call('GET', '/health/ready', null)).json).toEqual({ database: true, temporal: true });
+    const metrics = await call('GET', '/metrics', null);
+    expect(metrics.text).toMatch(/api_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/tenants\/:tenantId\/leads"/);
+    expect(metrics.text).toMatch(/api_workflow_starts_total\{workflow="changeQualificationThreshold",outcome="already_started"\} 1/);
     const unknown = await call('GET', '/api/v1/nothing-here', tokens.platform);
     expect([unknown.status, unknown.type.includes('problem+json')]).toEqual([404, true]);
   });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { sessionSnapshotKey } from '../../core/temporal/lead-conversation.ts';
 import { reachableTenant } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
+import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { botParams, tenantParams } from './schemas.ts';
@@ -25,14 +26,16 @@ const idempotencyKeyOf = (request: Request) => {
 /** Every workflow the API starts for a tenant has an id under this prefix; the status route reads only those. */
 const apiWorkflowId = (tenantId: string, kind: string, key: string) => `api/${tenantId}/${kind}/${key}`;
 
-export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps) => {
+export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metrics: ApiMetrics) => {
   const start = async (workflowType: string, workflowId: string, args: unknown[]) => {
     const client = await deps.temporal();
     try {
       const handle = await client.workflow.start(workflowType, { workflowId, taskQueue: deps.config.temporal.taskQueue, args });
+      metrics.workflowStarts.inc({ workflow: workflowType, outcome: 'started' });
       return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      metrics.workflowStarts.inc({ workflow: workflowType, outcome: 'already_started' });
       const description = await client.workflow.getHandle(workflowId).describe();
       return { workflowId, runId: description.runId, alreadyStarted: true };
     }
