@@ -85,6 +85,17 @@ export const createApp = (deps: ApiDeps) => {
     limit('token', config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
   app.get('/api/v1/events', eventStream(deps));
   app.use('/api/v1', router);
+  // A known path with a method it does not have: 405 and the methods it does have.
+  const knownPaths = [...new Set(registry.specs.map((spec) => spec.path))].map((path) => ({
+    pattern: new RegExp(`^/api/v1${path.replace(/:\w+/g, '[^/]+')}/?$`),
+    methods: registry.specs.filter((spec) => spec.path === path).map((spec) => spec.method.toUpperCase()),
+  }));
+  app.use((request, response, next) => {
+    const known = knownPaths.find(({ pattern }) => pattern.test(request.path));
+    if (!known) return next();
+    response.set('Allow', known.methods.join(', '));
+    sendProblem(response, new HttpProblem(405, 'Method not allowed', `${request.path} accepts ${known.methods.join(', ')}`), request.originalUrl);
+  });
   app.use((request, response) => sendProblem(response, new HttpProblem(404, 'Not found', `no route ${request.method} ${request.path}`), request.originalUrl));
   app.use(problemHandler(logger));
 

@@ -6,7 +6,7 @@ import type { Registry } from './route.ts';
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: jsonSchema(problemSchema) } } });
 
-const parametersOf = (location: 'path' | 'query', shape: z.ZodObject | undefined) =>
+const parametersOf = (location: 'path' | 'query' | 'header', shape: z.ZodObject | undefined) =>
   Object.entries(shape?.shape ?? {}).map(([name, schema]) => ({
     name, in: location, required: location === 'path' || !(schema as z.ZodType).safeParse(undefined).success, schema: jsonSchema(schema as z.ZodType),
   }));
@@ -20,7 +20,7 @@ export const openApiDocument = (registry: Registry) => {
       summary: spec.summary,
       tags: [spec.tag],
       security: [{ bearer: [] }],
-      parameters: [...parametersOf('path', spec.params), ...parametersOf('query', spec.query)],
+      parameters: [...parametersOf('path', spec.params), ...parametersOf('query', spec.query), ...parametersOf('header', spec.headers)],
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(spec.body) } } } } : {}),
       responses: {
         [String(spec.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: z.toJSONSchema(spec.response, { io: 'output', unrepresentable: 'any' }) } } },
@@ -28,6 +28,9 @@ export const openApiDocument = (registry: Registry) => {
         401: problemResponse('Missing, unknown or revoked token'),
         403: problemResponse('The token\'s role may not do this'),
         404: problemResponse('No such resource (or not visible to this token)'),
+        409: problemResponse('Conflicts with stored data (a taken slug, a constraint)'),
+        413: problemResponse('Request body over the limit'),
+        422: problemResponse('Well-formed but refused: a scoring rule that does not compile (the rule is named)'),
         429: problemResponse('Rate limit exceeded; see the RateLimit and Retry-After headers'),
       },
     };

@@ -5,6 +5,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConstraintViolationError, InvalidTenantIdError, TenantIsolationError } from '../core/errors.ts';
+import { driverErrorField } from '../core/db/driver-error-fields.ts';
 import { ScoringRuleError } from '../core/scoring/rules.ts';
 
 export class HttpProblem extends Error {
@@ -40,6 +41,9 @@ const toProblem = (error: unknown): HttpProblem | null => {
   if (error instanceof ScoringRuleError) return new HttpProblem(422, 'Invalid scoring rules', error.message, { ruleIndex: error.ruleIndex });
   if (error instanceof ConstraintViolationError) return new HttpProblem(409, 'Conflicts with stored data', error.message);
   if (error instanceof InvalidTenantIdError) return new HttpProblem(404, 'Not found', 'no such tenant');
+  // 22P05, 22021: text PostgreSQL cannot store (a NUL character, an invalid encoding).
+  const code = driverErrorField(error, 'code');
+  if (code === '22P05' || code === '22021') return new HttpProblem(400, 'Invalid request', 'the text contains a character that cannot be stored (NUL)');
   if (error instanceof TenantIsolationError) return new HttpProblem(404, 'Not found', 'no such resource');
   // body-parser's own errors carry an HTTP status: malformed JSON, too large, bad charset.
   const status = (error as { status?: unknown }).status;

@@ -18,6 +18,8 @@ export type RouteSpec<P extends Shape, Q extends Shape, B extends z.ZodType, R e
   readonly access: 'platform-admin' | 'any';
   readonly params?: P;
   readonly query?: Q;
+  /** Request headers the route needs (lower-case names). */
+  readonly headers?: z.ZodObject;
   readonly body?: B;
   readonly response: R;
   readonly status?: number;
@@ -28,6 +30,7 @@ export type RouteContext<P extends Shape, Q extends Shape, B extends z.ZodType> 
   readonly principal: Principal;
   readonly params: z.output<P>;
   readonly query: z.output<Q>;
+  readonly headers: Record<string, string>;
   readonly body: z.output<B>;
 };
 
@@ -60,6 +63,7 @@ export const createRegistry = (router: Router): Registry => {
           principal,
           params: parse('path', spec.params, request.params),
           query: parse('query', spec.query, request.query ?? {}),
+          headers: parse('headers', spec.headers, request.headers) as Record<string, string>,
           body: parse('body', spec.body, request.body),
         });
         response.status(spec.status ?? 200).json(spec.response.parse(result));

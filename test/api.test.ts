@@ -190,7 +190,8 @@ describe('leads', () => {
   it('pages through every lead once with the cursor, newest first', async () => {
     await withTenant(tenantA.tenantId, async (tx) => {
       for (let i = 0; i < 120; i += 1) {
-        await tx.query(sql.unsafe`INSERT INTO leads (tenant_id, bot_id, wa_id, created_at) VALUES (${tenantA.tenantId}, ${tenantA.botId}, ${`page-${i}`}, now() - ${`${i} seconds`}::interval)`);
+        // Creation times a few microseconds apart: the cursor must not lose precision.
+        await tx.query(sql.unsafe`INSERT INTO leads (tenant_id, bot_id, wa_id, created_at) VALUES (${tenantA.tenantId}, ${tenantA.botId}, ${`page-${i}`}, now() - ${`${i * 3} microseconds`}::interval)`);
       }
     });
     const seen: string[] = [];

@@ -7,7 +7,7 @@ import { reachableTenant } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
-import { botParams, e164, tenantParams } from './schemas.ts';
+import { botParams, e164, nameText, tenantParams } from './schemas.ts';
 
 const bot = z.object({
   id: z.uuid(), name: z.string(), phoneE164: z.string().nullable(), status: z.string(), qualificationThreshold: z.number().int(), createdAt: z.string(),
@@ -34,7 +34,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
 
   registry.add({
     method: 'post', path: '/tenants/:tenantId/bots', summary: 'Create a bot', tag: 'bots', access: 'any', params: tenantParams, status: 201,
-    body: z.strictObject({ name: z.string().trim().min(1).max(200), phoneE164: e164.optional(), qualificationThreshold: z.number().int().min(0).max(1000).optional() }),
+    body: z.strictObject({ name: nameText(200), phoneE164: e164.optional(), qualificationThreshold: z.number().int().min(0).max(1000).optional() }),
     response: bot,
   }, async ({ request, params, body }) => {
     const tenantId = reachableTenant(request, params.tenantId);

@@ -5,7 +5,7 @@ import { reachableTenant } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
-import { cursorSchema, encodeCursor, leadParams, tenantParams } from './schemas.ts';
+import { cursorSchema, encodeCursor, leadParams, searchText, tenantParams } from './schemas.ts';
 
 const lead = z.object({
   id: z.uuid(), botId: z.uuid(), waId: z.string(), phoneE164: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(),
@@ -15,14 +15,15 @@ const lead = z.object({
 const leadRow = z.object({
   id: z.uuid(), bot_id: z.uuid(), wa_id: z.string(), phone_e164: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(),
   company: z.string().nullable(), score: z.number(), is_qualified: z.boolean(), tags: z.array(z.string()), stage_id: z.uuid().nullable(),
-  created_at: z.number(), last_message_at: z.number().nullable(),
+  created_at: z.number(), last_message_at: z.number().nullable(), created_us: z.string(),
 });
 const toLead = (row: z.infer<typeof leadRow>) => ({
   id: row.id, botId: row.bot_id, waId: row.wa_id, phoneE164: row.phone_e164, name: row.name, email: row.email, company: row.company,
   score: row.score, isQualified: row.is_qualified, tags: row.tags, stageId: row.stage_id,
   createdAt: new Date(row.created_at).toISOString(), lastMessageAt: row.last_message_at === null ? null : new Date(row.last_message_at).toISOString(),
 });
-const LEAD_COLUMNS = sql.fragment`id, bot_id, wa_id, phone_e164, name, email, company, score, is_qualified, tags, stage_id, created_at, last_message_at`;
+const LEAD_COLUMNS = sql.fragment`id, bot_id, wa_id, phone_e164, name, email, company, score, is_qualified, tags, stage_id, created_at, last_message_at,
+  (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
 const message = z.object({ id: z.uuid(), direction: z.enum(['inbound', 'outbound']), waMessageId: z.string(), body: z.string(), createdAt: z.string() });
 const messageRow = z.object({ id: z.uuid(), direction: z.enum(['inbound', 'outbound']), wa_message_id: z.string(), body: z.string(), created_at: z.number() });
 
@@ -33,7 +34,7 @@ export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
       botId: z.uuid().optional(),
       stageId: z.uuid().optional(),
       qualified: z.enum(['true', 'false']).optional(),
-      q: z.string().trim().min(1).max(100).optional(),
+      q: searchText.optional(),
       limit: z.coerce.number().int().min(1).max(100).default(50),
       cursor: cursorSchema.optional(),
     }),
@@ -45,10 +46,12 @@ export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
     if (query.stageId) conditions.push(sql.fragment`stage_id = ${query.stageId}`);
     if (query.qualified) conditions.push(sql.fragment`is_qualified = ${query.qualified === 'true'}`);
     if (query.q) {
-      const like = `%${query.q.replace(/[\\%_]/g, '\\$&')}%`;
+      const like = `%${query.q.trim().replace(/[\\%_]/g, '\\$&')}%`;
       conditions.push(sql.fragment`(name ILIKE ${like} OR email ILIKE ${like} OR company ILIKE ${like} OR phone_e164 LIKE ${like} OR wa_id LIKE ${like})`);
     }
-    if (query.cursor) conditions.push(sql.fragment`(created_at, id) < (${query.cursor.at}::timestamptz, ${query.cursor.id})`);
+    if (query.cursor) {
+      conditions.push(sql.fragment`(created_at, id) < (timestamptz 'epoch' + ${query.cursor.micros}::bigint * interval '1 microsecond', ${query.cursor.id}::uuid)`);
+    }
     const rows = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(leadRow)`
       SELECT ${LEAD_COLUMNS} FROM leads WHERE ${sql.join(conditions, sql.fragment` AND `)}
       ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`));
@@ -56,7 +59,7 @@ export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
     const last = page.at(-1);
     return {
       items: page.map(toLead),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(new Date(last.created_at).toISOString(), last.id) : null,
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.created_us, last.id) : null,
     };
   });
 

@@ -1,30 +1,36 @@
 // Shared request pieces: ids, pagination, tenant settings.
 import { z } from 'zod';
 import { conversationSettingsSchema } from '../../core/conversation-settings.ts';
+import { NOT_BLANK_WITHOUT_NUL, WITHOUT_NUL } from '../../core/text-patterns.ts';
 
 export const tenantParams = z.strictObject({ tenantId: z.uuid() });
 export const botParams = z.strictObject({ tenantId: z.uuid(), botId: z.uuid() });
 export const leadParams = z.strictObject({ tenantId: z.uuid(), leadId: z.uuid() });
 
-const TIME_ZONES = new Set(Intl.supportedValuesOf('timeZone'));
+const TIME_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])] as [string, ...string[]];
 
 export const tenantSettingsSchema = z.strictObject({
   retentionDays: z.number().int().min(1).max(3650).optional(),
-  timezone: z.string().refine((zone) => TIME_ZONES.has(zone) || zone === 'UTC', 'must be an IANA time zone such as America/Sao_Paulo').optional(),
-  leadFields: conversationSettingsSchema.shape.leadFields.optional(),
+  timezone: z.enum(TIME_ZONES, 'must be an IANA time zone such as America/Sao_Paulo').optional(),
+  leadFields: conversationSettingsSchema.shape.leadFields.meta({ uniqueItems: true }).optional(),
   replies: conversationSettingsSchema.shape.replies.optional(),
 });
 
+/** A name: not blank, no NUL. */
+export const nameText = (max: number) => z.string().min(1).max(max).regex(NOT_BLANK_WITHOUT_NUL, 'must not be blank or contain NUL');
+
 export const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number such as +5511999990000');
 
-/** Opaque keyset cursor: the last row's sort key. */
-export const cursorSchema = z.string().max(200).transform((value, context) => {
-  try {
-    const decoded = z.object({ at: z.iso.datetime({ offset: true }), id: z.uuid() }).parse(JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
-    return decoded;
-  } catch {
-    context.addIssue({ code: 'custom', message: 'not a cursor returned by this API' });
-    return z.NEVER;
-  }
+/**
+ * Keyset cursor: the last row's creation time (microseconds since the epoch) and id. Its pattern
+ * is exact, so every value that matches it is a cursor the API can read.
+ */
+const CURSOR = /^(\d{1,16})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+export const cursorSchema = z.string().regex(CURSOR, 'not a cursor returned by this API').transform((value) => {
+  const [, micros, id] = CURSOR.exec(value)!;
+  return { micros: micros!, id: id! };
 });
-export const encodeCursor = (at: string, id: string) => Buffer.from(JSON.stringify({ at, id })).toString('base64url');
+/** From the row's creation time in whole microseconds (as text: exact, unlike a JS number of ms). */
+export const encodeCursor = (createdAtMicros: string, id: string) => `${createdAtMicros}.${id}`;
+
+export const searchText = z.string().min(1).max(100).regex(WITHOUT_NUL, 'must not contain NUL');

@@ -6,7 +6,7 @@ import { reachableTenant } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
-import { tenantParams, tenantSettingsSchema } from './schemas.ts';
+import { nameText, tenantParams, tenantSettingsSchema } from './schemas.ts';
 
 const tenant = z.object({ id: z.uuid(), name: z.string(), slug: z.string(), settings: z.record(z.string(), z.unknown()), createdAt: z.string() });
 const tenantRow = z.object({ id: z.uuid(), name: z.string(), slug: z.string(), settings: z.record(z.string(), z.unknown()), created_at: z.number() });
@@ -24,7 +24,7 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'post', path: '/tenants', summary: 'Create a tenant', tag: 'tenants', access: 'platform-admin', status: 201,
     body: z.strictObject({
-      name: z.string().trim().min(1).max(200),
+      name: nameText(200),
       slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
       settings: tenantSettingsSchema.default({}),
     }),

@@ -5,13 +5,13 @@ import { HttpProblem } from '../problem.ts';
 import { generateToken, hashToken } from '../tokens.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
-import { tenantParams } from './schemas.ts';
+import { nameText, tenantParams } from './schemas.ts';
 
 const issued = z.object({
   id: z.uuid(), role: z.enum(['platform-admin', 'tenant-admin']), tenantId: z.uuid().nullable(),
   token: z.string().describe('Shown once; only its SHA-256 is stored.'),
 });
-const tokenName = z.strictObject({ name: z.string().trim().min(1).max(200) });
+const tokenName = z.strictObject({ name: nameText(200) });
 
 export const registerTokenRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({

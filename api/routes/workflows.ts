@@ -2,7 +2,7 @@
 // the workflow id, so a retried request finds the workflow it already started instead of a second
 // one. A status endpoint reads any of a tenant's workflows by id.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { Request } from 'express';
+import { sql } from 'slonik';
 import { z } from 'zod';
 import { sessionSnapshotKey } from '../../core/temporal/lead-conversation.ts';
 import { reachableTenant } from '../auth.ts';
@@ -15,13 +15,8 @@ import { botParams, tenantParams } from './schemas.ts';
 const started = z.object({ workflowId: z.string(), runId: z.string(), alreadyStarted: z.boolean() });
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,100}$/;
 
-const idempotencyKeyOf = (request: Request) => {
-  const key = request.get('idempotency-key');
-  if (!key || !IDEMPOTENCY_KEY.test(key)) {
-    throw new HttpProblem(400, 'Idempotency-Key required', 'send an Idempotency-Key header (8 to 100 of A-Z a-z 0-9 . _ : -) so a retried request starts nothing twice');
-  }
-  return key;
-};
+/** A retried request with the same key finds the workflow it already started. */
+const idempotencyHeaders = z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY, 'send an Idempotency-Key of 8 to 100 of A-Z a-z 0-9 . _ : -') });
 
 /** Every workflow the API starts for a tenant has an id under this prefix; the status route reads only those. */
 const apiWorkflowId = (tenantId: string, kind: string, key: string) => `api/${tenantId}/${kind}/${key}`;
@@ -43,11 +38,13 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
 
   registry.add({
     method: 'post', path: '/tenants/:tenantId/bots/:botId/qualification-threshold', summary: 'Change a bot\'s qualification threshold (workflow)',
-    tag: 'workflows', access: 'any', params: botParams, status: 202,
+    tag: 'workflows', access: 'any', params: botParams, headers: idempotencyHeaders, status: 202,
     body: z.strictObject({ threshold: z.number().int().min(0).max(1000) }), response: started,
-  }, async ({ request, params, body, principal }) => {
+  }, async ({ request, params, body, principal, headers }) => {
     const tenantId = reachableTenant(request, params.tenantId);
-    const key = idempotencyKeyOf(request);
+    const key = headers['idempotency-key']!;
+    const botExists = await deps.withTenant(tenantId, (tx) => tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`));
+    if (!botExists) throw new HttpProblem(404, 'Not found', 'no such bot');
     return start('changeQualificationThreshold', apiWorkflowId(tenantId, 'threshold', key), [
       { tenantId, botId: params.botId, threshold: body.threshold, actor: `api:${principal.tokenId}` },
     ]);
@@ -55,9 +52,11 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
 
   registry.add({
     method: 'post', path: '/tenants/:tenantId/session-snapshots', summary: 'Snapshot the tenant\'s WhatsApp sessions to S3 (workflow)',
-    tag: 'workflows', access: 'platform-admin', params: tenantParams, status: 202, response: started,
-  }, async ({ request, params }) => {
-    const key = idempotencyKeyOf(request);
+    tag: 'workflows', access: 'platform-admin', params: tenantParams, headers: idempotencyHeaders, status: 202, response: started,
+  }, async ({ params, headers }) => {
+    const key = headers['idempotency-key']!;
+    const tenantExists = await deps.withTenant(params.tenantId, (tx) => tx.exists(sql.unsafe`SELECT 1 FROM tenants WHERE id = ${params.tenantId}`));
+    if (!tenantExists) throw new HttpProblem(404, 'Not found', 'no such tenant');
     return start('snapshotTenantSessions', apiWorkflowId(params.tenantId, 'session-snapshot', key), [
       { tenantId: params.tenantId, objectKey: sessionSnapshotKey(params.tenantId, new Date().toISOString()) },
     ]);
