@@ -7,7 +7,7 @@ import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { sql } from 'slonik';
-import { authenticate } from './auth.ts';
+import { authenticate, createAuthCache } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { eventStream } from './events.ts';
 import { createMetrics } from './metrics.ts';
@@ -55,12 +55,13 @@ export const createApp = (deps: ApiDeps) => {
     response.status(database && temporal ? 200 : 503).json({ database, temporal });
   });
 
+  const authCache = createAuthCache();
   const router = express.Router();
   const registry = createRegistry(router);
   registerTenantRoutes(registry, deps);
   registerBotRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
-  registerTokenRoutes(registry, deps);
+  registerTokenRoutes(registry, deps, authCache);
   registerWorkflowRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);
 
@@ -81,7 +82,7 @@ export const createApp = (deps: ApiDeps) => {
   app.use('/api/v1',
     limit('ip', config.api.rateLimit.perIp),
     express.json({ limit: config.api.bodyLimitBytes, strict: true }),
-    authenticate(deps.pools.app),
+    authenticate(deps.pools.app, authCache),
     limit('token', config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
   app.get('/api/v1/events', eventStream(deps));
   app.use('/api/v1', router);

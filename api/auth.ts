@@ -20,21 +20,51 @@ declare module 'express-serve-static-core' {
 const principalRow = z.object({ token_id: z.uuid(), role: z.enum(['platform-admin', 'tenant-admin']), tenant_id: z.uuid().nullable() });
 const unauthorized = (detail: string) => new HttpProblem(401, 'Unauthorized', detail);
 
-export const authenticate = (pool: DatabasePool): RequestHandler => async (request, response, next) => {
+/**
+ * Authenticated principals by token hash, kept for a few seconds: most requests then skip the
+ * database lookup. A revocation reaches every API replica within AUTH_CACHE_MS.
+ */
+export const AUTH_CACHE_MS = 5_000;
+const AUTH_CACHE_ENTRIES = 10_000;
+
+export const createAuthCache = () => {
+  const entries = new Map<string, { principal: Principal; until: number }>();
+  return {
+    get(key: string) {
+      const entry = entries.get(key);
+      if (!entry || entry.until < Date.now()) return undefined;
+      return entry.principal;
+    },
+    set(key: string, principal: Principal) {
+      if (entries.size >= AUTH_CACHE_ENTRIES) entries.delete(entries.keys().next().value!);
+      entries.set(key, { principal, until: Date.now() + AUTH_CACHE_MS });
+    },
+    /** A revocation in this process takes effect at once here. */
+    forget(tokenId: string) {
+      for (const [key, entry] of entries) if (entry.principal.tokenId === tokenId) entries.delete(key);
+    },
+  };
+};
+export type AuthCache = ReturnType<typeof createAuthCache>;
+
+export const authenticate = (pool: DatabasePool, cache: AuthCache): RequestHandler => async (request, response, next) => {
   const header = request.get('authorization') ?? '';
   const token = /^Bearer (\S+)$/.exec(header)?.[1];
   if (!token) {
     response.set('WWW-Authenticate', 'Bearer');
     throw unauthorized('send an API token: Authorization: Bearer <token>');
   }
-  const row = TOKEN_FORMAT.test(token)
-    ? await pool.maybeOne(sql.type(principalRow)`SELECT token_id, role, tenant_id FROM api_authenticate(${sql.binary(hashToken(token))})`)
-    : null;
-  if (!row) {
+  const hash = TOKEN_FORMAT.test(token) ? hashToken(token) : null;
+  const key = hash?.toString('base64');
+  const cached = key ? cache.get(key) : undefined;
+  const row = cached || !hash ? null : await pool.maybeOne(sql.type(principalRow)`SELECT token_id, role, tenant_id FROM api_authenticate(${sql.binary(hash)})`);
+  const principal = cached ?? (row ? { tokenId: row.token_id, role: row.role, tenantId: row.tenant_id } : null);
+  if (!principal) {
     response.set('WWW-Authenticate', 'Bearer error="invalid_token"');
     throw unauthorized('the token is unknown or revoked');
   }
-  request.principal = { tokenId: row.token_id, role: row.role, tenantId: row.tenant_id };
+  if (!cached) cache.set(key!, principal);
+  request.principal = principal;
   next();
 };
 

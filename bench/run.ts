@@ -16,6 +16,7 @@ import { startBotPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
+import { runApiLeadsBench } from './api-leads.ts';
 import { runOutboxBench } from './outbox.ts';
 import { runPodRssBench } from './pod-rss.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
@@ -32,6 +33,11 @@ const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
 const SCENARIOS = leadsFlag
   ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
   : ALL_SCENARIOS;
+/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, api, pods). */
+type Section = 'scoring' | 'outbox' | 'pipeline' | 'api' | 'pods';
+const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const selected = (section: Section) => !onlyFlag || onlyFlag.includes(section);
+const partial = onlyFlag !== undefined || leadsFlag !== undefined;
 /** The paced run lasts about this long at half the platform's maximum rate. */
 const PACED_SECONDS = 8;
 
@@ -46,10 +52,10 @@ const stack = await startStack(base, { log });
 const processes = processGroup();
 
 try {
-  log('scoring: 50 rules, RE2 beside RegExp');
-  const scoring = runScoringBench();
-  log('bot pod outbox: durable appends and drain');
-  const outbox = await runOutboxBench();
+  if (selected('scoring')) log('scoring: 50 rules, RE2 beside RegExp');
+  const scoring = selected('scoring') ? runScoringBench() : undefined;
+  if (selected('outbox')) log('bot pod outbox: durable appends and drain');
+  const outbox = selected('outbox') ? await runOutboxBench() : undefined;
 
   // A database and task queue of its own, like the tests: a running `npm start` is not disturbed.
   Object.assign(process.env, {
@@ -73,50 +79,54 @@ try {
     }
   });
 
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const expected = new Map<string, number>();
-  const expectedPerLead = (message: BenchMessage) => expected.get(`${message.key.split('-')[0]}/${message.leadIndex}`)!;
-  const floor = floorTarget(client, expectedPerLead);
-  const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
-
-  await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
-  await startBotPod(processes, tenant.tenantId, { nodeFlags });
-  await processes.start([...nodeFlags, 'activities/worker.ts']);
-
-  const plan = (run: string, leads: number, count: number) => {
-    const messages = messagesFor(run, leads, count, SAMPLE_TEXTS);
-    for (const message of messages) {
-      const lead = `${run}/${message.leadIndex}`;
-      expected.set(lead, (expected.get(lead) ?? 0) + 1);
-    }
-    return messages;
-  };
-
-  log('warm-up');
-  await burst(floor.target, plan('wf', 10, 100));
-  await burst(platform, plan('wp', 10, 100));
-
   const endToEnd = [];
-  for (const { leads, burstMessages } of SCENARIOS) {
-    log(`${leads} lead(s): maximum rate`);
-    const floorMax = await burst(floor.target, plan(`fm${leads}`, leads, burstMessages));
-    const platformMax = await burst(platform, plan(`pm${leads}`, leads, burstMessages));
-    const rate = platformMax.messagesPerSecond / 2;
-    const count = Math.max(50, Math.round(rate * PACED_SECONDS));
-    log(`${leads} lead(s): latency at ${rate} msg/s`);
-    const floorPaced = await paced(floor.target, plan(`fp${leads}`, leads, count), rate);
-    const platformPaced = await paced(platform, plan(`pp${leads}`, leads, count), rate);
-    endToEnd.push({
-      leads,
-      floor: { max: floorMax, atHalfPlatformMax: floorPaced },
-      platform: { max: platformMax, atHalfMax: platformPaced },
-      platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
-    });
+  if (selected('pipeline')) {
+    const connection = await Connection.connect({ address: config.temporal.address });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const expected = new Map<string, number>();
+    const expectedPerLead = (message: BenchMessage) => expected.get(`${message.key.split('-')[0]}/${message.leadIndex}`)!;
+    const floor = floorTarget(client, expectedPerLead);
+    const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
+
+    await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
+    await startBotPod(processes, tenant.tenantId, { nodeFlags });
+    await processes.start([...nodeFlags, 'activities/worker.ts']);
+
+    const plan = (run: string, leads: number, count: number) => {
+      const messages = messagesFor(run, leads, count, SAMPLE_TEXTS);
+      for (const message of messages) {
+        const lead = `${run}/${message.leadIndex}`;
+        expected.set(lead, (expected.get(lead) ?? 0) + 1);
+      }
+      return messages;
+    };
+
+    log('warm-up');
+    await burst(floor.target, plan('wf', 10, 100));
+    await burst(platform, plan('wp', 10, 100));
+
+    for (const { leads, burstMessages } of SCENARIOS) {
+      log(`${leads} lead(s): maximum rate`);
+      const floorMax = await burst(floor.target, plan(`fm${leads}`, leads, burstMessages));
+      const platformMax = await burst(platform, plan(`pm${leads}`, leads, burstMessages));
+      const rate = platformMax.messagesPerSecond / 2;
+      const count = Math.max(50, Math.round(rate * PACED_SECONDS));
+      log(`${leads} lead(s): latency at ${rate} msg/s`);
+      const floorPaced = await paced(floor.target, plan(`fp${leads}`, leads, count), rate);
+      const platformPaced = await paced(platform, plan(`pp${leads}`, leads, count), rate);
+      endToEnd.push({
+        leads,
+        floor: { max: floorMax, atHalfPlatformMax: floorPaced },
+        platform: { max: platformMax, atHalfMax: platformPaced },
+        platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
+      });
+    }
+    await connection.close();
   }
-  log('bot pod memory: 1 and 10 idle bots');
-  const podMemory = await runPodRssBench(processes, withTenant);
-  await connection.close();
+  if (selected('api')) log('API lead list under load beside a bare Express route');
+  const apiLeads = selected('api') ? await runApiLeadsBench(processes, pools, withTenant, nodeFlags) : undefined;
+  if (selected('pods')) log('bot pod memory: 1 and 10 idle bots');
+  const podMemory = selected('pods') ? await runPodRssBench(processes, withTenant) : undefined;
   await pools.end();
 
   const results = {
@@ -125,24 +135,30 @@ try {
     scoring,
     outbox,
     podMemory,
+    apiLeads,
     endToEnd,
   };
   const directory = fileURLToPath(new URL('./results', import.meta.url));
   mkdirSync(directory, { recursive: true });
-  writeFileSync(join(directory, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  printTable(results.scoring, endToEnd);
-  process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
-  process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);
+  // A partial run never replaces the figures of the last full one.
+  writeFileSync(join(directory, partial ? 'partial.json' : 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (scoring) printScoring(scoring);
+  if (endToEnd.length > 0) printTable(endToEnd);
+  if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
+  if (apiLeads) process.stdout.write(`API lead list (50 of ${apiLeads.leads}): max ${apiLeads.leadList.max.requestsPerSecond} req/s (bare Express ${apiLeads.bare.max.requestsPerSecond}, ratio ${apiLeads.leadListVersusBare}); at ${500} req/s p50/p99 ${apiLeads.leadList.at500.p50Ms}/${apiLeads.leadList.at500.p99Ms} ms (bare ${apiLeads.bare.at500.p50Ms}/${apiLeads.bare.at500.p99Ms} ms)\n`);
+  if (outbox) process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);
 } finally {
   await processes.stopAll();
   await stack.stop();
 }
 
-function printTable(scoring: ReturnType<typeof runScoringBench>, endToEnd: { leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number }[]) {
+function printScoring(scoring: ReturnType<typeof runScoringBench>) {
+  process.stdout.write(`scoring, ${scoring.rules} rules: RE2 ${scoring.re2MessagesPerSecond} msg/s, RegExp ${scoring.jsRegExpMessagesPerSecond} msg/s\n`);
+  process.stdout.write(`  (a+)+$ on 100 kB: RE2 ${scoring.pathological.re2SecondsAt100kB} s; RegExp by length ${JSON.stringify(scoring.pathological.jsRegExpSecondsByLength)} s\n`);
+}
+
+function printTable(endToEnd: { leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number }[]) {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`scoring, ${scoring.rules} rules: RE2 ${scoring.re2MessagesPerSecond} msg/s, RegExp ${scoring.jsRegExpMessagesPerSecond} msg/s`);
-  out(`  (a+)+$ on 100 kB: RE2 ${scoring.pathological.re2SecondsAt100kB} s; RegExp by length ${JSON.stringify(scoring.pathological.jsRegExpSecondsByLength)} s`);
-  out('');
   out('leads | floor msg/s | platform msg/s | ratio | rate for latency | platform p50/p99 ms | floor p50/p99 ms');
   for (const row of endToEnd) {
     out([

@@ -1,6 +1,7 @@
 // API tokens: issued by platform admins, shown once, revoked by id.
 import { sql } from 'slonik';
 import { z } from 'zod';
+import type { AuthCache } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
 import { generateToken, hashToken } from '../tokens.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -13,7 +14,7 @@ const issued = z.object({
 });
 const tokenName = z.strictObject({ name: nameText(200) });
 
-export const registerTokenRoutes = (registry: Registry, deps: ApiDeps) => {
+export const registerTokenRoutes = (registry: Registry, deps: ApiDeps, authCache: AuthCache) => {
   registry.add({
     method: 'post', path: '/tokens', summary: 'Issue a platform-admin token', tag: 'tokens', access: 'platform-admin', status: 201,
     body: tokenName, response: issued,
@@ -42,6 +43,7 @@ export const registerTokenRoutes = (registry: Registry, deps: ApiDeps) => {
   }, async ({ params }) => {
     const revoked = await deps.pools.app.oneFirst(sql.type(z.object({ revoked: z.boolean().nullable() }))`SELECT api_revoke_token(${params.tokenId}) AS revoked`);
     if (!revoked) throw new HttpProblem(404, 'Not found', 'no such token');
+    authCache.forget(params.tokenId);
     return { id: params.tokenId, revoked: true as const };
   });
 };
