@@ -16,6 +16,7 @@ import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
 import { createRegistry } from './route.ts';
 import { registerBotRoutes } from './routes/bots.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
+import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
@@ -61,6 +62,7 @@ export const createApp = (deps: ApiDeps) => {
   registerTenantRoutes(registry, deps);
   registerBotRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
+  registerPipelineRoutes(registry, deps);
   registerTokenRoutes(registry, deps, authCache);
   registerWorkflowRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);

@@ -186,6 +186,30 @@ describe('bad input', () => {
   });
 });
 
+describe('pipelines', () => {
+  it('are created with their stages, reordered in one transaction, and leads move between stages with a history', async () => {
+    const a = `/api/v1/tenants/${tenantA.tenantId}`;
+    const created = await call('POST', `${a}/pipelines`, tokens.tenantA, { name: 'Enterprise', stages: [{ name: 'Lead' }, { name: 'Demo' }, { name: 'Won', isQualifiedStage: true }] });
+    expect(created.status).toBe(201);
+    const stages = created.json!.stages as { id: string; name: string; position: number }[];
+    expect(stages.map((stage) => [stage.name, stage.position])).toEqual([['Lead', 0], ['Demo', 1], ['Won', 2]]);
+
+    const reordered = await call('PUT', `${a}/pipelines/${String(created.json!.id)}/stage-order`, tokens.tenantA, { stageIds: stages.map((stage) => stage.id).reverse() });
+    expect((reordered.json!.stages as { name: string }[]).map((stage) => stage.name)).toEqual(['Won', 'Demo', 'Lead']);
+    const partial = await call('PUT', `${a}/pipelines/${String(created.json!.id)}/stage-order`, tokens.tenantA, { stageIds: [stages[0]!.id] });
+    expect(partial.status).toBe(422);
+    expect((await call('POST', `${a}/pipelines`, tokens.tenantA, { name: 'Enterprise', stages: [{ name: 'X' }] })).status).toBe(409);
+
+    const moved = await call('PUT', `${a}/leads/${tenantA.leadId}/stage`, tokens.tenantA, { stageId: stages[1]!.id, reason: 'demo booked' });
+    expect(moved.json).toEqual({ leadId: tenantA.leadId, fromStageId: tenantA.stageIds[0], toStageId: stages[1]!.id });
+    const history = await withTenant(tenantA.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ reason: z.string() }))`
+      SELECT reason FROM lead_stage_events WHERE lead_id = ${tenantA.leadId} ORDER BY created_at DESC LIMIT 1`));
+    expect(history).toBe('demo booked');
+    // A stage of tenant B is not a stage here.
+    expect((await call('PUT', `${a}/leads/${tenantA.leadId}/stage`, tokens.tenantA, { stageId: tenantB.stageIds[1] })).status).toBe(422);
+  });
+});
+
 describe('leads', () => {
   it('pages through every lead once with the cursor, newest first', async () => {
     await withTenant(tenantA.tenantId, async (tx) => {
