@@ -15,6 +15,7 @@ import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
 import { createRegistry } from './route.ts';
 import { registerBotRoutes } from './routes/bots.ts';
+import { MAX_IMAGE_BYTES, registerCatalogRoutes } from './routes/catalog.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerTenantRoutes } from './routes/tenants.ts';
@@ -57,12 +58,15 @@ export const createApp = (deps: ApiDeps) => {
   });
 
   const authCache = createAuthCache();
+  const json = express.json({ limit: config.api.bodyLimitBytes, strict: true });
+  const imageJson = express.json({ limit: Math.ceil(MAX_IMAGE_BYTES / 3) * 4 + 64 * 1024, strict: true });
   const router = express.Router();
   const registry = createRegistry(router);
   registerTenantRoutes(registry, deps);
   registerBotRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
   registerPipelineRoutes(registry, deps);
+  registerCatalogRoutes(registry, deps);
   registerTokenRoutes(registry, deps, authCache);
   registerWorkflowRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);
@@ -83,7 +87,8 @@ export const createApp = (deps: ApiDeps) => {
   app.get('/api/v1/openapi.json', (_request, response) => { response.json(document); });
   app.use('/api/v1',
     limit('ip', config.api.rateLimit.perIp),
-    express.json({ limit: config.api.bodyLimitBytes, strict: true }),
+    // Image uploads (base64 JSON) get room for their size limit; every other body the configured one.
+    (request, response, next) => (/\/images$/.test(request.path) ? imageJson : json)(request, response, next),
     authenticate(deps.pools.app, authCache),
     limit('token', config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
   app.get('/api/v1/events', eventStream(deps));

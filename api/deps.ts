@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
@@ -10,6 +11,7 @@ export type ApiDeps = {
   readonly pools: DatabasePools;
   readonly withTenant: WithTenant;
   readonly logger: Logger;
+  readonly s3: S3Client;
   /** Temporal reachable (readiness). */
   readonly temporalHealthy: () => Promise<boolean>;
   /** Starts and describes the platform's workflows. */

@@ -30,7 +30,8 @@ export const openApiDocument = (registry: Registry) => {
         404: problemResponse('No such resource (or not visible to this token)'),
         409: problemResponse('Conflicts with stored data (a taken slug, a constraint)'),
         413: problemResponse('Request body over the limit'),
-        422: problemResponse('Well-formed but refused: a scoring rule that does not compile (the rule is named)'),
+        415: problemResponse('An upload whose content is not the type it declares'),
+        422: problemResponse('Well-formed but refused: a rule that does not compile (named), a stage or image that is not there'),
         429: problemResponse('Rate limit exceeded; see the RateLimit and Retry-After headers'),
       },
     };

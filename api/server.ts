@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
 import { createDatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import { createObjectStoreClient } from '../core/object-store.ts';
 import { createApp } from './app.ts';
 
 const config = loadConfigOrExit();
@@ -22,13 +23,15 @@ const temporalHealthy = async () => {
 };
 const temporal = async () => new Client({ connection: await temporalConnection(), namespace: config.temporal.namespace });
 
-const api = createApp({ config, pools, withTenant, logger, temporalHealthy, temporal });
+const s3 = createObjectStoreClient(config.s3);
+const api = createApp({ config, pools, withTenant, logger, temporalHealthy, temporal, s3 });
 await api.start();
 logger.info({ url: `http://${config.api.host}:${config.api.port}/api/v1`, docs: '/api/v1/openapi.json' }, 'api ready');
 
 const shutdown = async () => {
   await api.stop();
   await connection?.close();
+  s3.destroy();
   await pools.end();
   process.exit(0);
 };

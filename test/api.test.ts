@@ -1,6 +1,7 @@
 // The admin API in-process on a real port, with the real database: tokens and roles, tenant
 // isolation from the attacker's side on every tenant route, bad input, pagination, rules, limits.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { sql } from 'slonik';
@@ -8,6 +9,7 @@ import { z } from 'zod';
 import { createLeadActivities } from '../activities/lead-ingest.ts';
 import { createApp } from '../api/app.ts';
 import { generateToken, hashToken } from '../api/tokens.ts';
+import { createObjectStoreClient } from '../core/object-store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
@@ -15,6 +17,7 @@ import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
 const baseConfig = loadConfig();
+const s3 = createObjectStoreClient(baseConfig.s3);
 let pools: DatabasePools;
 let withTenant: WithTenant;
 let tenantA: TenantGraph;
@@ -31,7 +34,7 @@ const startApi = async (config: Config) => {
   const instance = createApp({
     config, pools, withTenant, logger: pino({ level: 'silent' }),
     temporalHealthy: async () => { await temporalConnection.healthService.check({}); return true; },
-    temporal: async () => temporal,
+    temporal: async () => temporal, s3,
   });
   const server = await instance.start(0, '127.0.0.1');
   return { instance, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
@@ -66,6 +69,7 @@ afterAll(async () => {
   await api.stop();
   await processes.stopAll();
   await temporalConnection.close();
+  s3.destroy();
   await pools.end();
 });
 
@@ -207,6 +211,35 @@ describe('pipelines', () => {
     expect(history).toBe('demo booked');
     // A stage of tenant B is not a stage here.
     expect((await call('PUT', `${a}/leads/${tenantA.leadId}/stage`, tokens.tenantA, { stageId: tenantB.stageIds[1] })).status).toBe(422);
+  });
+});
+
+describe('catalog', () => {
+  it('stores an image whose content is what it claims, refuses one that is not, and reports what a bot delete cascaded', async () => {
+    const bot = await call('POST', `/api/v1/tenants/${tenantA.tenantId}/bots`, tokens.tenantA, { name: 'Catalog bot' });
+    const b = `/api/v1/tenants/${tenantA.tenantId}/bots/${String(bot.json!.id)}`;
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(200, 7)]);
+    const uploaded = await call('POST', `${b}/images`, tokens.tenantA, { contentType: 'image/png', data: png.toString('base64'), keywords: ['plano'] });
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.json).toMatchObject({ contentType: 'image/png', sizeBytes: png.length, objectKey: expect.stringMatching(new RegExp(`^tenants/${tenantA.tenantId}/images/`)) });
+    const stored = await s3.send(new GetObjectCommand({ Bucket: baseConfig.s3.bucket, Key: String(uploaded.json!.objectKey) }));
+    expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(png)).toBe(true);
+
+    const script = Buffer.from('<script>alert(1)</script>');
+    expect((await call('POST', `${b}/images`, tokens.tenantA, { contentType: 'image/png', data: script.toString('base64') })).status).toBe(415);
+    expect((await call('POST', `${b}/images`, tokens.tenantA, { contentType: 'image/jpeg', data: png.toString('base64') })).json).toMatchObject({ status: 415, title: 'Type mismatch' });
+    const oversized = Buffer.concat([png, Buffer.alloc(10 * 1024 * 1024)]).toString('base64');
+    expect([400, 413]).toContain((await call('POST', `${b}/images`, tokens.tenantA, { contentType: 'image/png', data: oversized })).status);
+
+    const product = await call('POST', `${b}/products`, tokens.tenantA, { sku: 'PRO-1', name: 'Plano Pro', price: '199.90', imageId: uploaded.json!.id });
+    expect(product.json).toMatchObject({ sku: 'PRO-1', price: '199.90', currency: 'BRL', imageId: uploaded.json!.id });
+    expect((await call('POST', `${b}/products`, tokens.tenantA, { sku: 'PRO-1', name: 'Again', price: '1' })).status).toBe(409);
+    expect((await call('GET', `${b}/products`, tokens.tenantA)).json!.items).toHaveLength(1);
+
+    const deleted = await call('DELETE', b, tokens.tenantA);
+    expect(deleted.json).toEqual({ botId: bot.json!.id, deleted: { leads: 0, messages: 0, products: 1, images: 1, scoringRules: 0, schedules: 0 } });
+    expect((await call('GET', `${b}/products`, tokens.tenantA)).status).toBe(404);
+    await expect(s3.send(new GetObjectCommand({ Bucket: baseConfig.s3.bucket, Key: String(uploaded.json!.objectKey) }))).rejects.toThrow();
   });
 });
 

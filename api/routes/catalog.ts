@@ -1,0 +1,142 @@
+// A bot's catalog: images (uploaded as base64 JSON, their type checked by their content, stored in
+// S3 under the tenant's prefix) and products. Deleting a bot reports what went with it.
+import { randomUUID } from 'node:crypto';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { WITHOUT_NUL } from '../../core/text-patterns.ts';
+import type { ApiDeps } from '../deps.ts';
+import { HttpProblem } from '../problem.ts';
+import type { Registry } from '../route.ts';
+import { botParams, nameText } from './schemas.ts';
+
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;
+type ImageType = typeof IMAGE_TYPES[number];
+const EXTENSIONS: Record<ImageType, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'image/gif': 'gif' };
+
+/** The image type the bytes themselves say, whatever the client declared. */
+export const sniffImageType = (data: Buffer): ImageType | null => {
+  if (data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (data.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))) return 'image/jpeg';
+  if (['GIF87a', 'GIF89a'].includes(data.subarray(0, 6).toString('latin1'))) return 'image/gif';
+  if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  return null;
+};
+
+const image = z.object({ id: z.uuid(), objectKey: z.string(), contentType: z.enum(IMAGE_TYPES), sizeBytes: z.number().int() });
+const product = z.object({
+  id: z.uuid(), sku: z.string(), name: z.string(), description: z.string().nullable(), price: z.string(), currency: z.string(),
+  imageId: z.uuid().nullable(), active: z.boolean(),
+});
+const productRow = z.object({
+  id: z.uuid(), sku: z.string(), name: z.string(), description: z.string().nullable(), price: z.string(), currency: z.string(),
+  image_id: z.uuid().nullable(), active: z.boolean(),
+});
+const PRODUCT_COLUMNS = sql.fragment`id, sku, name, description, price::text AS price, currency, image_id, active`;
+const toProduct = (row: z.infer<typeof productRow>) => ({ ...row, imageId: row.image_id, image_id: undefined });
+const deletedCounts = z.object({
+  leads: z.number(), messages: z.number(), products: z.number(), images: z.number(), scoringRules: z.number(), schedules: z.number(),
+});
+
+export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
+  const requireBot = async (tenantId: string, botId: string) => {
+    const exists = await deps.withTenant(tenantId, (tx) => tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${botId}`));
+    if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
+  };
+
+  registry.add({
+    method: 'post', path: '/tenants/:tenantId/bots/:botId/images', summary: 'Upload an image (base64; its type is checked by its content)', tag: 'catalog',
+    access: 'any', params: botParams, status: 201,
+    body: z.strictObject({
+      contentType: z.enum(IMAGE_TYPES),
+      data: z.base64().max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4).describe(`base64, at most ${MAX_IMAGE_BYTES} bytes decoded`),
+      keywords: z.array(nameText(50)).max(20).default([]),
+    }),
+    response: image,
+  }, async ({ request, params, body }) => {
+    const data = Buffer.from(body.data, 'base64');
+    const actual = sniffImageType(data);
+    if (actual === null) throw new HttpProblem(415, 'Not an image', 'the content is not a JPEG, PNG, WebP or GIF image');
+    if (actual !== body.contentType) throw new HttpProblem(415, 'Type mismatch', `declared ${body.contentType}, but the content is ${actual}`);
+    await requireBot(params.tenantId, params.botId);
+    const objectKey = `tenants/${params.tenantId}/images/${randomUUID()}.${EXTENSIONS[actual]}`;
+    await deps.s3.send(new PutObjectCommand({ Bucket: deps.config.s3.bucket, Key: objectKey, Body: data, ContentType: actual }));
+    const id = await deps.withTenant(params.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+      INSERT INTO bot_images (tenant_id, bot_id, object_key, content_type, size_bytes, keywords)
+      VALUES (${params.tenantId}, ${params.botId}, ${objectKey}, ${actual}, ${data.length}, ${sql.array(body.keywords, 'text')}) RETURNING id`),
+    { actor: `api:${request.principal!.tokenId}` }).catch(async (error: unknown) => {
+      // The row was not written: the object goes too, so S3 holds nothing the catalog does not know.
+      await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.config.s3.bucket, Key: objectKey })).catch(() => undefined);
+      throw error;
+    });
+    return { id, objectKey, contentType: actual, sizeBytes: data.length };
+  });
+
+  registry.add({
+    method: 'get', path: '/tenants/:tenantId/bots/:botId/products', summary: 'List a bot\'s products', tag: 'catalog', access: 'any',
+    params: botParams, response: z.object({ items: z.array(product) }),
+  }, async ({ params }) => {
+    await requireBot(params.tenantId, params.botId);
+    const rows = await deps.withTenant(params.tenantId, (tx) => tx.any(sql.type(productRow)`
+      SELECT ${PRODUCT_COLUMNS} FROM products WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} ORDER BY name, id`));
+    return { items: rows.map(toProduct) };
+  });
+
+  registry.add({
+    method: 'post', path: '/tenants/:tenantId/bots/:botId/products', summary: 'Create a product', tag: 'catalog', access: 'any',
+    params: botParams, status: 201,
+    body: z.strictObject({
+      sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+      name: nameText(200),
+      description: z.string().max(5000).regex(WITHOUT_NUL, 'must not contain NUL').optional(),
+      price: z.string().regex(/^\d{1,10}(\.\d{1,2})?$/, 'a decimal amount such as 199.90'),
+      currency: z.string().regex(/^[A-Z]{3}$/).default('BRL'),
+      imageId: z.uuid().optional(),
+      active: z.boolean().default(true),
+    }),
+    response: product,
+  }, async ({ request, params, body }) => {
+    await requireBot(params.tenantId, params.botId);
+    const row = await deps.withTenant(params.tenantId, async (tx) => {
+      if (body.imageId && !await tx.exists(sql.unsafe`SELECT 1 FROM bot_images WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} AND id = ${body.imageId}`)) {
+        throw new HttpProblem(422, 'No such image', `image ${body.imageId} is not an image of this bot`);
+      }
+      return tx.one(sql.type(productRow)`
+        INSERT INTO products (tenant_id, bot_id, sku, name, description, price, currency, image_id, active)
+        VALUES (${params.tenantId}, ${params.botId}, ${body.sku}, ${body.name}, ${body.description ?? null}, ${body.price}::numeric, ${body.currency},
+                ${body.imageId ?? null}, ${body.active})
+        RETURNING ${PRODUCT_COLUMNS}`);
+    }, { actor: `api:${request.principal!.tokenId}` }).catch((error: unknown) => {
+      if ((error as { constraint?: string }).constraint === 'products_sku_unique') throw new HttpProblem(409, 'SKU taken', `the bot already has a product ${body.sku}`);
+      throw error;
+    });
+    return toProduct(row);
+  });
+
+  registry.add({
+    method: 'delete', path: '/tenants/:tenantId/bots/:botId', summary: 'Delete a bot and report everything that went with it', tag: 'bots', access: 'any',
+    params: botParams, response: z.object({ botId: z.uuid(), deleted: deletedCounts }),
+  }, async ({ request, params }) => {
+    const { report, imageKeys } = await deps.withTenant(params.tenantId, async (tx) => {
+    // Counted in the same transaction as the delete, so the report is exactly what cascaded.
+    const counts = await tx.maybeOne(sql.type(deletedCounts)`
+      SELECT (SELECT count(*)::int FROM leads WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS leads,
+             (SELECT count(*)::int FROM lead_messages WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS messages,
+             (SELECT count(*)::int FROM products WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS products,
+             (SELECT count(*)::int FROM bot_images WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS images,
+             (SELECT count(*)::int FROM scoring_rules WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS "scoringRules",
+             (SELECT count(*)::int FROM schedules WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS schedules
+      FROM bots b WHERE b.tenant_id = ${params.tenantId} AND b.id = ${params.botId} FOR UPDATE`);
+    if (!counts) throw new HttpProblem(404, 'Not found', 'no such bot');
+    const keys = await tx.anyFirst(sql.type(z.object({ object_key: z.string() }))`
+      SELECT object_key FROM bot_images WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId}`);
+    await tx.query(sql.unsafe`DELETE FROM bots WHERE tenant_id = ${params.tenantId} AND id = ${params.botId}`);
+    return { report: { botId: params.botId, deleted: counts }, imageKeys: keys };
+    }, { actor: `api:${request.principal!.tokenId}` });
+    // After the commit: the rows are gone, so their image objects go too (one that fails to go is
+    // an orphan the integrity run reports).
+    await Promise.all(imageKeys.map((Key) => deps.s3.send(new DeleteObjectCommand({ Bucket: deps.config.s3.bucket, Key })).catch(() => undefined)));
+    return report;
+  });
+};
