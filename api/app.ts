@@ -3,13 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import express, { type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { sql } from 'slonik';
 import { authenticate, createAuthCache } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
+import { docsPage } from './docs-page.ts';
 import { eventStream } from './events.ts';
+import { createLockouts } from './lockout.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
@@ -71,25 +73,33 @@ export const createApp = (deps: ApiDeps) => {
   registerWorkflowRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);
 
-  const limit = (name: string, max: number, key?: (request: express.Request) => string) => rateLimit({
+  const lockouts = createLockouts(config.api.rateLimit.windowSeconds * 1000, config.api.rateLimit.lockoutMaxSeconds * 1000);
+  // IPv6 clients are grouped by /56, as express-rate-limit advises: one host has many addresses.
+  const clientAddress = (request: express.Request) => `ip:${ipKeyGenerator(request.ip ?? 'unknown')}`;
+  const limit = (name: string, max: number, key: (request: express.Request) => string) => rateLimit({
     windowMs: config.api.rateLimit.windowSeconds * 1000,
     limit: max,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    ...(key ? { keyGenerator: key } : {}),
+    keyGenerator: key,
     handler: (request, response) => {
       metrics.rateLimited.inc({ limit: name });
+      lockouts.strike(key(request));
       sendProblem(response, new HttpProblem(429, 'Too many requests',
       `the limit is ${max} requests per ${config.api.rateLimit.windowSeconds} s; retry after the time in Retry-After`), request.originalUrl);
     },
   });
 
   app.get('/api/v1/openapi.json', (_request, response) => { response.json(document); });
+  const page = docsPage(document as never);
+  app.get('/api/v1/docs', (_request, response) => { response.type('html').send(page); });
   app.use('/api/v1',
-    limit('ip', config.api.rateLimit.perIp),
+    lockouts.guard(clientAddress),
+    limit('ip', config.api.rateLimit.perIp, (request) => clientAddress(request)),
     // Image uploads (base64 JSON) get room for their size limit; every other body the configured one.
     (request, response, next) => (/\/images$/.test(request.path) ? imageJson : json)(request, response, next),
     authenticate(deps.pools.app, authCache),
+    lockouts.guard((request) => `token:${request.principal!.tokenId}`),
     limit('token', config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
   app.get('/api/v1/events', eventStream(deps));
   app.use('/api/v1', router);

@@ -73,6 +73,8 @@ export const variables = {
   API_RATE_LIMIT_WINDOW_SECONDS: variable(positiveInt.max(86_400), '900', 'Rate limit window of the API.'),
   API_RATE_LIMIT_PER_IP: variable(positiveInt, '100', 'Requests per window and client address.'),
   API_RATE_LIMIT_PER_TOKEN: variable(positiveInt, '1000', 'Requests per window and API token.'),
+  API_LOCKOUT_MAX_SECONDS: variable(positiveInt.max(7 * 86_400), '86400',
+    'Longest lockout of a client that keeps exceeding the rate limit (lockouts double from two windows).'),
   API_TRUST_PROXY: variable(z.string().min(1).optional(), undefined,
     'Express `trust proxy` setting (e.g. `1` behind one ingress) so the client address is the real one; unset: the socket address.'),
 
@@ -136,7 +138,10 @@ const toConfig = (raw: RawConfig) => ({
     port: raw.API_PORT,
     host: raw.API_HOST,
     bodyLimitBytes: raw.API_BODY_LIMIT_BYTES,
-    rateLimit: { windowSeconds: raw.API_RATE_LIMIT_WINDOW_SECONDS, perIp: raw.API_RATE_LIMIT_PER_IP, perToken: raw.API_RATE_LIMIT_PER_TOKEN },
+    rateLimit: {
+      windowSeconds: raw.API_RATE_LIMIT_WINDOW_SECONDS, perIp: raw.API_RATE_LIMIT_PER_IP, perToken: raw.API_RATE_LIMIT_PER_TOKEN,
+      lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS,
+    },
     trustProxy: raw.API_TRUST_PROXY ?? null,
   },
   encryption: {

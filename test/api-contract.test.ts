@@ -2,7 +2,7 @@
 // valid and invalid, including stateful sequences. No 5xx, every response matches the document,
 // undeclared methods get 405. Some validity no JSON Schema can express (a rule pattern must compile
 // as RE2, an image's bytes must be that image type, a reordering must list the pipeline's own
-// stages, a stage must exist): those routes run without the "valid data is accepted" check.
+// stages, a stage or image must exist): those routes run without the "valid data is accepted" check.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   api = createApp({
-    config: { ...config, api: { ...config.api, rateLimit: { windowSeconds: 900, perIp: 1_000_000, perToken: 1_000_000 } } },
+    config: { ...config, api: { ...config.api, rateLimit: { windowSeconds: 900, perIp: 1_000_000, perToken: 1_000_000, lockoutMaxSeconds: 86_400 } } },
     pools, withTenant: createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 }), logger: pino({ level: 'silent' }),
     temporalHealthy: async () => true, temporal: async () => client, s3,
   });
@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 /** Runs the `st` CLI that scripts/setup.sh installs; resolves with its exit code and output. */
-const CONTENT_CHECKED = 'scoring-rules|/images$|stage-order|/stage$';
+const CONTENT_CHECKED = 'scoring-rules|/images$|/products$|stage-order|/stage$';
 
 const schemathesis = (args: string[]) => new Promise<{ code: number | null; output: string }>((resolve) => {
   const child = spawn('st', ['run', `${url}/api/v1/openapi.json`, '--url', url, '-H', `Authorization: Bearer ${token}`,

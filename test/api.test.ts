@@ -8,6 +8,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { createLeadActivities } from '../activities/lead-ingest.ts';
 import { createApp } from '../api/app.ts';
+import { createLockouts } from '../api/lockout.ts';
 import { generateToken, hashToken } from '../api/tokens.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
@@ -61,7 +62,7 @@ beforeAll(async () => {
   tokens.tenantA = await issue(tenantA.tenantId);
   tokens.revoked = await issue(tenantA.tenantId);
   // A generous limit here; the rate-limit test starts an API of its own with the documented one.
-  const started = await startApi({ ...baseConfig, api: { ...baseConfig.api, rateLimit: { windowSeconds: 900, perIp: 100_000, perToken: 100_000 } } });
+  const started = await startApi({ ...baseConfig, api: { ...baseConfig.api, rateLimit: { windowSeconds: 900, perIp: 100_000, perToken: 100_000, lockoutMaxSeconds: 86_400 } } });
   api = started.instance;
   base = started.url;
 });
@@ -349,6 +350,17 @@ describe('workflows from the API', () => {
   }, 60_000);
 });
 
+describe('lockouts', () => {
+  it('double with each offence up to the ceiling, and are forgotten after a day without offence', () => {
+    let clock = 0;
+    const lockouts = createLockouts(60_000, 3_600_000, () => clock);
+    expect([1, 2, 3, 4, 5, 6, 7].map(() => lockouts.strike('ip:1'))).toEqual([120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000]);
+    expect(lockouts.strike('ip:2')).toBe(120_000);
+    clock += 24 * 60 * 60 * 1000 + 1;
+    expect(lockouts.strike('ip:1')).toBe(120_000);
+  });
+});
+
 describe('rate limits and documents', () => {
   it('answer the 101st request in the window with 429 and the standard headers', async () => {
     const limited = await startApi(baseConfig);
@@ -368,6 +380,9 @@ describe('rate limits and documents', () => {
       expect(refused.headers.get('content-type')).toContain('application/problem+json');
       expect(refused.headers.get('ratelimit')).toMatch(/r=0/);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The offender is now locked out for two windows, even on a route it has not used.
+      const locked = await fetch(`${limited.url}/api/v1/tenants/${tenantA.tenantId}/bots`, { headers: { authorization: `Bearer ${tokens.tenantA}` } });
+      expect([locked.status, Number(locked.headers.get('retry-after'))]).toEqual([429, 1800]);
     } finally {
       await limited.instance.stop();
     }
@@ -379,6 +394,8 @@ describe('rate limits and documents', () => {
     expect(Object.keys(document.json!.paths as object)).toEqual(expect.arrayContaining([
       '/api/v1/tenants', '/api/v1/tenants/{tenantId}/leads', '/api/v1/tenants/{tenantId}/bots/{botId}/scoring-rules', '/api/v1/tokens/{tokenId}',
     ]));
+    const page = await call('GET', '/api/v1/docs', null);
+    expect([page.status, page.type.startsWith('text/html'), page.text.includes('PUT /api/v1/tenants/{tenantId}/bots/{botId}/scoring-rules')]).toEqual([200, true, true]);
     expect((await call('GET', '/health/live', null)).status).toBe(200);
     expect((await call('GET', '/health/ready', null)).json).toEqual({ database: true, temporal: true });
     const metrics = await call('GET', '/metrics', null);
