@@ -14,8 +14,10 @@ import { createObjectStoreClient } from '../core/object-store.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import { processGroup } from './support/processes.ts';
 
 const config = loadConfig();
+const processes = processGroup();
 const s3 = createObjectStoreClient(config.s3);
 let pools: DatabasePools;
 let connection: Connection;
@@ -34,11 +36,14 @@ beforeAll(async () => {
   });
   const server = await api.start(0, '127.0.0.1');
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  // The platform worker runs the short workflows some routes start (a bot's status).
+  await processes.start(['activities/worker.ts']);
   token = generateToken();
   await pools.app.query(sql.unsafe`SELECT api_issue_platform_token('schemathesis', ${sql.binary(hashToken(token))})`);
 });
 afterAll(async () => {
   await api.stop();
+  await processes.stopAll();
   await connection.close();
   s3.destroy();
   await pools.end();

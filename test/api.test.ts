@@ -347,6 +347,10 @@ describe('workflows from the API', () => {
     const otherToken = await issue(tenantB.tenantId);
     expect((await call('GET', `/api/v1/tenants/${tenantA.tenantId}/workflows/threshold/${key}`, otherToken)).status).toBe(404);
     expect((await call('POST', path, otherToken, { threshold: 1 }, { 'idempotency-key': `${key}-b` })).status).toBe(404);
+
+    // No bot pod runs for tenant A here: the status says so instead of hanging.
+    const botStatus = await call('GET', `/api/v1/tenants/${tenantA.tenantId}/bots/${tenantA.botId}/status`, tokens.tenantA);
+    expect(botStatus.json).toMatchObject({ botId: tenantA.botId, state: 'unreachable' });
   }, 60_000);
 });
 

@@ -91,6 +91,16 @@ describe('bot pod', () => {
     expect(await response.json()).toMatchObject({ title: 'Unknown bot' });
     const ready = await (await fetch(`${pod.url}/health/ready`)).json() as { bots: { botId: string }[] };
     expect(ready.bots.map((bot) => bot.botId)).toEqual([tenant.botId]);
+    // The same state as the API reads it, through the pod's own task queue.
+    const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+    try {
+      const statuses = await client.workflow.execute('readBotStatus', {
+        workflowId: `bot-status-test/${tenant.tenantId}`, taskQueue: config.temporal.taskQueue, args: [{ tenantId: tenant.tenantId }],
+      }) as { botId: string; state: string }[];
+      expect(statuses).toEqual([expect.objectContaining({ botId: tenant.botId, state: 'open' })]);
+    } finally {
+      await client.connection.close();
+    }
   });
 
   it('refuses an injected body that is not a WebMessageInfo with a problem document', async () => {

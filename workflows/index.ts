@@ -3,4 +3,4 @@ export { changeQualificationThreshold } from './qualification-threshold.ts';
 export { leadConversation } from './lead-conversation.ts';
 export { ownerNotification } from './owner-notification.ts';
 export { platformSelfCheck } from './self-check.ts';
-export { restoreTenantSessions, snapshotTenantSessions } from './tenant-sessions.ts';
+export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './tenant-sessions.ts';

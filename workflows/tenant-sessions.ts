@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import {
-  botPodTaskQueue, type BotPodActivities, type SessionSnapshot, type SnapshotSessionsInput,
+  botPodTaskQueue, type BotPodActivities, type BotStatus, type SessionSnapshot, type SnapshotSessionsInput,
 } from '../core/temporal/lead-conversation.ts';
 
 const podActivities = (tenantId: string) => proxyActivities<BotPodActivities>({
@@ -17,4 +17,15 @@ export async function snapshotTenantSessions(input: SnapshotSessionsInput): Prom
 /** Restores a snapshot onto a tenant's bot pod whose volume has no sessions yet. */
 export async function restoreTenantSessions(input: SnapshotSessionsInput): Promise<{ files: number }> {
   return podActivities(input.tenantId).restoreSessions(input);
+}
+
+/** The connection state (and pairing QR) of a tenant's bots, read from its pod; fails fast when no pod answers. */
+export async function readBotStatus(input: { tenantId: string; botId?: string }): Promise<readonly BotStatus[]> {
+  const { botStatus } = proxyActivities<BotPodActivities>({
+    taskQueue: botPodTaskQueue(input.tenantId),
+    scheduleToStartTimeout: '3 seconds',
+    startToCloseTimeout: '5 seconds',
+    retry: { maximumAttempts: 1 },
+  });
+  return botStatus(input);
 }

@@ -1,8 +1,10 @@
 // Bots of a tenant and their scoring rules (validated as the scoring engine defines: compiled by
 // RE2, length and count limits; the whole set replaced in one transaction).
+import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
+import type { BotStatus } from '../../core/temporal/lead-conversation.ts';
 import { reachableTenant } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -43,6 +45,25 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
       VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
       RETURNING id, name, phone_e164, status, qualification_threshold, created_at`), { actor: `api:${request.principal!.tokenId}` });
     return toBot(row);
+  });
+
+  registry.add({
+    method: 'get', path: '/tenants/:tenantId/bots/:botId/status', summary: 'A bot\'s WhatsApp connection state and pairing QR, from its bot pod',
+    tag: 'bots', access: 'any', params: botParams,
+    response: z.object({
+      botId: z.uuid(), state: z.enum(['connecting', 'open', 'needs_pairing', 'closed', 'unreachable']), lastError: z.string().nullable(),
+      qrDataUrl: z.string().nullable(), updatedAt: z.string().nullable(),
+    }),
+  }, async ({ params }) => {
+    const exists = await deps.withTenant(params.tenantId, (tx) => tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${params.tenantId} AND id = ${params.botId}`));
+    if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
+    // Only the pod holds the socket: a short workflow asks it, and a pod that does not answer is reported as such.
+    const statuses = await (await deps.temporal()).workflow.execute('readBotStatus', {
+      workflowId: `api/${params.tenantId}/bot-status/${randomUUID()}`, taskQueue: deps.config.temporal.taskQueue,
+      args: [{ tenantId: params.tenantId, botId: params.botId }], workflowExecutionTimeout: '15 seconds',
+    }).catch(() => null) as readonly BotStatus[] | null;
+    const status = statuses?.[0];
+    return status ?? { botId: params.botId, state: 'unreachable' as const, lastError: 'the tenant\'s bot pod did not answer', qrDataUrl: null, updatedAt: null };
   });
 
   registry.add({
