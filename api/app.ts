@@ -19,6 +19,7 @@ import { createRegistry } from './route.ts';
 import { registerBotRoutes } from './routes/bots.ts';
 import { MAX_IMAGE_BYTES, registerCatalogRoutes } from './routes/catalog.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
+import { registerPeopleRoutes } from './routes/people.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
@@ -69,6 +70,7 @@ export const createApp = (deps: ApiDeps) => {
   registerLeadRoutes(registry, deps);
   registerPipelineRoutes(registry, deps);
   registerCatalogRoutes(registry, deps);
+  registerPeopleRoutes(registry, deps);
   registerTokenRoutes(registry, deps, authCache);
   registerWorkflowRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);

@@ -354,6 +354,29 @@ describe('workflows from the API', () => {
   }, 60_000);
 });
 
+describe('users and schedules', () => {
+  it('add users and schedules with checked input, and a user delete reports what it left unassigned', async () => {
+    const a = `/api/v1/tenants/${tenantA.tenantId}`;
+    const added = await call('POST', `${a}/users`, tokens.tenantA, { email: 'Maria@Example.COM', name: 'Maria', role: 'admin' });
+    expect(added.json).toMatchObject({ email: 'maria@example.com', role: 'admin' });
+    expect((await call('POST', `${a}/users`, tokens.tenantA, { email: 'maria@example.com' })).status).toBe(409);
+    expect((await call('POST', `${a}/users`, tokens.tenantA, { email: 'not-an-email' })).status).toBe(400);
+
+    const schedules = `${a}/bots/${tenantA.botId}/schedules`;
+    expect((await call('POST', schedules, tokens.tenantA, { name: 'Bad', cron: '61 * * * *', action: { type: 'follow_up' } })).status).toBe(400);
+    expect((await call('POST', schedules, tokens.tenantA, { name: 'Bad', cron: '0 9 * * 1', timezone: 'Mars/Olympus', action: { type: 'follow_up' } })).status).toBe(400);
+    const created = await call('POST', schedules, tokens.tenantA, { name: 'Monday follow-up', cron: '0 9 * * 1', timezone: 'America/Sao_Paulo', action: { type: 'follow_up' } });
+    expect(created.json).toMatchObject({ cron: '0 9 * * 1', timezone: 'America/Sao_Paulo', action: { type: 'follow_up' }, enabled: true });
+    expect((await call('DELETE', `${schedules}/${String(created.json!.id)}`, tokens.tenantA)).json).toEqual({ scheduleId: created.json!.id, deleted: true });
+
+    // The fixture's user owns its lead, is assigned to it and created its schedule.
+    const removed = await call('DELETE', `${a}/users/${tenantA.userId}`, tokens.tenantA);
+    expect(removed.json).toEqual({ userId: tenantA.userId, unassigned: { leadsOwned: 1, leadsAssigned: 1, schedulesCreated: 1 } });
+    const lead = await call('GET', `${a}/leads/${tenantA.leadId}`, tokens.tenantA);
+    expect(lead.status).toBe(200);
+  });
+});
+
 describe('lockouts', () => {
   it('double with each offence up to the ceiling, and are forgotten after a day without offence', () => {
     let clock = 0;

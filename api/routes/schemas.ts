@@ -7,7 +7,7 @@ export const tenantParams = z.strictObject({ tenantId: z.uuid() });
 export const botParams = z.strictObject({ tenantId: z.uuid(), botId: z.uuid() });
 export const leadParams = z.strictObject({ tenantId: z.uuid(), leadId: z.uuid() });
 
-const TIME_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])] as [string, ...string[]];
+export const TIME_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])] as [string, ...string[]];
 
 export const tenantSettingsSchema = z.strictObject({
   retentionDays: z.number().int().min(1).max(3650).optional(),
