@@ -210,6 +210,12 @@ describe('pipelines', () => {
     const history = await withTenant(tenantA.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ reason: z.string() }))`
       SELECT reason FROM lead_stage_events WHERE lead_id = ${tenantA.leadId} ORDER BY created_at DESC LIMIT 1`));
     expect(history).toBe('demo booked');
+    // A pipeline with a lead in it is not deleted; once empty it goes with its stages, its history kept.
+    const inUse = await call('DELETE', `${a}/pipelines/${String(created.json!.id)}`, tokens.tenantA);
+    expect(inUse.json).toMatchObject({ status: 409, leads: 1 });
+    await call('PUT', `${a}/leads/${tenantA.leadId}/stage`, tokens.tenantA, { stageId: tenantA.stageIds[0] });
+    expect((await call('DELETE', `${a}/pipelines/${String(created.json!.id)}`, tokens.tenantA)).json)
+      .toEqual({ pipelineId: created.json!.id, deleted: { stages: 3 }, stageHistoryKept: 2 });
     // A stage of tenant B is not a stage here.
     expect((await call('PUT', `${a}/leads/${tenantA.leadId}/stage`, tokens.tenantA, { stageId: tenantB.stageIds[1] })).status).toBe(422);
   });
@@ -236,6 +242,8 @@ describe('catalog', () => {
     expect(product.json).toMatchObject({ sku: 'PRO-1', price: '199.90', currency: 'BRL', imageId: uploaded.json!.id });
     expect((await call('POST', `${b}/products`, tokens.tenantA, { sku: 'PRO-1', name: 'Again', price: '1' })).status).toBe(409);
     expect((await call('GET', `${b}/products`, tokens.tenantA)).json!.items).toHaveLength(1);
+    const second = await call('POST', `${b}/products`, tokens.tenantA, { sku: 'PRO-2', name: 'Plano Max', price: '299' });
+    expect((await call('DELETE', `${b}/products/${String(second.json!.id)}`, tokens.tenantA)).json).toEqual({ productId: second.json!.id, deleted: true });
 
     const deleted = await call('DELETE', b, tokens.tenantA);
     expect(deleted.json).toEqual({ botId: bot.json!.id, deleted: { leads: 0, messages: 0, products: 1, images: 1, scoringRules: 0, schedules: 0 } });

@@ -115,6 +115,17 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
   });
 
   registry.add({
+    method: 'delete', path: '/tenants/:tenantId/bots/:botId/products/:productId', summary: 'Delete a product (its image stays in the bot\'s images)',
+    tag: 'catalog', access: 'any', params: z.strictObject({ tenantId: z.uuid(), botId: z.uuid(), productId: z.uuid() }),
+    response: z.object({ productId: z.uuid(), deleted: z.literal(true) }),
+  }, async ({ request, params }) => deps.withTenant(params.tenantId, async (tx) => {
+    const deleted = await tx.maybeOne(sql.unsafe`
+      DELETE FROM products WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} AND id = ${params.productId} RETURNING id`);
+    if (!deleted) throw new HttpProblem(404, 'Not found', 'no such product');
+    return { productId: params.productId, deleted: true as const };
+  }, { actor: `api:${request.principal!.tokenId}` }));
+
+  registry.add({
     method: 'delete', path: '/tenants/:tenantId/bots/:botId', summary: 'Delete a bot and report everything that went with it', tag: 'bots', access: 'any',
     params: botParams, response: z.object({ botId: z.uuid(), deleted: deletedCounts }),
   }, async ({ request, params }) => {

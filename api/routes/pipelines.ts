@@ -75,6 +75,25 @@ export const registerPipelineRoutes = (registry: Registry, deps: ApiDeps) => {
   });
 
   registry.add({
+    method: 'delete', path: '/tenants/:tenantId/pipelines/:pipelineId', summary: 'Delete a pipeline without leads, with its stages', tag: 'pipelines',
+    access: 'any', params: pipelineParams,
+    response: z.object({ pipelineId: z.uuid(), deleted: z.object({ stages: z.number() }), stageHistoryKept: z.number() }),
+  }, async ({ request, params }) => deps.withTenant(params.tenantId, async (tx) => {
+    const counts = await tx.maybeOne(sql.type(z.object({ leads: z.number(), stages: z.number(), history: z.number() }))`
+      SELECT (SELECT count(*)::int FROM leads WHERE tenant_id = p.tenant_id AND pipeline_id = p.id) AS leads,
+             (SELECT count(*)::int FROM pipeline_stages WHERE tenant_id = p.tenant_id AND pipeline_id = p.id) AS stages,
+             (SELECT count(*)::int FROM lead_stage_events e JOIN pipeline_stages s ON s.tenant_id = e.tenant_id AND s.id IN (e.from_stage_id, e.to_stage_id)
+               WHERE s.tenant_id = p.tenant_id AND s.pipeline_id = p.id) AS history
+      FROM pipelines p WHERE p.tenant_id = ${params.tenantId} AND p.id = ${params.pipelineId} FOR UPDATE`);
+    if (!counts) throw new HttpProblem(404, 'Not found', 'no such pipeline');
+    // Leads are never deleted with a pipeline (ON DELETE NO ACTION): they must be moved first.
+    if (counts.leads > 0) throw new HttpProblem(409, 'Pipeline in use', `${counts.leads} leads are in this pipeline; move them to another one first`, { leads: counts.leads });
+    await tx.query(sql.unsafe`DELETE FROM pipelines WHERE tenant_id = ${params.tenantId} AND id = ${params.pipelineId}`);
+    // Stage history stays, its stage references cleared (ON DELETE SET NULL).
+    return { pipelineId: params.pipelineId, deleted: { stages: counts.stages }, stageHistoryKept: counts.history };
+  }, { actor: `api:${request.principal!.tokenId}` }));
+
+  registry.add({
     method: 'put', path: '/tenants/:tenantId/leads/:leadId/stage', summary: 'Move a lead to a stage', tag: 'leads', access: 'any', params: leadParams,
     body: z.strictObject({ stageId: z.uuid(), reason: z.string().max(500).optional() }),
     response: z.object({ leadId: z.uuid(), fromStageId: z.uuid().nullable(), toStageId: z.uuid() }),
