@@ -110,6 +110,13 @@ describe('tokens', () => {
       SELECT name, encode(token_hash, 'hex') AS hash FROM api_tokens WHERE id = ${String(issued.json!.id)}`);
     expect(stored).toEqual({ name: 'owner laptop', hash: hashToken(token).toString('hex') });
   });
+
+  it('let a platform admin create tenants, and say so when a slug is taken', async () => {
+    const created = await call('POST', '/api/v1/tenants', tokens.platform, { name: 'Padaria', slug: `padaria-${Date.now()}`, settings: { timezone: 'America/Sao_Paulo' } });
+    expect(created.status).toBe(201);
+    const taken = await call('POST', '/api/v1/tenants', tokens.platform, { name: 'Other', slug: created.json!.slug });
+    expect(taken.json).toMatchObject({ status: 409, title: 'Slug taken' });
+  });
 });
 
 describe('tenant isolation from the attacker\'s side', () => {

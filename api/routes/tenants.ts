@@ -34,7 +34,7 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
     const row = await deps.withTenant(id, (tx) => tx.one(sql.type(tenantRow)`
       INSERT INTO tenants (id, name, slug, settings) VALUES (${id}, ${body.name}, ${body.slug}, ${sql.jsonb(body.settings)})
       RETURNING id, name, slug, settings, created_at`), { actor: 'api' }).catch((error: unknown) => {
-      if ((error as { constraint?: string }).constraint?.includes('slug')) throw new HttpProblem(409, 'Slug taken', `a tenant with slug ${body.slug} exists`);
+      if ((error as { constraint?: string }).constraint === 'tenants_slug_unique') throw new HttpProblem(409, 'Slug taken', `a tenant with slug ${body.slug} exists`);
       throw error;
     });
     return toTenant(row);
