@@ -5,7 +5,6 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
 import type { BotStatus } from '../../core/temporal/lead-conversation.ts';
-import { reachableTenant } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -27,8 +26,8 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'get', path: '/tenants/:tenantId/bots', summary: 'List a tenant\'s bots', tag: 'bots', access: 'any', params: tenantParams,
     response: z.object({ items: z.array(bot) }),
-  }, async ({ request, params }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+  }, async ({ params }) => {
+    const { tenantId } = params;
     const rows = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(botRow)`
       SELECT id, name, phone_e164, status, qualification_threshold, created_at FROM bots WHERE tenant_id = ${tenantId} ORDER BY created_at, id`));
     return { items: rows.map(toBot) };
@@ -39,7 +38,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     body: z.strictObject({ name: nameText(200), phoneE164: e164.optional(), qualificationThreshold: z.number().int().min(0).max(1000).optional() }),
     response: bot,
   }, async ({ request, params, body }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+    const { tenantId } = params;
     const row = await deps.withTenant(tenantId, (tx) => tx.one(sql.type(botRow)`
       INSERT INTO bots (tenant_id, name, phone_e164, qualification_threshold)
       VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
@@ -69,8 +68,8 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'get', path: '/tenants/:tenantId/bots/:botId/scoring-rules', summary: 'List a bot\'s scoring rules', tag: 'scoring rules', access: 'any',
     params: botParams, response: z.object({ items: z.array(rule) }),
-  }, async ({ request, params }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+  }, async ({ params }) => {
+    const { tenantId } = params;
     return deps.withTenant(tenantId, async (tx) => {
       const exists = await tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`);
       if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
@@ -86,7 +85,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     body: z.strictObject({ rules: z.array(z.unknown()) }),
     response: z.object({ items: z.array(rule) }),
   }, async ({ request, params, body }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+    const { tenantId } = params;
     const rules = validateScoringRules(body.rules);
     return deps.withTenant(tenantId, async (tx) => {
       const exists = await tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`);

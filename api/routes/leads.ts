@@ -1,7 +1,6 @@
 // Leads of a tenant: a filtered list with keyset (cursor) pagination, one lead, its messages.
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { reachableTenant } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -39,8 +38,8 @@ export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
       cursor: cursorSchema.optional(),
     }),
     response: z.object({ items: z.array(lead), nextCursor: z.string().nullable() }),
-  }, async ({ request, params, query }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+  }, async ({ params, query }) => {
+    const { tenantId } = params;
     const conditions = [sql.fragment`tenant_id = ${tenantId}`];
     if (query.botId) conditions.push(sql.fragment`bot_id = ${query.botId}`);
     if (query.stageId) conditions.push(sql.fragment`stage_id = ${query.stageId}`);
@@ -65,8 +64,8 @@ export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
 
   registry.add({
     method: 'get', path: '/tenants/:tenantId/leads/:leadId', summary: 'Read a lead', tag: 'leads', access: 'any', params: leadParams, response: lead,
-  }, async ({ request, params }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+  }, async ({ params }) => {
+    const { tenantId } = params;
     const row = await deps.withTenant(tenantId, (tx) => tx.maybeOne(sql.type(leadRow)`SELECT ${LEAD_COLUMNS} FROM leads WHERE tenant_id = ${tenantId} AND id = ${params.leadId}`));
     if (!row) throw new HttpProblem(404, 'Not found', 'no such lead');
     return toLead(row);
@@ -75,8 +74,8 @@ export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'get', path: '/tenants/:tenantId/leads/:leadId/messages', summary: 'A lead\'s messages, oldest first (last 500)', tag: 'leads', access: 'any',
     params: leadParams, response: z.object({ items: z.array(message) }),
-  }, async ({ request, params }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+  }, async ({ params }) => {
+    const { tenantId } = params;
     const rows = await deps.withTenant(tenantId, async (tx) => {
       if (!await tx.exists(sql.unsafe`SELECT 1 FROM leads WHERE tenant_id = ${tenantId} AND id = ${params.leadId}`)) throw new HttpProblem(404, 'Not found', 'no such lead');
       return tx.any(sql.type(messageRow)`

@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { reachableTenant } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -42,8 +41,8 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
 
   registry.add({
     method: 'get', path: '/tenants/:tenantId', summary: 'Read a tenant', tag: 'tenants', access: 'any', params: tenantParams, response: tenant,
-  }, async ({ request, params }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+  }, async ({ params }) => {
+    const { tenantId } = params;
     const row = await deps.withTenant(tenantId, (tx) => tx.maybeOne(sql.type(tenantRow)`SELECT id, name, slug, settings, created_at FROM tenants WHERE id = ${tenantId}`));
     if (!row) throw new HttpProblem(404, 'Not found', 'no such tenant');
     return toTenant(row);

@@ -5,7 +5,6 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { sessionSnapshotKey } from '../../core/temporal/lead-conversation.ts';
-import { reachableTenant } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
@@ -40,8 +39,8 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
     method: 'post', path: '/tenants/:tenantId/bots/:botId/qualification-threshold', summary: 'Change a bot\'s qualification threshold (workflow)',
     tag: 'workflows', access: 'any', params: botParams, headers: idempotencyHeaders, status: 202,
     body: z.strictObject({ threshold: z.number().int().min(0).max(1000) }), response: started,
-  }, async ({ request, params, body, principal, headers }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+  }, async ({ params, body, principal, headers }) => {
+    const { tenantId } = params;
     const key = headers['idempotency-key']!;
     const botExists = await deps.withTenant(tenantId, (tx) => tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`));
     if (!botExists) throw new HttpProblem(404, 'Not found', 'no such bot');
@@ -66,8 +65,8 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
     method: 'get', path: '/tenants/:tenantId/workflows/:workflowKind/:key', summary: 'Status of a workflow the API started', tag: 'workflows', access: 'any',
     params: z.strictObject({ tenantId: z.uuid(), workflowKind: z.enum(['threshold', 'session-snapshot']), key: z.string().regex(IDEMPOTENCY_KEY) }),
     response: z.object({ workflowId: z.string(), status: z.string(), startTime: z.string(), closeTime: z.string().nullable(), result: z.unknown().optional(), failure: z.string().optional() }),
-  }, async ({ request, params }) => {
-    const tenantId = reachableTenant(request, params.tenantId);
+  }, async ({ params }) => {
+    const { tenantId } = params;
     const workflowId = apiWorkflowId(tenantId, params.workflowKind, params.key);
     const handle = (await deps.temporal()).workflow.getHandle(workflowId);
     try {
