@@ -5,9 +5,9 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
 import type { BotStatus } from '../../core/temporal/lead-conversation.ts';
-import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
+import { requireBot } from './require-bot.ts';
 import { botParams, e164, nameText, tenantParams } from './schemas.ts';
 
 const bot = z.object({
@@ -54,8 +54,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
       qrDataUrl: z.string().nullable(), updatedAt: z.string().nullable(),
     }),
   }, async ({ params }) => {
-    const exists = await deps.withTenant(params.tenantId, (tx) => tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${params.tenantId} AND id = ${params.botId}`));
-    if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
+    await deps.withTenant(params.tenantId, (tx) => requireBot(tx, params.tenantId, params.botId));
     // Only the pod holds the socket: a short workflow asks it, and a pod that does not answer is reported as such.
     const statuses = await (await deps.temporal()).workflow.execute('readBotStatus', {
       workflowId: `api/${params.tenantId}/bot-status/${randomUUID()}`, taskQueue: deps.config.temporal.taskQueue,
@@ -71,8 +70,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
   }, async ({ params }) => {
     const { tenantId } = params;
     return deps.withTenant(tenantId, async (tx) => {
-      const exists = await tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`);
-      if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
+      await requireBot(tx, tenantId, params.botId);
       return { items: [...await tx.any(sql.type(ruleRow)`
         SELECT id, kind, pattern, weight, tag, active FROM scoring_rules WHERE tenant_id = ${tenantId} AND bot_id = ${params.botId} ORDER BY created_at, id`)] };
     });
@@ -88,8 +86,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     const { tenantId } = params;
     const rules = validateScoringRules(body.rules);
     return deps.withTenant(tenantId, async (tx) => {
-      const exists = await tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`);
-      if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
+      await requireBot(tx, tenantId, params.botId);
       await tx.query(sql.unsafe`DELETE FROM scoring_rules WHERE tenant_id = ${tenantId} AND bot_id = ${params.botId}`);
       const items = [];
       for (const candidate of rules) {

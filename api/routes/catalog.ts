@@ -8,6 +8,7 @@ import { WITHOUT_NUL } from '../../core/text-patterns.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
+import { requireBot } from './require-bot.ts';
 import { botParams, nameText } from './schemas.ts';
 
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
@@ -40,10 +41,7 @@ const deletedCounts = z.object({
 });
 
 export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
-  const requireBot = async (tenantId: string, botId: string) => {
-    const exists = await deps.withTenant(tenantId, (tx) => tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${botId}`));
-    if (!exists) throw new HttpProblem(404, 'Not found', 'no such bot');
-  };
+  const requireTenantBot = (tenantId: string, botId: string) => deps.withTenant(tenantId, (tx) => requireBot(tx, tenantId, botId));
 
   registry.add({
     method: 'post', path: '/tenants/:tenantId/bots/:botId/images', summary: 'Upload an image (base64; its type is checked by its content)', tag: 'catalog',
@@ -59,7 +57,7 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     const actual = sniffImageType(data);
     if (actual === null) throw new HttpProblem(415, 'Not an image', 'the content is not a JPEG, PNG, WebP or GIF image');
     if (actual !== body.contentType) throw new HttpProblem(415, 'Type mismatch', `declared ${body.contentType}, but the content is ${actual}`);
-    await requireBot(params.tenantId, params.botId);
+    await requireTenantBot(params.tenantId, params.botId);
     const objectKey = `tenants/${params.tenantId}/images/${randomUUID()}.${EXTENSIONS[actual]}`;
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.config.s3.bucket, Key: objectKey, Body: data, ContentType: actual }));
     const id = await deps.withTenant(params.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
@@ -77,7 +75,7 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'get', path: '/tenants/:tenantId/bots/:botId/products', summary: 'List a bot\'s products', tag: 'catalog', access: 'any',
     params: botParams, response: z.object({ items: z.array(product) }),
   }, async ({ params }) => {
-    await requireBot(params.tenantId, params.botId);
+    await requireTenantBot(params.tenantId, params.botId);
     const rows = await deps.withTenant(params.tenantId, (tx) => tx.any(sql.type(productRow)`
       SELECT ${PRODUCT_COLUMNS} FROM products WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} ORDER BY name, id`));
     return { items: rows.map(toProduct) };
@@ -97,7 +95,7 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     }),
     response: product,
   }, async ({ request, params, body }) => {
-    await requireBot(params.tenantId, params.botId);
+    await requireTenantBot(params.tenantId, params.botId);
     const row = await deps.withTenant(params.tenantId, async (tx) => {
       if (body.imageId && !await tx.exists(sql.unsafe`SELECT 1 FROM bot_images WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} AND id = ${body.imageId}`)) {
         throw new HttpProblem(422, 'No such image', `image ${body.imageId} is not an image of this bot`);

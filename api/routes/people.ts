@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
+import { requireBot } from './require-bot.ts';
 import { botParams, nameText, tenantParams, TIME_ZONES } from './schemas.ts';
 
 const user = z.object({ id: z.uuid(), email: z.string(), name: z.string().nullable(), role: z.enum(['owner', 'admin', 'agent']) });
@@ -87,7 +88,7 @@ export const registerPeopleRoutes = (registry: Registry, deps: ApiDeps) => {
     }),
     response: schedule,
   }, async ({ request, params, body }) => deps.withTenant(params.tenantId, async (tx) => {
-    if (!await tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${params.tenantId} AND id = ${params.botId}`)) throw new HttpProblem(404, 'Not found', 'no such bot');
+    await requireBot(tx, params.tenantId, params.botId);
     return tx.one(sql.type(scheduleRow)`
       INSERT INTO schedules (tenant_id, bot_id, name, cron, timezone, action, enabled)
       VALUES (${params.tenantId}, ${params.botId}, ${body.name}, ${body.cron}, ${body.timezone}, ${sql.jsonb(body.action)}, ${body.enabled})

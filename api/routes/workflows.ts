@@ -9,6 +9,7 @@ import type { ApiDeps } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
+import { requireBot } from './require-bot.ts';
 import { botParams, tenantParams } from './schemas.ts';
 
 const started = z.object({ workflowId: z.string(), runId: z.string(), alreadyStarted: z.boolean() });
@@ -42,8 +43,7 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
   }, async ({ params, body, principal, headers }) => {
     const { tenantId } = params;
     const key = headers['idempotency-key']!;
-    const botExists = await deps.withTenant(tenantId, (tx) => tx.exists(sql.unsafe`SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${params.botId}`));
-    if (!botExists) throw new HttpProblem(404, 'Not found', 'no such bot');
+    await deps.withTenant(tenantId, (tx) => requireBot(tx, tenantId, params.botId));
     return start('changeQualificationThreshold', apiWorkflowId(tenantId, 'threshold', key), [
       { tenantId, botId: params.botId, threshold: body.threshold, actor: `api:${principal.tokenId}` },
     ]);
