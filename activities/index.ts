@@ -2,6 +2,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../core/config.ts';
 import type { DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import type { Keyring } from '../core/crypto/keyring.ts';
+import { createBackupActivities } from './backup/index.ts';
 import { createChatComposerActivities } from './chat-composer.ts';
 import { createLeadActivities } from './lead-ingest.ts';
 import { createOwnerNotificationActivities } from './owner-notifications.ts';
@@ -12,7 +14,9 @@ export type ActivityDependencies = {
   readonly config: Config;
   readonly pools: DatabasePools;
   readonly s3: S3Client;
-  readonly logger: { warn(message: string): void };
+  readonly logger: { warn(message: string): void; info(details: object, message: string): void };
+  /** Loaded when first needed: a worker without keys still runs everything but backups. */
+  readonly keyring: () => Keyring;
 };
 
 /** Every activity of the platform worker, built from its dependencies (no module-level state). */
@@ -30,6 +34,7 @@ export const createActivities = (deps: ActivityDependencies) => {
       withTenant, timeoutMs: conversation.ownerWebhookTimeoutMs, allowPrivateNetworks: conversation.ownerWebhookAllowPrivateNetworks,
     }),
     ...createQualificationActivities({ withTenant }),
+    ...createBackupActivities(deps),
   };
 };
 

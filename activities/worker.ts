@@ -1,10 +1,13 @@
 // Entry point of the platform worker: `node activities/worker.ts`.
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
+import { loadKeyring, type Keyring } from '../core/crypto/keyring.ts';
 import { createDatabasePools } from '../core/db/pools.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { ensureBackupSchedules } from './backup/schedules.ts';
 import { createActivities } from './index.ts';
 
 const config = loadConfigOrExit();
@@ -13,6 +16,17 @@ const logger = pino({ level: config.logLevel, base: { process: 'worker' } });
 const pools = await createDatabasePools(config.database);
 const s3 = createObjectStoreClient(config.s3);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
+let keyring: Keyring | undefined;
+
+if (config.backup.schedulesEnabled) {
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  try {
+    await ensureBackupSchedules(new Client({ connection: clientConnection, namespace: config.temporal.namespace }), config);
+    logger.info({ backupTime: config.backup.time, timeZone: config.backup.timeZone }, 'backup schedules in place');
+  } finally {
+    await clientConnection.close();
+  }
+}
 
 try {
   const worker = await Worker.create({
@@ -20,7 +34,7 @@ try {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createActivities({ config, pools, s3, logger }),
+    activities: createActivities({ config, pools, s3, logger, keyring: () => (keyring ??= loadKeyring(config.encryption)) }),
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
   // Runtime's shutdown signals (SIGINT, SIGTERM, ...) make run() resolve after in-flight tasks finish.

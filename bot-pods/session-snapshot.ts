@@ -2,10 +2,10 @@
 // auth write is in flight (one consistent state), packed as tar, gzip-compressed, encrypted in
 // authenticated chunks and streamed to S3. A restore verifies everything before the files appear,
 // and only onto an empty sessions directory.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -14,6 +14,7 @@ import * as tar from 'tar-stream';
 import { decryptStream, encryptStream, IntegrityError } from '../core/crypto/chunked-aead.ts';
 import type { Keyring } from '../core/crypto/keyring.ts';
 import { PlatformError } from '../core/errors.ts';
+import { measure } from '../core/streams/measure.ts';
 import { syncDirectory, type WriteGate } from './durable-file.ts';
 
 export class RestoreRefusedError extends PlatformError {
@@ -35,20 +36,6 @@ const listFiles = async (root: string, prefix = ''): Promise<string[]> => {
     return entry.isFile() && !entry.name.endsWith('.tmp') ? [path] : [];
   }));
   return nested.flat().sort();
-};
-
-/** Counts and hashes what passes through: the stored object's size and SHA-256. */
-const measure = () => {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  return { stream, result: () => ({ bytes, sha256: hash.digest('hex') }) };
 };
 
 export const snapshotSessions = async (deps: {

@@ -15,6 +15,14 @@ const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' });
+const timeZone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as UTC or America/Sao_Paulo');
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
 
 /** Every environment variable the platform reads, with its default and meaning. */
@@ -66,6 +74,26 @@ export const variables = {
     'File of encryption keys, one `<id>:<base64>` per line (the local stack creates one on first start).'),
   ENCRYPTION_ACTIVE_KEY_ID: variable(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(), undefined,
     'Key id new objects are encrypted with (default: the last key listed). Older keys stay for reading: rotation.'),
+
+  BACKUP_TIME: variable(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)'), '03:00',
+    'Local time of the nightly backup (Schedule `backup-nightly`).'),
+  BACKUP_TIMEZONE: variable(timeZone, 'UTC', 'IANA time zone of BACKUP_TIME and RESTORE_DRILL_TIME.'),
+  BACKUP_COMPRESSION: variable(z.enum(['zstd', 'gzip']), 'zstd', 'Compression of the database dump before encryption.'),
+  BACKUP_RETENTION_DAYS: variable(positiveInt.max(3650), '30', 'Every backup of the last N days is kept.'),
+  BACKUP_RETENTION_WEEKS: variable(z.coerce.number().int().min(0).max(520), '8', 'Plus the newest backup of each of the last K ISO weeks.'),
+  BACKUP_RETENTION_MONTHS: variable(z.coerce.number().int().min(0).max(240), '12', 'Plus the newest backup of each of the last K months.'),
+  BACKUP_SCHEDULES_ENABLED: variable(z.stringbool(), 'true',
+    'The platform worker creates (or updates) the Schedules `backup-nightly` and `restore-drill-weekly` at start.'),
+  BACKUP_SESSIONS_TIMEOUT_SECONDS: variable(positiveInt.max(86_400), '600',
+    'Time a tenant\'s bot pod gets to snapshot its sessions during a backup; a pod that does not answer is reported in the manifest.'),
+  PG_BIN_DIR: variable(z.string().min(1), '.tools/bin',
+    'Directory of `pg_dump` and `pg_restore` (same major version as the server, or newer).'),
+  BACKUP_RESTORE_TEMPLATE: variable(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/), 'bi_restore_template',
+    'Template database of every restore target: empty, with the amcheck extension (schema `amcheck`) the drill needs.'),
+  RESTORE_DRILL_TIME: variable(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)'), '05:00',
+    'Local time of the weekly restore drill (Schedule `restore-drill-weekly`).'),
+  RESTORE_DRILL_WEEKDAY: variable(z.enum(['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY']), 'SUNDAY',
+    'Day of the weekly restore drill.'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
@@ -143,6 +171,18 @@ const toConfig = (raw: RawConfig) => ({
       lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS,
     },
     trustProxy: raw.API_TRUST_PROXY ?? null,
+  },
+  backup: {
+    time: raw.BACKUP_TIME,
+    timeZone: raw.BACKUP_TIMEZONE,
+    compression: raw.BACKUP_COMPRESSION,
+    retention: { keepDays: raw.BACKUP_RETENTION_DAYS, keepWeekly: raw.BACKUP_RETENTION_WEEKS, keepMonthly: raw.BACKUP_RETENTION_MONTHS },
+    schedulesEnabled: raw.BACKUP_SCHEDULES_ENABLED,
+    sessionsTimeoutSeconds: raw.BACKUP_SESSIONS_TIMEOUT_SECONDS,
+    restoreTemplate: raw.BACKUP_RESTORE_TEMPLATE,
+    pgBinDir: raw.PG_BIN_DIR,
+    drillTime: raw.RESTORE_DRILL_TIME,
+    drillWeekday: raw.RESTORE_DRILL_WEEKDAY,
   },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,

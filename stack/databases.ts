@@ -1,11 +1,8 @@
 // Databases of their own for the tests and the benchmarks on the shared local Postgres.
 import { createPool, sql } from 'slonik';
+import { withDatabaseName } from '../core/db/database-url.ts';
 
-export const withDatabaseName = (url: string, database: string): string => {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-};
+export { withDatabaseName };
 
 /** Drops (disconnecting its sessions) and creates `database` as the owner of `ownerUrl`. */
 export const recreateDatabase = async (ownerUrl: string, database: string): Promise<void> => {

@@ -56,6 +56,8 @@ const role = (url: string) => {
   return { name: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
 };
 
+const owner = (config: Config) => role(config.database.migrationUrl).name;
+
 /** Creates or updates the three roles and the databases, idempotently, as the cluster superuser. */
 const bootstrap = async (config: Config) => {
   const client = superuserClient(config);
@@ -75,7 +77,42 @@ const bootstrap = async (config: Config) => {
       );
       await client.query(statement.rows[0]!.sql);
     }
-    await ensureDatabaseWith(client, new URL(config.database.migrationUrl).pathname.slice(1), role(config.database.migrationUrl).name);
+    await ensureDatabaseWith(client, new URL(config.database.migrationUrl).pathname.slice(1), owner(config));
+    // Swapping a restored database in for the live one disconnects the live one's sessions.
+    await client.query((await client.query<{ sql: string }>("SELECT format('GRANT pg_signal_backend TO %I', $1::text) AS sql", [owner(config)])).rows[0]!.sql);
+  } finally {
+    await client.end();
+  }
+  await ensureRestoreTemplate(config, owner(config), role(config.database.maintenanceUrl).name);
+};
+
+/**
+ * The template of every restore target: empty, with amcheck (not a trusted extension, so created
+ * here as superuser) in its own schema, callable by the maintenance role that runs the drill.
+ */
+const ensureRestoreTemplate = async (config: Config, ownerName: string, maintenanceName: string) => {
+  const name = config.backup.restoreTemplate;
+  const client = superuserClient(config);
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!exists.rowCount) {
+      const create = await client.query<{ sql: string }>("SELECT format('CREATE DATABASE %I OWNER %I TEMPLATE template0', $1::text, $2::text) AS sql", [name, ownerName]);
+      await client.query(create.rows[0]!.sql);
+    }
+    const template = superuserClient(config, name);
+    await template.connect();
+    try {
+      await template.query('CREATE SCHEMA IF NOT EXISTS amcheck');
+      await template.query('CREATE EXTENSION IF NOT EXISTS amcheck WITH SCHEMA amcheck');
+      const grants = await template.query<{ sql: string }>(
+        "SELECT format('GRANT USAGE ON SCHEMA amcheck TO %1$I; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA amcheck TO %1$I', $1::text) AS sql", [maintenanceName]);
+      await template.query(grants.rows[0]!.sql);
+    } finally {
+      await template.end();
+    }
+    const mark = await client.query<{ sql: string }>("SELECT format('ALTER DATABASE %I WITH IS_TEMPLATE true', $1::text) AS sql", [name]);
+    await client.query(mark.rows[0]!.sql);
   } finally {
     await client.end();
   }
@@ -91,7 +128,10 @@ const ensureDatabaseWith = async (client: pg.Client, database: string, owner: st
 export const startPostgres = async (config: Config): Promise<{ reused: boolean; url: string }> => {
   const port = new URL(config.database.appUrl).port || '5432';
   const url = `postgres://127.0.0.1:${port}`;
-  if (await isHealthy(() => ownerCanConnect(config))) return { reused: true, url };
+  if (await isHealthy(() => ownerCanConnect(config))) {
+    await bootstrap(config); // idempotent: brings a cluster of an older checkout up to date
+    return { reused: true, url };
+  }
   initCluster(config);
   const { data, socket, bin } = paths(config);
   const [command, args] = asPostgresUser(join(bin, 'postgres'), [

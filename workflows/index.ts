@@ -4,3 +4,4 @@ export { leadConversation } from './lead-conversation.ts';
 export { ownerNotification } from './owner-notification.ts';
 export { platformSelfCheck } from './self-check.ts';
 export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './tenant-sessions.ts';
+export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './backups.ts';

@@ -39,11 +39,12 @@ const waitUntilReady = async (child: ChildProcess, url: string) => {
 };
 
 export const startBotPod = async (
-  processes: ProcessGroup, tenantId: string, options: { dataDir?: string; nodeFlags?: string[]; transport?: 'simulator' | 'baileys' } = {},
+  processes: ProcessGroup, tenantId: string,
+  options: { dataDir?: string; nodeFlags?: string[]; transport?: 'simulator' | 'baileys'; env?: Record<string, string> } = {},
 ): Promise<BotPodHandle> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bot-pod-'));
   const port = await freePort();
-  const env = { BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: options.transport ?? 'simulator', BOT_POD_HTTP_PORT: String(port) };
+  const env = { ...options.env, BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: options.transport ?? 'simulator', BOT_POD_HTTP_PORT: String(port) };
   const child = await processes.start([...(options.nodeFlags ?? []), 'bot-pods/pod.ts'], { env });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, url);

@@ -15,4 +15,6 @@ export const testEnvironment = (base: Config): Env => ({
   TEMPORAL_TASK_QUEUE: TEST_TASK_QUEUE,
   // The tests' webhook receiver and chat API listen on loopback.
   OWNER_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  // The backup test creates the Schedules itself; elsewhere a nightly run must not start mid-suite.
+  BACKUP_SCHEDULES_ENABLED: 'false',
 });

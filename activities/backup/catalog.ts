@@ -1,0 +1,54 @@
+// The `backups` catalog and the platform's alerts (audit log + platform events, which the API
+// streams to platform admins). Written by the maintenance role; no tenant can read either.
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import type { CatalogEntry } from '../../core/backup/retention-plan.ts';
+
+export type BackupKind = 'nightly' | 'manual' | 'safety';
+export type PlatformEventKind =
+  | 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed' | 'drill.passed' | 'drill.failed' | 'retention.applied';
+
+/** One audit entry (tenant NULL: a platform action) and one platform event, in one transaction. */
+export const alert = (pool: DatabasePool, kind: PlatformEventKind, actor: string, payload: Record<string, unknown>) =>
+  pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action, details) VALUES (NULL, ${actor}, ${kind}, ${sql.jsonb(payload as never)})`);
+    await tx.query(sql.unsafe`INSERT INTO platform_events (kind, payload) VALUES (${kind}, ${sql.jsonb(payload as never)})`);
+  });
+
+export const recordBackupStarted = (pool: DatabasePool, input: { backupId: string; kind: BackupKind; workflowId: string }) =>
+  pool.query(sql.unsafe`
+    INSERT INTO backups (id, kind, workflow_id) VALUES (${input.backupId}, ${input.kind}, ${input.workflowId})
+    ON CONFLICT (id) DO NOTHING`);
+
+export const recordBackupComplete = (pool: DatabasePool, input: { backupId: string; manifestKey: string; totalBytes: number }) =>
+  pool.query(sql.unsafe`
+    UPDATE backups SET status = 'complete', manifest_key = ${input.manifestKey}, total_bytes = ${input.totalBytes}, completed_at = now()
+     WHERE id = ${input.backupId} AND status = 'running'`);
+
+export const recordBackupFailed = (pool: DatabasePool, input: { backupId: string; reason: string }) =>
+  pool.query(sql.unsafe`
+    UPDATE backups SET status = 'failed', failure = ${input.reason.slice(0, 2000)} WHERE id = ${input.backupId} AND status = 'running'`);
+
+const catalogRow = z.object({ id: z.string(), started_at: z.number(), status: z.string(), verified_at: z.number().nullable() });
+
+/** Every backup not yet deleted, as retention sees it. */
+export const readCatalog = async (pool: DatabasePool): Promise<CatalogEntry[]> =>
+  (await pool.any(sql.type(catalogRow)`SELECT id, started_at, status, verified_at FROM backups WHERE status <> 'deleted' ORDER BY started_at`))
+    .map((row) => ({ id: row.id, createdAt: new Date(row.started_at), complete: row.status === 'complete', verified: row.verified_at !== null }));
+
+export const recordBackupDeleted = (pool: DatabasePool, backupId: string) =>
+  pool.query(sql.unsafe`UPDATE backups SET status = 'deleted', deleted_at = now() WHERE id = ${backupId} AND status <> 'deleted'`);
+
+const completeRow = z.object({ id: z.string(), manifest_key: z.string() });
+
+export const newestCompleteBackup = (pool: DatabasePool) =>
+  pool.maybeOne(sql.type(completeRow)`SELECT id, manifest_key FROM backups WHERE status = 'complete' ORDER BY started_at DESC, id DESC LIMIT 1`);
+
+export const recordDrill = (pool: DatabasePool, input: {
+  backupId: string; workflowId: string; startedAt: string; passed: boolean; restoreSeconds: number | null; details: Record<string, unknown>;
+}) => pool.transaction(async (tx) => {
+  await tx.query(sql.unsafe`
+    INSERT INTO backup_drills (backup_id, workflow_id, started_at, passed, restore_seconds, details)
+    VALUES (${input.backupId}, ${input.workflowId}, ${input.startedAt}, ${input.passed}, ${input.restoreSeconds}, ${sql.jsonb(input.details as never)})`);
+  if (input.passed) await tx.query(sql.unsafe`UPDATE backups SET verified_at = now() WHERE id = ${input.backupId} AND status = 'complete'`);
+});

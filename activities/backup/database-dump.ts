@@ -1,0 +1,90 @@
+// The database part of a backup: pg_dump in custom format, streamed (never a file of the whole
+// dump) through compression and chunked AES-256-GCM into an S3 multipart upload. The dump runs in
+// a snapshot exported by a transaction that stays open, and that transaction then counts and
+// checksums every table: the manifest describes exactly what the dump holds.
+import { Context } from '@temporalio/activity';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { databaseObjectKey } from '../../core/backup/layout.ts';
+import type { ManifestBody } from '../../core/backup/manifest.ts';
+import { fingerprintTables } from '../../core/backup/table-fingerprints.ts';
+import { encryptStream } from '../../core/crypto/chunked-aead.ts';
+import type { Keyring } from '../../core/crypto/keyring.ts';
+import { measure } from '../../core/streams/measure.ts';
+import { compressor, type Compression } from './compression.ts';
+import { runPgTool } from './pg-tools.ts';
+
+/** The catalog describes the bucket, not the data: restoring an old dump must not roll it back. */
+export const EXCLUDED_TABLE_DATA = ['backups', 'backup_drills'] as const;
+const PART_BYTES = 8 * 1024 * 1024;
+
+export type DatabaseDump = {
+  readonly keyId: string;
+  readonly postgres: ManifestBody['postgres'];
+  readonly database: ManifestBody['database'];
+};
+
+/** Passes bytes through, counting them and heartbeating the progress (so a stuck dump times out). */
+const progress = (onBytes: (bytes: number) => void) => {
+  let bytes = 0;
+  return Object.assign(new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      onBytes(bytes);
+      callback(null, chunk);
+    },
+  }), { bytes: () => bytes });
+};
+
+export const dumpDatabase = async (deps: {
+  databaseUrl: string; pgBinDir: string; s3: S3Client; bucket: string; keyring: Keyring; compression: Compression; backupId: string;
+  heartbeat?: (details: unknown) => void;
+}): Promise<DatabaseDump> => {
+  const heartbeat = deps.heartbeat ?? ((details: unknown) => Context.current().heartbeat(details));
+  const client = new pg.Client({ connectionString: deps.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows: [snapshot] } = await client.query<{ id: string; server: string; schema: number }>(
+      `SELECT pg_export_snapshot() AS id, current_setting('server_version') AS server,
+              (SELECT coalesce(max(version), 0) FROM schema_migrations)::int AS schema`);
+    const key = databaseObjectKey(deps.backupId, deps.compression);
+    const dump = runPgTool(deps.pgBinDir, 'pg_dump', [
+      '--format=custom', '--compress=0', `--snapshot=${snapshot!.id}`, '--no-password',
+      ...EXCLUDED_TABLE_DATA.map((table) => `--exclude-table-data=${table}`),
+    ], deps.databaseUrl, { stdin: false, stdout: true });
+    const counted = progress((bytes) => heartbeat({ phase: 'dump', dumpBytes: bytes }));
+    const stored = measure();
+    const upload = new Upload({
+      client: deps.s3, partSize: PART_BYTES, queueSize: 2,
+      params: { Bucket: deps.bucket, Key: key, Body: stored.stream, ContentType: 'application/octet-stream' },
+    });
+    try {
+      await Promise.all([
+        pipeline(dump.child.stdout!, counted, compressor(deps.compression), encryptStream(deps.keyring), stored.stream),
+        upload.done(),
+        dump.exited,
+      ]);
+    } catch (error) {
+      dump.child.kill('SIGKILL');
+      await upload.abort().catch(() => undefined);
+      throw error;
+    }
+    heartbeat({ phase: 'fingerprints', dumpBytes: counted.bytes() });
+    const tables = await fingerprintTables(client, EXCLUDED_TABLE_DATA);
+    await client.query('COMMIT');
+    return {
+      keyId: deps.keyring.activeKeyId,
+      postgres: { serverVersion: snapshot!.server, schemaVersion: snapshot!.schema },
+      database: {
+        object: { key, ...stored.result() }, compression: deps.compression, dumpBytes: counted.bytes(),
+        excludedData: [...EXCLUDED_TABLE_DATA], tables,
+      },
+    };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+};

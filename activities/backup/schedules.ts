@@ -1,0 +1,39 @@
+// The Schedules `backup-nightly` and `restore-drill-weekly`, created at worker start or brought in
+// line with the configuration when they exist (so a changed time takes effect on restart). A run
+// still going when the next is due is skipped, never doubled.
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import type { Config } from '../../core/config.ts';
+import { BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID } from '../../core/temporal/backups.ts';
+
+const hourMinute = (time: string) => ({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)) });
+
+export const backupSchedules = (config: Config): ScheduleOptions[] => [
+  {
+    scheduleId: BACKUP_SCHEDULE_ID,
+    spec: { calendars: [{ ...hourMinute(config.backup.time), comment: 'nightly backup' }], timezone: config.backup.timeZone },
+    action: { type: 'startWorkflow', workflowType: 'backupDatabase', taskQueue: config.temporal.taskQueue, args: [{ kind: 'nightly' }] },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+  },
+  {
+    scheduleId: DRILL_SCHEDULE_ID,
+    spec: {
+      calendars: [{ ...hourMinute(config.backup.drillTime), dayOfWeek: config.backup.drillWeekday, comment: 'weekly restore drill' }],
+      timezone: config.backup.timeZone,
+    },
+    action: { type: 'startWorkflow', workflowType: 'restoreDrill', taskQueue: config.temporal.taskQueue, args: [] },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+  },
+];
+
+export const ensureBackupSchedules = async (client: Client, config: Config): Promise<void> => {
+  for (const options of backupSchedules(config)) {
+    try {
+      await client.schedule.create(options);
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+      await client.schedule.getHandle(options.scheduleId).update((previous) => ({
+        ...previous, spec: options.spec, action: options.action as typeof previous.action, policies: { ...previous.policies, ...options.policies },
+      }));
+    }
+  }
+};

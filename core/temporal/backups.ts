@@ -1,0 +1,23 @@
+// Names shared by the backup workflows, the worker that schedules them and the API that starts them.
+export type BackupKind = 'nightly' | 'manual' | 'safety';
+
+export const BACKUP_SCHEDULE_ID = 'backup-nightly';
+export const DRILL_SCHEDULE_ID = 'restore-drill-weekly';
+
+/** One restore of a backup at a time: a second start while one runs collides on the id. */
+export const restoreWorkflowId = (backupId: string): string => `restore/${backupId}`;
+export const manualBackupWorkflowId = (key: string): string => `backup-manual/${key}`;
+export const manualDrillWorkflowId = (key: string): string => `restore-drill-manual/${key}`;
+
+export type RestoreTarget = { readonly database: string } | { readonly live: true };
+export type RestoreInput = { readonly backupId: string; readonly target: RestoreTarget; readonly requestedBy: string };
+export type RestoreApproval = { readonly approvedBy: string };
+export type RestorePhase = 'verifying' | 'awaiting-approval' | 'safety-backup' | 'restoring' | 'swapping' | 'done' | 'failed';
+
+export const APPROVE_RESTORE_SIGNAL = 'approveRestore';
+export const RESTORE_PHASE_QUERY = 'restorePhase';
+
+/** Restore targets and scratch databases: lower-case identifiers, never the platform's own names. */
+export const RESTORE_DATABASE_NAME = /^[a-z][a-z0-9_]{2,62}$/;
+export const drillDatabaseName = (backupId: string): string => `drill_${backupId.toLowerCase().replace(/-/g, '_')}`;
+export const stagingDatabaseName = (backupId: string): string => `restore_${backupId.toLowerCase().replace(/-/g, '_')}`;
