@@ -16,6 +16,7 @@ import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
 import { createRegistry } from './route.ts';
+import { registerBackupRoutes } from './routes/backups.ts';
 import { registerBotRoutes } from './routes/bots.ts';
 import { MAX_IMAGE_BYTES, registerCatalogRoutes } from './routes/catalog.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
@@ -73,6 +74,7 @@ export const createApp = (deps: ApiDeps) => {
   registerPeopleRoutes(registry, deps);
   registerTokenRoutes(registry, deps, authCache);
   registerWorkflowRoutes(registry, deps, metrics);
+  registerBackupRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);
 
   const lockouts = createLockouts(config.api.rateLimit.windowSeconds * 1000, config.api.rateLimit.lockoutMaxSeconds * 1000);

@@ -1,5 +1,5 @@
-// GET /api/v1/events: a tenant's owner events as Server-Sent Events (`lead.qualified` today),
-// resumable with Last-Event-ID (the event's sequence). An event is sent only once every
+// GET /api/v1/events: a tenant's owner events as Server-Sent Events (`lead.qualified` today), or
+// for a platform-admin token without ?tenantId= the platform's events (backup.failed, ...); resumable with Last-Event-ID (the event's sequence). An event is sent only once every
 // transaction that could still commit a smaller sequence has finished (the snapshot's xmin), so a
 // client that resumes from an id can never skip an event that committed late.
 import type { RequestHandler } from 'express';
@@ -12,19 +12,45 @@ import { HttpProblem } from './problem.ts';
 const POLL_MS = 500;
 const KEEP_ALIVE_MS = 15_000;
 const eventRow = z.object({ sequence: z.string(), id: z.uuid(), kind: z.string(), lead_id: z.uuid(), payload: z.record(z.string(), z.unknown()), created_at: z.number() });
+const platformEventRow = z.object({ sequence: z.string(), id: z.uuid(), kind: z.string(), payload: z.record(z.string(), z.unknown()), created_at: z.number() });
+type StreamEvent = { sequence: string; kind: string; data: Record<string, unknown> };
+// Only rows whose transaction is older than every transaction still running.
+const committedBefore = sql.fragment`age(xmin) > age((pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296)::text::xid)`;
 
 export const eventStream = (deps: ApiDeps): RequestHandler => async (request, response) => {
   const principal = principalOf(request);
   const named = request.query.tenantId;
   if (named !== undefined && !z.uuid().safeParse(named).success) throw new HttpProblem(400, 'Invalid request', 'tenantId must be a UUID');
-  const requested = (named as string | undefined) ?? principal.tenantId;
-  if (!requested) throw new HttpProblem(400, 'Invalid request', 'a platform-admin token must name the tenant: ?tenantId=<uuid>');
-  const tenantId = reachableTenant(request, requested);
   const resumeFrom = request.get('last-event-id') ?? (typeof request.query.lastEventId === 'string' ? request.query.lastEventId : undefined);
   if (resumeFrom !== undefined && !/^\d{1,18}$/.test(resumeFrom)) throw new HttpProblem(400, 'Invalid request', 'Last-Event-ID must be an id this stream sent');
+  const requested = (named as string | undefined) ?? principal.tenantId;
 
-  let last = resumeFrom ?? await deps.withTenant(tenantId, (tx) => tx.oneFirst(sql.type(z.object({ last: z.string() }))`
-    SELECT coalesce(max(sequence), 0)::text AS last FROM lead_events WHERE tenant_id = ${tenantId}`));
+  let latest: () => Promise<string>;
+  let after: (sequence: string) => Promise<StreamEvent[]>;
+  if (requested) {
+    const tenantId = reachableTenant(request, requested);
+    latest = () => deps.withTenant(tenantId, (tx) => tx.oneFirst(sql.type(z.object({ last: z.string() }))`
+      SELECT coalesce(max(sequence), 0)::text AS last FROM lead_events WHERE tenant_id = ${tenantId}`));
+    after = async (sequence) => (await deps.withTenant(tenantId, (tx) => tx.any(sql.type(eventRow)`
+      SELECT sequence::text, id, kind, lead_id, payload, created_at FROM lead_events
+      WHERE tenant_id = ${tenantId} AND sequence > ${sequence}::bigint AND ${committedBefore}
+      ORDER BY sequence LIMIT 100`))).map((event) => ({
+      sequence: event.sequence, kind: event.kind,
+      data: { id: event.id, type: event.kind, tenantId, leadId: event.lead_id, createdAt: new Date(event.created_at).toISOString(), data: event.payload },
+    }));
+  } else {
+    // Platform events (backups, restores, drills, retention) are for platform admins only.
+    if (principal.role !== 'platform-admin') throw new HttpProblem(403, 'Forbidden', 'platform events need a platform-admin token');
+    latest = () => deps.pools.maintenance.oneFirst(sql.type(z.object({ last: z.string() }))`SELECT coalesce(max(sequence), 0)::text AS last FROM platform_events`);
+    after = async (sequence) => (await deps.pools.maintenance.any(sql.type(platformEventRow)`
+      SELECT sequence::text, id, kind, payload, created_at FROM platform_events
+      WHERE sequence > ${sequence}::bigint AND ${committedBefore} ORDER BY sequence LIMIT 100`)).map((event) => ({
+      sequence: event.sequence, kind: event.kind,
+      data: { id: event.id, type: event.kind, createdAt: new Date(event.created_at).toISOString(), data: event.payload },
+    }));
+  }
+
+  let last = resumeFrom ?? await latest();
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   response.write(': connected\n\n');
 
@@ -32,16 +58,10 @@ export const eventStream = (deps: ApiDeps): RequestHandler => async (request, re
   response.on('close', () => { open = false; });
   let quietSince = Date.now();
   while (open) {
-    const events = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(eventRow)`
-      SELECT sequence::text, id, kind, lead_id, payload, created_at FROM lead_events
-      WHERE tenant_id = ${tenantId} AND sequence > ${last}::bigint
-        -- Only rows whose transaction is older than every transaction still running.
-        AND age(xmin) > age((pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296)::text::xid)
-      ORDER BY sequence LIMIT 100`)).catch(() => null);
+    const events = await after(last).catch(() => null);
     if (events === null) break; // the database went away: the client reconnects with its last id
     for (const event of events) {
-      const data = { id: event.id, type: event.kind, tenantId, leadId: event.lead_id, createdAt: new Date(event.created_at).toISOString(), data: event.payload };
-      response.write(`id: ${event.sequence}\nevent: ${event.kind}\ndata: ${JSON.stringify(data)}\n\n`);
+      response.write(`id: ${event.sequence}\nevent: ${event.kind}\ndata: ${JSON.stringify(event.data)}\n\n`);
       last = event.sequence;
       quietSince = Date.now();
     }

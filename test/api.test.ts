@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { dropDatabase } from '../activities/backup/restore-database.ts';
 import { createLeadActivities } from '../activities/lead-ingest.ts';
 import { createApp } from '../api/app.ts';
 import { createLockouts } from '../api/lockout.ts';
@@ -446,4 +447,48 @@ describe('rate limits and documents', () => {
     const unknown = await call('GET', '/api/v1/nothing-here', tokens.platform);
     expect([unknown.status, unknown.type.includes('problem+json')]).toEqual([404, true]);
   });
+});
+
+describe('backups from the API', () => {
+  it('list, start once per Idempotency-Key, serve the manifest, restore into a new database, drill, stream platform events; platform admins only', async () => {
+    await processes.start(['activities/worker.ts']);
+    expect((await call('GET', '/api/v1/backups', tokens.tenantA)).status).toBe(403);
+    expect((await call('POST', '/api/v1/backups', tokens.platform)).status).toBe(400);
+    expect((await call('GET', '/api/v1/backups/not-an-id', tokens.platform)).status).toBe(400);
+    expect((await call('GET', '/api/v1/backups/20200101T000000Z-00000000', tokens.platform)).status).toBe(404);
+
+    const events = readEvents('/api/v1/events', tokens.platform, 1);
+    const key = `backup-${Date.now()}`;
+    const started = await call('POST', '/api/v1/backups', tokens.platform, undefined, { 'idempotency-key': key });
+    expect(started.status).toBe(202);
+    expect((await call('POST', '/api/v1/backups', tokens.platform, undefined, { 'idempotency-key': key })).json).toMatchObject({ alreadyStarted: true });
+    const result = await temporal.workflow.getHandle(String(started.json!.workflowId)).result() as { backupId: string; missingSessions: string[] };
+    // Other tests' tenants have bots but no pod here: reported missing, the database backup still complete.
+    expect(result.missingSessions).toEqual(expect.arrayContaining([tenantA.tenantId, tenantB.tenantId]));
+    expect((await events)[0]).toMatchObject({ event: 'backup.completed', data: { type: 'backup.completed', data: { backupId: result.backupId } } });
+    expect((await readEvents(`/api/v1/events`, tokens.tenantA, 1, '0'))
+      .filter((event) => event.event.startsWith('backup'))).toEqual([]);
+
+    const listed = await call('GET', '/api/v1/backups?status=complete', tokens.platform);
+    expect((listed.json!.items as { id: string }[]).map((item) => item.id)).toContain(result.backupId);
+    const manifest = await call('GET', `/api/v1/backups/${result.backupId}/manifest`, tokens.platform);
+    expect(manifest.json).toMatchObject({ format: 'botinteligente-backup/1', backupId: result.backupId, database: { compression: 'zstd' } });
+
+    const restorePath = `/api/v1/backups/${result.backupId}/restore`;
+    for (const target of [{ database: 'A-B' }, { database: 'ab' }, { live: false }, { database: 'ok_name', extra: 1 }]) {
+      expect((await call('POST', restorePath, tokens.platform, { target })).status).toBe(400);
+    }
+    const database = `api_restore_${Date.now()}`;
+    expect((await call('POST', restorePath, tokens.platform, { target: { database } })).status).toBe(202);
+    await temporal.workflow.getHandle(`restore/${result.backupId}`).result();
+    expect((await call('GET', restorePath, tokens.platform)).json).toMatchObject({ status: 'COMPLETED', phase: 'done', result: { target: database } });
+    expect((await call('POST', `${restorePath}/approval`, tokens.platform)).status).toBe(409);
+    await dropDatabase(baseConfig.database.migrationUrl, database);
+
+    const drill = await call('POST', '/api/v1/backups/drills', tokens.platform, undefined, { 'idempotency-key': `drill-${Date.now()}` });
+    expect(drill.status).toBe(202);
+    await temporal.workflow.getHandle(String(drill.json!.workflowId)).result();
+    const read = await call('GET', `/api/v1/backups/${result.backupId}`, tokens.platform);
+    expect(read.json).toMatchObject({ status: 'complete', verifiedAt: expect.any(String), lastDrill: { passed: true } });
+  }, 120_000);
 });

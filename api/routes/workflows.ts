@@ -1,7 +1,7 @@
 // Workflows started from the API. Each start takes an Idempotency-Key header: the key is part of
 // the workflow id, so a retried request finds the workflow it already started instead of a second
 // one. A status endpoint reads any of a tenant's workflows by id.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { sessionSnapshotKey } from '../../core/temporal/lead-conversation.ts';
@@ -9,32 +9,17 @@ import type { ApiDeps } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
+import { createWorkflowStarter, IDEMPOTENCY_KEY, idempotencyHeaders, startedWorkflow } from '../start-workflow.ts';
 import { requireBot } from './require-bot.ts';
 import { botParams, tenantParams } from './schemas.ts';
 
-const started = z.object({ workflowId: z.string(), runId: z.string(), alreadyStarted: z.boolean() });
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,100}$/;
-
-/** A retried request with the same key finds the workflow it already started. */
-const idempotencyHeaders = z.object({ 'idempotency-key': z.string().regex(IDEMPOTENCY_KEY, 'send an Idempotency-Key of 8 to 100 of A-Z a-z 0-9 . _ : -') });
+const started = startedWorkflow;
 
 /** Every workflow the API starts for a tenant has an id under this prefix; the status route reads only those. */
 const apiWorkflowId = (tenantId: string, kind: string, key: string) => `api/${tenantId}/${kind}/${key}`;
 
 export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metrics: ApiMetrics) => {
-  const start = async (workflowType: string, workflowId: string, args: unknown[]) => {
-    const client = await deps.temporal();
-    try {
-      const handle = await client.workflow.start(workflowType, { workflowId, taskQueue: deps.config.temporal.taskQueue, args });
-      metrics.workflowStarts.inc({ workflow: workflowType, outcome: 'started' });
-      return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      metrics.workflowStarts.inc({ workflow: workflowType, outcome: 'already_started' });
-      const description = await client.workflow.getHandle(workflowId).describe();
-      return { workflowId, runId: description.runId, alreadyStarted: true };
-    }
-  };
+  const start = createWorkflowStarter(deps, metrics);
 
   registry.add({
     method: 'post', path: '/tenants/:tenantId/bots/:botId/qualification-threshold', summary: 'Change a bot\'s qualification threshold (workflow)',

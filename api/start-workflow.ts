@@ -1,0 +1,30 @@
+// Starting a platform workflow from the API: a start that collides with the same workflow id
+// (a retried request) answers with the workflow already running instead of a second one.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { z } from 'zod';
+import type { ApiDeps } from './deps.ts';
+import type { ApiMetrics } from './metrics.ts';
+
+export const startedWorkflow = z.object({ workflowId: z.string(), runId: z.string(), alreadyStarted: z.boolean() });
+
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,100}$/;
+
+/** A retried request with the same key finds the workflow it already started. */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z.string().regex(IDEMPOTENCY_KEY, 'send an Idempotency-Key of 8 to 100 of A-Z a-z 0-9 . _ : -'),
+});
+
+export const createWorkflowStarter = (deps: ApiDeps, metrics: ApiMetrics) =>
+  async (workflowType: string, workflowId: string, args: unknown[]): Promise<z.infer<typeof startedWorkflow>> => {
+    const client = await deps.temporal();
+    try {
+      const handle = await client.workflow.start(workflowType, { workflowId, taskQueue: deps.config.temporal.taskQueue, args });
+      metrics.workflowStarts.inc({ workflow: workflowType, outcome: 'started' });
+      return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      metrics.workflowStarts.inc({ workflow: workflowType, outcome: 'already_started' });
+      const description = await client.workflow.getHandle(workflowId).describe();
+      return { workflowId, runId: description.runId, alreadyStarted: true };
+    }
+  };
