@@ -17,6 +17,7 @@ import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
 import { runApiLeadsBench } from './api-leads.ts';
+import { runBackupBench } from './backup.ts';
 import { runOutboxBench } from './outbox.ts';
 import { runPodRssBench } from './pod-rss.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
@@ -33,11 +34,13 @@ const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
 const SCENARIOS = leadsFlag
   ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
   : ALL_SCENARIOS;
-/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, api, pods). */
-type Section = 'scoring' | 'outbox' | 'pipeline' | 'api' | 'pods';
+/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, api, pods, backup). */
+type Section = 'scoring' | 'outbox' | 'pipeline' | 'api' | 'pods' | 'backup';
+/** `--backup-mb=200`: a smaller generated database for the backup section (default 1 GB). */
+const backupMb = Number(process.argv.find((arg) => arg.startsWith('--backup-mb='))?.slice('--backup-mb='.length) ?? 1024);
 const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const selected = (section: Section) => !onlyFlag || onlyFlag.includes(section);
-const partial = onlyFlag !== undefined || leadsFlag !== undefined;
+const partial = onlyFlag !== undefined || leadsFlag !== undefined || backupMb !== 1024;
 /** The paced run lasts about this long at half the platform's maximum rate. */
 const PACED_SECONDS = 8;
 
@@ -56,6 +59,7 @@ try {
   const scoring = selected('scoring') ? runScoringBench() : undefined;
   if (selected('outbox')) log('bot pod outbox: durable appends and drain');
   const outbox = selected('outbox') ? await runOutboxBench() : undefined;
+  const backup = selected('backup') ? await runBackupBench(base, log, backupMb) : undefined;
 
   // A database and task queue of its own, like the tests: a running `npm start` is not disturbed.
   Object.assign(process.env, {
@@ -136,6 +140,7 @@ try {
     outbox,
     podMemory,
     apiLeads,
+    backup,
     endToEnd,
   };
   const directory = fileURLToPath(new URL('./results', import.meta.url));
@@ -146,10 +151,22 @@ try {
   if (endToEnd.length > 0) printTable(endToEnd);
   if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
   if (apiLeads) process.stdout.write(`API lead list (50 of ${apiLeads.leads}): max ${apiLeads.leadList.max.requestsPerSecond} req/s (bare Express ${apiLeads.bare.max.requestsPerSecond}, ratio ${apiLeads.leadListVersusBare}); at ${500} req/s p50/p99 ${apiLeads.leadList.at500.p50Ms}/${apiLeads.leadList.at500.p99Ms} ms (bare ${apiLeads.bare.at500.p50Ms}/${apiLeads.bare.at500.p99Ms} ms)\n`);
+  if (backup) printBackup(backup);
   if (outbox) process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);
 } finally {
   await processes.stopAll();
   await stack.stop();
+}
+
+function printBackup(backup: Awaited<ReturnType<typeof runBackupBench>>) {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`backup of a ${backup.databaseMb} MB database (${backup.dumpMb} MB of dump):`);
+  out('what | seconds | MB/s of dump | stored MB | ratio');
+  out(`raw pg_dump -Fc > /dev/null | ${backup.rawPgDump.seconds} | ${backup.rawPgDump.dumpMbPerSecond} | ${backup.rawPgDumpFileMb} | -`);
+  out(`raw pg_dump -Fc -Z0 > /dev/null | ${backup.rawPgDumpUncompressed.seconds} | ${backup.rawPgDumpUncompressed.dumpMbPerSecond} | ${backup.dumpMb} | 1`);
+  for (const [name, run] of Object.entries(backup.compressors)) out(`platform backup, ${name} | ${run.backupSeconds} | ${run.dumpMbPerSecond} | ${run.storedMb} | ${run.ratio}`);
+  out(`platform backup (zstd) vs raw pg_dump: ${backup.backupVersusRawPgDump}`);
+  out(`restore: raw pg_restore ${backup.restore.rawPgRestoreSeconds} s, platform ${backup.restore.platformRestoreSeconds} s (${backup.restore.restoreVersusRaw}x), verification ${backup.restore.verificationSeconds} s, RTO ${backup.restore.rtoSeconds} s`);
 }
 
 function printScoring(scoring: ReturnType<typeof runScoringBench>) {

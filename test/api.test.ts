@@ -485,7 +485,7 @@ describe('backups from the API', () => {
     expect((await call('POST', `${restorePath}/approval`, tokens.platform)).status).toBe(409);
     await dropDatabase(baseConfig.database.migrationUrl, database);
 
-    const drill = await call('POST', '/api/v1/backups/drills', tokens.platform, undefined, { 'idempotency-key': `drill-${Date.now()}` });
+    const drill = await call('POST', '/api/v1/backup-drills', tokens.platform, undefined, { 'idempotency-key': `drill-${Date.now()}` });
     expect(drill.status).toBe(202);
     await temporal.workflow.getHandle(String(drill.json!.workflowId)).result();
     const read = await call('GET', `/api/v1/backups/${result.backupId}`, tokens.platform);

@@ -76,7 +76,7 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   }, async ({ headers }) => start('backupDatabase', manualBackupWorkflowId(headers['idempotency-key']!), [{ kind: 'manual' }]));
 
   registry.add({
-    method: 'post', path: '/backups/drills', summary: 'Run the restore drill now on the newest complete backup (workflow)', tag: 'backups',
+    method: 'post', path: '/backup-drills', summary: 'Run the restore drill now on the newest complete backup (workflow)', tag: 'backups',
     access: 'platform-admin', headers: idempotencyHeaders, status: 202, response: startedWorkflow,
   }, async ({ headers }) => start('restoreDrill', manualDrillWorkflowId(headers['idempotency-key']!), []));
 
