@@ -60,7 +60,7 @@ const generate = async (ownerUrl: string, targetBytes: number, log: (message: st
       log(`generated ${Math.round((await size()) / MB)} MB`);
     }
     await pool.query(sql.unsafe`VACUUM ANALYZE`);
-    return size();
+    return await size();
   } finally {
     await pool.end();
   }
@@ -99,7 +99,7 @@ export const runBackupBench = async (base: Config, log: (message: string) => voi
   const scratch = mkdtempSync(join(tmpdir(), 'backup-bench-'));
   try {
     log('backup: raw pg_dump -Fc > /dev/null');
-    const raw = timed(() => pgTool(base, 'pg_dump', ['--format=custom', '--file=/dev/null'], maintenanceUrl));
+    const raw = timed(() => pgTool(base, 'pg_dump', ['--format=custom'], maintenanceUrl));
     const backups: Record<string, { seconds: number; dump: DatabaseDump; backupId: string }> = {};
     for (const compression of ['zstd', 'gzip'] as const) {
       log(`backup: platform backup with ${compression}`);
@@ -120,7 +120,7 @@ export const runBackupBench = async (base: Config, log: (message: string) => voi
     // The dump alone (pg_dump -Fc uncompressed into a file): what compression and the pipeline add to.
     const dumpFile = join(scratch, 'raw.dump');
     log('backup: raw pg_dump -Fc to a file, then raw pg_restore');
-    const uncompressed = timed(() => pgTool(base, 'pg_dump', ['--format=custom', '--compress=0', '--file=/dev/null'], maintenanceUrl));
+    const uncompressed = timed(() => pgTool(base, 'pg_dump', ['--format=custom', '--compress=0'], maintenanceUrl));
     pgTool(base, 'pg_dump', ['--format=custom', `--file=${dumpFile}`], maintenanceUrl);
     const rawTarget = 'bench_raw_restore';
     await dropDatabase(base.database.migrationUrl, rawTarget);
@@ -147,12 +147,14 @@ export const runBackupBench = async (base: Config, log: (message: string) => voi
       storedMb: round(backup.dump.database.object.bytes / MB),
       ratio: round(backup.dump.database.dumpBytes / backup.dump.database.object.bytes, 2),
       backupSeconds: round(backup.seconds, 2),
+      pipelineSeconds: round(backup.dump.seconds.dump, 2),
+      checksumSeconds: round(backup.dump.seconds.fingerprints, 2),
       dumpMbPerSecond: round(backup.dump.database.dumpBytes / MB / backup.seconds),
     }]));
     return {
       databaseMb: round(databaseBytes / MB),
       dumpMb: round(dumpMb),
-      rawPgDump: { seconds: round(raw.seconds, 2), dumpMbPerSecond: round(dumpMb / raw.seconds), fileMb: null },
+      rawPgDump: { seconds: round(raw.seconds, 2), dumpMbPerSecond: round(dumpMb / raw.seconds)},
       rawPgDumpUncompressed: { seconds: round(uncompressed.seconds, 2), dumpMbPerSecond: round(dumpMb / uncompressed.seconds) },
       compressors,
       backupVersusRawPgDump: round(compressors.zstd!.dumpMbPerSecond / (dumpMb / raw.seconds), 2),

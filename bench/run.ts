@@ -161,10 +161,10 @@ try {
 function printBackup(backup: Awaited<ReturnType<typeof runBackupBench>>) {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`backup of a ${backup.databaseMb} MB database (${backup.dumpMb} MB of dump):`);
-  out('what | seconds | MB/s of dump | stored MB | ratio');
+  out('what | seconds | MB/s of dump | stored MB | ratio | (pipeline / checksums s)');
   out(`raw pg_dump -Fc > /dev/null | ${backup.rawPgDump.seconds} | ${backup.rawPgDump.dumpMbPerSecond} | ${backup.rawPgDumpFileMb} | -`);
   out(`raw pg_dump -Fc -Z0 > /dev/null | ${backup.rawPgDumpUncompressed.seconds} | ${backup.rawPgDumpUncompressed.dumpMbPerSecond} | ${backup.dumpMb} | 1`);
-  for (const [name, run] of Object.entries(backup.compressors)) out(`platform backup, ${name} | ${run.backupSeconds} | ${run.dumpMbPerSecond} | ${run.storedMb} | ${run.ratio}`);
+  for (const [name, run] of Object.entries(backup.compressors)) out(`platform backup, ${name} | ${run.backupSeconds} | ${run.dumpMbPerSecond} | ${run.storedMb} | ${run.ratio} | ${run.pipelineSeconds} / ${run.checksumSeconds}`);
   out(`platform backup (zstd) vs raw pg_dump: ${backup.backupVersusRawPgDump}`);
   out(`restore: raw pg_restore ${backup.restore.rawPgRestoreSeconds} s, platform ${backup.restore.platformRestoreSeconds} s (${backup.restore.restoreVersusRaw}x), verification ${backup.restore.verificationSeconds} s, RTO ${backup.restore.rtoSeconds} s`);
 }

@@ -1,11 +1,13 @@
 // The database part of a backup: pg_dump in custom format, streamed (never a file of the whole
 // dump) through compression and chunked AES-256-GCM into an S3 multipart upload. The dump runs in
-// a snapshot exported by a transaction that stays open, and that transaction then counts and
-// checksums every table: the manifest describes exactly what the dump holds.
+// a snapshot exported by a transaction that stays open until a second connection, importing the
+// same snapshot, has counted and checksummed every table: the manifest describes exactly what
+// the dump holds.
 import { Context } from '@temporalio/activity';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { performance } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { databaseObjectKey } from '../../core/backup/layout.ts';
@@ -25,6 +27,26 @@ export type DatabaseDump = {
   readonly keyId: string;
   readonly postgres: ManifestBody['postgres'];
   readonly database: ManifestBody['database'];
+  /** Wall time of the dump pipeline and of the checksums (which run beside it). */
+  readonly seconds: { readonly dump: number; readonly fingerprints: number };
+};
+
+/** Counts and checksums every table in the exported snapshot, on a connection of its own. */
+const fingerprintInSnapshot = async (databaseUrl: string, snapshotId: string) => {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    // SET takes no bound parameters: the server quotes the id (format %L), before the transaction
+    // begins (the import must be its first statement).
+    const { rows: [statement] } = await client.query<{ text: string }>("SELECT format('SET TRANSACTION SNAPSHOT %L', $1::text) AS text", [snapshotId]);
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(statement!.text);
+    const tables = await fingerprintTables(client, EXCLUDED_TABLE_DATA);
+    await client.query('COMMIT');
+    return tables;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 };
 
 /** Passes bytes through, counting them and heartbeating the progress (so a stuck dump times out). */
@@ -62,19 +84,26 @@ export const dumpDatabase = async (deps: {
       client: deps.s3, partSize: PART_BYTES, queueSize: 2,
       params: { Bucket: deps.bucket, Key: key, Body: stored.stream, ContentType: 'application/octet-stream' },
     });
+    const started = performance.now();
+    const seconds = { dump: 0, fingerprints: 0 };
+    // The checksums read the same snapshot beside the dump (another core's worth of work), so the
+    // backup takes about as long as the longer of the two.
+    const fingerprints = fingerprintInSnapshot(deps.databaseUrl, snapshot!.id).finally(() => { seconds.fingerprints = (performance.now() - started) / 1000; });
     try {
       await Promise.all([
         pipeline(dump.child.stdout!, counted, compressor(deps.compression), encryptStream(deps.keyring), stored.stream),
         upload.done(),
         dump.exited,
       ]);
+      seconds.dump = (performance.now() - started) / 1000;
     } catch (error) {
       dump.child.kill('SIGKILL');
       await upload.abort().catch(() => undefined);
+      await fingerprints.catch(() => undefined);
       throw error;
     }
     heartbeat({ phase: 'fingerprints', dumpBytes: counted.bytes() });
-    const tables = await fingerprintTables(client, EXCLUDED_TABLE_DATA);
+    const tables = await fingerprints;
     await client.query('COMMIT');
     return {
       keyId: deps.keyring.activeKeyId,
@@ -83,6 +112,7 @@ export const dumpDatabase = async (deps: {
         object: { key, ...stored.result() }, compression: deps.compression, dumpBytes: counted.bytes(),
         excludedData: [...EXCLUDED_TABLE_DATA], tables,
       },
+      seconds,
     };
   } finally {
     await client.end().catch(() => undefined);
