@@ -31,6 +31,7 @@ import { createObjectStoreClient } from '../core/object-store.ts';
 import { APPROVE_RESTORE_SIGNAL, BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID, RESTORE_PHASE_QUERY, restoreWorkflowId } from '../core/temporal/backups.ts';
 import { startS3, stopS3 } from '../stack/s3.ts';
 import { prepareBackupDatabase } from './support/backup-database.ts';
+import { saveHistories } from './support/histories.ts';
 import { startBotPod } from './support/bot-pod.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -53,7 +54,7 @@ const createdDatabases: string[] = [];
 const run = <T>(workflowType: string, args: unknown[], workflowId = `${workflowType}/${randomBytes(6).toString('hex')}`) =>
   client.workflow.execute(workflowType, { workflowId, taskQueue: TASK_QUEUE, args }) as Promise<T>;
 type BackupResult = { backupId: string; manifestKey: string; totalBytes: number; missingSessions: string[] };
-const backUp = () => run<BackupResult>('backupDatabase', [{ kind: 'manual' }]);
+const backUp = (workflowId?: string) => run<BackupResult>('backupDatabase', [{ kind: 'manual' }], workflowId);
 
 const readManifestOf = async (backupId: string): Promise<Manifest> =>
   openManifest(keyring, await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: manifestKey(backupId) }))).Body!.transformToString());
@@ -155,7 +156,9 @@ describe('backups', () => {
   });
 
   it('backs up the database and both tenants\' sessions, manifest last, and restores into a fresh database equal table by table', async () => {
-    first = await backUp();
+    const workflowId = `backup-manual/test-${randomBytes(4).toString('hex')}`;
+    first = await backUp(workflowId);
+    await saveHistories(base, client, workflowId, 'backup-database');
     expect(first.missingSessions).toEqual([]);
     expect(await catalogRow(pools.maintenance, first.backupId)).toMatchObject({ status: 'complete', manifest_key: first.manifestKey });
     const manifest = await readManifestOf(first.backupId);
@@ -191,7 +194,9 @@ describe('backups', () => {
   });
 
   it('drills the newest backup: restored into a scratch database, compared, amcheck run, marked verified, RTO recorded, scratch dropped', async () => {
-    const drill = await run<{ backupId: string; restoreSeconds: number; indexesChecked: number; differences: unknown[] }>('restoreDrill', []);
+    const drillId = `restore-drill-manual/test-${randomBytes(4).toString('hex')}`;
+    const drill = await run<{ backupId: string; restoreSeconds: number; indexesChecked: number; differences: unknown[] }>('restoreDrill', [], drillId);
+    await saveHistories(base, client, drillId, 'restore-drill');
     expect(drill).toMatchObject({ backupId: first.backupId, differences: [] });
     expect(drill.indexesChecked).toBeGreaterThan(20);
     expect(drill.restoreSeconds).toBeGreaterThan(0);
@@ -269,6 +274,7 @@ describe('backups', () => {
     await handle.signal(APPROVE_RESTORE_SIGNAL, { approvedBy: 'operator@example.com' });
     const result = await handle.result() as { approvedBy: string; safetyBackupId: string; retiredDatabase: string };
     expect(result.approvedBy).toBe('operator@example.com');
+    await saveHistories(base, client, handle.workflowId, 'restore-backup-live');
     // The pools reconnect to the restored database under the live name: the deleted leads are back.
     let leads = 0;
     for (const deadline = Date.now() + 30_000; leads !== marker && Date.now() < deadline; await sleep(250)) {
