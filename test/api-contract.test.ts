@@ -8,11 +8,14 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
-import { sql } from 'slonik';
+import { createPool, sql } from 'slonik';
+import { z } from 'zod';
+import { dropDatabase } from '../activities/backup/restore-database.ts';
 import { createApp } from '../api/app.ts';
 import { generateToken, hashToken } from '../api/tokens.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { loadConfig } from '../core/config.ts';
+import { withDatabaseName } from '../core/db/database-url.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { processGroup } from './support/processes.ts';
@@ -26,7 +29,20 @@ let api: ReturnType<typeof createApp>;
 let url: string;
 let token: string;
 
+const ownerUrl = config.database.migrationUrl;
+let restoredBefore: string[] = [];
+const restoredDatabases = async () => {
+  const server = await createPool(withDatabaseName(ownerUrl, 'postgres'), { maximumPoolSize: 1 });
+  try {
+    return [...await server.anyFirst(sql.type(z.object({ datname: z.string() }))`
+      SELECT datname FROM pg_database WHERE shobj_description(oid, 'pg_database') LIKE 'botinteligente: restore%'`)];
+  } finally {
+    await server.end();
+  }
+};
+
 beforeAll(async () => {
+  restoredBefore = await restoredDatabases();
   pools = await createDatabasePools(config.database);
   connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -50,6 +66,9 @@ afterAll(async () => {
     await client.workflow.getHandle(run.workflowId, run.runId).terminate('left over by the API contract test').catch(() => undefined);
   }
   await processes.stopAll();
+  // ... and restored backups into databases named by its examples.
+  const created = await restoredDatabases();
+  for (const database of created.filter((name) => !restoredBefore.includes(name))) await dropDatabase(ownerUrl, database);
   await connection.close();
   s3.destroy();
   await pools.end();

@@ -483,6 +483,16 @@ describe('backups from the API', () => {
     await temporal.workflow.getHandle(`restore/${result.backupId}`).result();
     expect((await call('GET', restorePath, tokens.platform)).json).toMatchObject({ status: 'COMPLETED', phase: 'done', result: { target: database } });
     expect((await call('POST', `${restorePath}/approval`, tokens.platform)).status).toBe(409);
+    // Over the live database: it waits for an approval that the requesting token cannot give.
+    expect((await call('POST', restorePath, tokens.platform, { target: { live: true } })).status).toBe(202);
+    let phase = '';
+    for (const deadline = Date.now() + 30_000; phase !== 'awaiting-approval' && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      phase = String((await call('GET', restorePath, tokens.platform)).json?.phase);
+    }
+    expect(phase).toBe('awaiting-approval');
+    const selfApproval = await call('POST', `${restorePath}/approval`, tokens.platform);
+    expect([selfApproval.status, selfApproval.json?.detail]).toEqual([403, expect.stringMatching(/another token/)]);
+    await temporal.workflow.getHandle(`restore/${result.backupId}`).terminate('test: never approved');
     await dropDatabase(baseConfig.database.migrationUrl, database);
 
     const drill = await call('POST', '/api/v1/backup-drills', tokens.platform, undefined, { 'idempotency-key': `drill-${Date.now()}` });

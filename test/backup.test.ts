@@ -287,6 +287,12 @@ describe('backups', () => {
     expect(await databases()).toContain(result.retiredDatabase);
     const safety = await readManifestOf(result.safetyBackupId);
     expect(safety.database.tables.find((table) => table.table === 'leads')!.rows).toBe(marker - LEADS_PER_TENANT);
+    // The swapped-in database is backed up and restored like any other (no restore tooling came along).
+    const again = await backUp();
+    const target = `restored_${randomBytes(4).toString('hex')}`;
+    createdDatabases.push(target);
+    await run('restoreBackup', [{ backupId: again.backupId, target: { database: target }, requestedBy: 'test' }]);
+    expect(await fingerprintsOf(target)).toEqual((await readManifestOf(again.backupId)).database.tables);
   });
 
   it('keeps retrying while the S3 server is down mid-upload, and marks nothing complete before the manifest exists', async () => {

@@ -87,7 +87,7 @@ export async function backupRetention() {
 }
 
 export const approveRestore = defineSignal<[RestoreApproval]>(APPROVE_RESTORE_SIGNAL);
-export const restorePhase = defineQuery<{ phase: RestorePhase; approvedBy: string | null; reason: string | null }>(RESTORE_PHASE_QUERY);
+export const restorePhase = defineQuery<{ phase: RestorePhase; requestedBy: string; approvedBy: string | null; reason: string | null }>(RESTORE_PHASE_QUERY);
 const APPROVAL_WINDOW = '7 days';
 
 /**
@@ -99,7 +99,7 @@ export async function restoreBackup(input: RestoreInput) {
   let approval: RestoreApproval | null = null;
   let reason: string | null = null;
   setHandler(approveRestore, (signal) => { approval ??= signal; });
-  setHandler(restorePhase, () => ({ phase, approvedBy: approval?.approvedBy ?? null, reason }));
+  setHandler(restorePhase, () => ({ phase, requestedBy: input.requestedBy, approvedBy: approval?.approvedBy ?? null, reason }));
   const live = 'live' in input.target;
   if (!live && !RESTORE_DATABASE_NAME.test((input.target as { database?: unknown }).database as string)) {
     throw ApplicationFailure.nonRetryable('the target database name must be 3 to 63 of a-z 0-9 _ starting with a letter', 'InvalidRestoreTarget');
@@ -124,7 +124,7 @@ export async function restoreBackup(input: RestoreInput) {
     });
     phase = 'restoring';
     const staging = stagingDatabaseName(input.backupId);
-    const restored = await streaming.restoreBackupInto({ backupId: input.backupId, database: staging });
+    const restored = await streaming.restoreBackupInto({ backupId: input.backupId, database: staging, replacesLive: true });
     phase = 'swapping';
     const swapped = await quick.swapRestoredIntoLive({ restored: staging, backupId: input.backupId });
     phase = 'done';

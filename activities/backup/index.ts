@@ -102,10 +102,11 @@ export const createBackupActivities = (deps: BackupActivityDeps) => {
       return { seconds: seconds(started), objects, tables: manifest.database.tables.length };
     },
 
-    async restoreBackupInto(input: { backupId: string; database: string }): Promise<{ seconds: number }> {
+    /** `replacesLive`: the target will be swapped in for the live database. */
+    async restoreBackupInto(input: { backupId: string; database: string; replacesLive?: boolean }): Promise<{ seconds: number }> {
       const started = performance.now();
       const manifest = await readManifest(store(), input.backupId);
-      await restoreDatabase(restoreDeps(), manifest, input.database);
+      await restoreDatabase(restoreDeps(), manifest, input.database, input.replacesLive ? 'live' : 'checks');
       return { seconds: seconds(started) };
     },
 

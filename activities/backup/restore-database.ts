@@ -31,27 +31,38 @@ const withServer = async <T>(ownerUrl: string, work: (pool: Awaited<ReturnType<t
 export const dropDatabase = (ownerUrl: string, database: string) =>
   withServer(ownerUrl, (pool) => pool.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([database])} WITH (FORCE)`));
 
-const createTarget = (deps: RestoreDeps, database: string, backupId: string) => withServer(deps.ownerUrl, async (pool) => {
+/**
+ * `checks`: from the restore template, with amcheck for the drill. `live`: from template0, plain,
+ * for a database that will replace the live one (amcheck there would end up in every later dump,
+ * where only a superuser could restore it).
+ */
+export type TargetKind = 'checks' | 'live';
+
+const createTarget = (deps: RestoreDeps, database: string, backupId: string, kind: TargetKind) => withServer(deps.ownerUrl, async (pool) => {
   const existing = await pool.maybeOneFirst(sql.unsafe`
     SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = ${database}`);
   if (existing !== null) {
     if (existing !== inProgressMark(backupId)) throw new BackupRefusedError(`database ${database} exists: a restore goes only into a new database`);
     await pool.query(sql.unsafe`DROP DATABASE ${sql.identifier([database])} WITH (FORCE)`);
   }
-  await pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([database])} TEMPLATE ${sql.identifier([deps.restoreTemplate])}`);
+  const template = kind === 'live' ? 'template0' : deps.restoreTemplate;
+  await pool.query(sql.unsafe`CREATE DATABASE ${sql.identifier([database])} TEMPLATE ${sql.identifier([template])}`);
   await pool.query(sql.unsafe`COMMENT ON DATABASE ${sql.identifier([database])} IS ${sql.literalValue(inProgressMark(backupId))}`);
 });
 
 /** Restores the manifest's dump into `database`, which must not exist yet (or be this restore's own half-done target). */
-export const restoreDatabase = async (deps: RestoreDeps, manifest: Manifest, database: string): Promise<void> => {
-  await createTarget(deps, database, manifest.backupId);
+export const restoreDatabase = async (deps: RestoreDeps, manifest: Manifest, database: string, kind: TargetKind = 'checks'): Promise<void> => {
+  await createTarget(deps, database, manifest.backupId, kind);
   try {
     const restore = runPgTool(deps.pgBinDir, 'pg_restore', ['--single-transaction', '--exit-on-error', '--no-password'],
       withDatabaseName(deps.ownerUrl, database), { stdin: true, stdout: false });
-    await Promise.all([
-      readObjectInto(deps, manifest.database.object, decompressor(manifest.database.compression), restore.child.stdin!),
-      restore.exited,
-    ]).catch((error: unknown) => {
+    const feeding = readObjectInto(deps, manifest.database.object, decompressor(manifest.database.compression), restore.child.stdin!)
+      .catch(async (error: unknown) => {
+        // pg_restore stopped reading: its own exit says why.
+        if ((error as { code?: string }).code === 'EPIPE') await restore.exited;
+        throw error;
+      });
+    await Promise.all([feeding, restore.exited]).catch((error: unknown) => {
       restore.child.kill('SIGKILL');
       throw error;
     });

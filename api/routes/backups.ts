@@ -136,17 +136,19 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   });
 
   registry.add({
-    method: 'post', path: '/backups/:backupId/restore/approval', summary: 'Approve a restore over the live database', tag: 'backups',
+    method: 'post', path: '/backups/:backupId/restore/approval', summary: 'Approve a restore over the live database (with another token than the request\'s)', tag: 'backups',
     access: 'platform-admin', params: backupParams, status: 202, response: z.object({ workflowId: z.string(), approvedBy: z.string() }),
   }, async ({ params, principal }) => {
     const workflowId = restoreWorkflowId(params.backupId);
     const handle = (await deps.temporal()).workflow.getHandle(workflowId);
-    const progress = await handle.query<{ phase: RestorePhase }>(RESTORE_PHASE_QUERY).catch((error: unknown) => {
+    const progress = await handle.query<{ phase: RestorePhase; requestedBy: string }>(RESTORE_PHASE_QUERY).catch((error: unknown) => {
       if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Not found', 'no restore of this backup');
       throw error;
     });
     if (progress.phase !== 'awaiting-approval') throw new HttpProblem(409, 'Nothing to approve', `the restore of ${params.backupId} is ${progress.phase}, not awaiting approval`);
     const approvedBy = `api:${principal.tokenId}`;
+    // Four eyes: whoever asked for the restore cannot also approve it.
+    if (progress.requestedBy === approvedBy) throw new HttpProblem(403, 'Forbidden', 'a restore over the live database is approved with another token than the one that asked for it');
     await handle.signal(APPROVE_RESTORE_SIGNAL, { approvedBy });
     return { workflowId, approvedBy };
   });
