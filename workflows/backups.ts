@@ -5,7 +5,7 @@ import type { BackupActivities } from '../activities/backup/index.ts';
 import { newBackupId, sessionsObjectKey } from '../core/backup/layout.ts';
 import type { SessionEntry } from '../core/backup/manifest.ts';
 import {
-  APPROVE_RESTORE_SIGNAL, drillDatabaseName, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, stagingDatabaseName,
+  APPROVE_RESTORE_SIGNAL, drillDatabaseName, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId, stagingDatabaseName,
   type BackupKind, type RestoreApproval, type RestoreInput, type RestorePhase,
 } from '../core/temporal/backups.ts';
 import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/lead-conversation.ts';
@@ -120,7 +120,7 @@ export async function restoreBackup(input: RestoreInput) {
     }
     phase = 'safety-backup';
     const safety = await executeChild(backupDatabase, {
-      workflowId: `${workflowInfo().workflowId}/safety-backup/${workflowInfo().runId}`, args: [{ kind: 'safety' }],
+      workflowId: `${restoreWorkflowId(input.backupId)}/safety-backup/${workflowInfo().runId}`, args: [{ kind: 'safety' }],
     });
     phase = 'restoring';
     const staging = stagingDatabaseName(input.backupId);
