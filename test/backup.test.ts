@@ -252,6 +252,27 @@ describe('backups', () => {
     expect(events.length).toBe(cases.length + 1);
   });
 
+  it('records a failed backup in the catalog and alerts through the audit log and the platform events', async () => {
+    // A worker of its own, on its own queue, without any encryption key.
+    const queue = `${TASK_QUEUE}-no-key`;
+    await processes.start(['activities/worker.ts'], {
+      env: { ...env, TEMPORAL_TASK_QUEUE: queue, BACKUP_SCHEDULES_ENABLED: 'false', ENCRYPTION_KEYS: '', ENCRYPTION_KEYS_FILE: join(tmpdir(), 'no-such-key-file') },
+      readyText: 'worker started',
+    });
+    const handle = await client.workflow.start('backupDatabase', { workflowId: `backup-no-key/${randomBytes(4).toString('hex')}`, taskQueue: queue, args: [{ kind: 'manual' }] });
+    const failure = await failureOf(handle.result());
+    expect(failure).toMatch(/^backup \S+ failed: no encryption key: set ENCRYPTION_KEYS or write /);
+    const backupId = failure.split(' ')[1]!;
+    expect(await catalogRow(pools.maintenance, backupId)).toMatchObject({ status: 'failed', manifest_key: null, failure: expect.stringMatching(/no encryption key/) });
+    const event = await pools.maintenance.one(sql.type(z.object({ payload: z.record(z.string(), z.unknown()) }))`
+      SELECT payload FROM platform_events WHERE kind = 'backup.failed' AND payload ->> 'backupId' = ${backupId}`);
+    expect(event.payload).toMatchObject({ kind: 'manual', reason: expect.stringMatching(/no encryption key/) });
+    const audit = await pools.maintenance.oneFirst(sql.type(z.object({ n: z.number() }))`
+      SELECT count(*)::int AS n FROM audit_logs WHERE tenant_id IS NULL AND action = 'backup.failed' AND details ->> 'backupId' = ${backupId}`);
+    expect(audit).toBe(1);
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: manifestKey(backupId) }))).rejects.toThrow();
+  });
+
   it('restores over the live database only after approval, after a safety backup, keeping the old one', async () => {
     const backup = await backUp();
     const marker = await pools.maintenance.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM leads`);
