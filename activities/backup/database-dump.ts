@@ -17,6 +17,7 @@ import { encryptStream } from '../../core/crypto/chunked-aead.ts';
 import type { Keyring } from '../../core/crypto/keyring.ts';
 import { measure } from '../../core/streams/measure.ts';
 import { compressor, type Compression } from './compression.ts';
+import { heartbeating } from './keep-alive.ts';
 import { runPgTool } from './pg-tools.ts';
 
 /** The catalog describes the bucket, not the data: restoring an old dump must not roll it back. */
@@ -102,8 +103,7 @@ export const dumpDatabase = async (deps: {
       await fingerprints.catch(() => undefined);
       throw error;
     }
-    heartbeat({ phase: 'fingerprints', dumpBytes: counted.bytes() });
-    const tables = await fingerprints;
+    const tables = await heartbeating(() => ({ phase: 'fingerprints', dumpBytes: counted.bytes() }), () => fingerprints, heartbeat);
     await client.query('COMMIT');
     return {
       keyId: deps.keyring.activeKeyId,

@@ -1,6 +1,5 @@
 // Activities of backups, restores, drills and retention (platform worker, maintenance role).
 import { performance } from 'node:perf_hooks';
-import { Context } from '@temporalio/activity';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -13,6 +12,7 @@ import type { DatabasePools } from '../../core/db/pools.ts';
 import type { BackupKind } from '../../core/temporal/backups.ts';
 import { alert, newestCompleteBackup, recordBackupComplete, recordBackupFailed, recordBackupStarted, recordDrill, type PlatformEventKind } from './catalog.ts';
 import { dumpDatabase, type DatabaseDump } from './database-dump.ts';
+import { heartbeating } from './keep-alive.ts';
 import { swapIntoLive } from './live-swap.ts';
 import { checkRestored, dropDatabase, restoreDatabase, type RestoreDeps } from './restore-database.ts';
 import { applyRetention } from './retention.ts';
@@ -95,10 +95,9 @@ export const createBackupActivities = (deps: BackupActivityDeps) => {
     async verifyBackup(input: { backupId: string }): Promise<{ seconds: number; objects: number; tables: number }> {
       const started = performance.now();
       let objects = 0;
-      const manifest = await verifyBackup(store(), input.backupId, (key) => {
+      const manifest = await heartbeating(() => ({ phase: 'verify', objectsVerified: objects }), () => verifyBackup(store(), input.backupId, () => {
         objects += 1;
-        Context.current().heartbeat({ verified: key });
-      });
+      }));
       return { seconds: seconds(started), objects, tables: manifest.database.tables.length };
     },
 
@@ -106,13 +105,14 @@ export const createBackupActivities = (deps: BackupActivityDeps) => {
     async restoreBackupInto(input: { backupId: string; database: string; replacesLive?: boolean }): Promise<{ seconds: number }> {
       const started = performance.now();
       const manifest = await readManifest(store(), input.backupId);
-      await restoreDatabase(restoreDeps(), manifest, input.database, input.replacesLive ? 'live' : 'checks');
+      await heartbeating(() => ({ phase: 'restore', database: input.database }),
+        () => restoreDatabase(restoreDeps(), manifest, input.database, input.replacesLive ? 'live' : 'checks'));
       return { seconds: seconds(started) };
     },
 
     async checkRestoredDatabase(input: { backupId: string; database: string }) {
       const manifest: Manifest = await readManifest(store(), input.backupId);
-      return checkRestored(restoreDeps(), manifest, input.database);
+      return heartbeating(() => ({ phase: 'check', database: input.database }), () => checkRestored(restoreDeps(), manifest, input.database));
     },
 
     async dropRestoredDatabase(input: { database: string }): Promise<void> {

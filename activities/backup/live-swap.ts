@@ -29,9 +29,12 @@ const copyCatalog = async (maintenanceUrl: string, from: string, to: string) => 
 /** Swaps `restored` in under the live database's name; returns the name the old live database now has. */
 export const swapIntoLive = async (deps: { ownerUrl: string; maintenanceUrl: string }, restored: string, retiredName: string): Promise<string> => {
   const live = databaseNameOf(deps.ownerUrl);
-  await copyCatalog(deps.maintenanceUrl, live, restored);
   const pool = await createPool(withDatabaseName(deps.ownerUrl, 'postgres'), { maximumPoolSize: 1 });
   try {
+    const exists = (database: string) => pool.exists(sql.unsafe`SELECT 1 FROM pg_database WHERE datname = ${database}`);
+    // A retry after a swap that finished but was never reported: nothing left to do.
+    if (!await exists(restored) && await exists(retiredName) && await exists(live)) return retiredName;
+    await copyCatalog(deps.maintenanceUrl, live, restored);
     const rename = (from: string, to: string) => pool.query(sql.unsafe`ALTER DATABASE ${sql.identifier([from])} RENAME TO ${sql.identifier([to])}`);
     const allowConnections = (database: string, allow: boolean) =>
       pool.query(allow
@@ -44,7 +47,7 @@ export const swapIntoLive = async (deps: { ownerUrl: string; maintenanceUrl: str
       await rename(restored, live);
     } catch (error) {
       // Never leave the platform without a live database: put the old one back.
-      if (!await pool.exists(sql.unsafe`SELECT 1 FROM pg_database WHERE datname = ${live}`)) await rename(retiredName, live);
+      if (!await exists(live)) await rename(retiredName, live);
       await allowConnections(live, true);
       throw error;
     }
