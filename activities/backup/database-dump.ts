@@ -63,7 +63,7 @@ const progress = (onBytes: (bytes: number) => void) => {
 };
 
 export const dumpDatabase = async (deps: {
-  databaseUrl: string; pgBinDir: string; s3: S3Client; bucket: string; keyring: Keyring; compression: Compression; backupId: string;
+  databaseUrl: string; pgBinDir: string; s3: S3Client; bucket: string; keyring: Keyring; compression: Compression; compressionLevel: number; backupId: string;
   heartbeat?: (details: unknown) => void;
 }): Promise<DatabaseDump> => {
   const heartbeat = deps.heartbeat ?? ((details: unknown) => Context.current().heartbeat(details));
@@ -92,7 +92,7 @@ export const dumpDatabase = async (deps: {
     const fingerprints = fingerprintInSnapshot(deps.databaseUrl, snapshot!.id).finally(() => { seconds.fingerprints = (performance.now() - started) / 1000; });
     try {
       await Promise.all([
-        pipeline(dump.child.stdout!, counted, compressor(deps.compression), encryptStream(deps.keyring), stored.stream),
+        pipeline(dump.child.stdout!, counted, compressor(deps.compression, deps.compressionLevel), encryptStream(deps.keyring), stored.stream),
         upload.done(),
         dump.exited,
       ]);

@@ -44,7 +44,7 @@ export const createBackupActivities = (deps: BackupActivityDeps) => {
     async backUpDatabase(input: { backupId: string }): Promise<DatabaseDump> {
       return dumpDatabase({
         databaseUrl: config.database.maintenanceUrl, pgBinDir: config.backup.pgBinDir, ...store(),
-        compression: config.backup.compression, backupId: input.backupId,
+        compression: config.backup.compression, compressionLevel: config.backup.compressionLevel, backupId: input.backupId,
       });
     },
 

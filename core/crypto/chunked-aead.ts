@@ -36,7 +36,10 @@ export const encryptStream = (keyring: Keyring, chunkBytes = DEFAULT_CHUNK_BYTES
   size.writeUInt32BE(chunkBytes);
   const prefix = randomBytes(8);
   const header = Buffer.concat([MAGIC, Buffer.from([keyId.length]), keyId, size, prefix]);
-  let pending = Buffer.alloc(0);
+  // Incoming pieces are collected and joined once per sealed chunk: joining on every small
+  // piece would copy each byte many times over.
+  let pieces: Buffer[] = [];
+  let pendingBytes = 0;
   let index = 0;
   const seal = (plain: Buffer, last: boolean) => {
     const cipher = createCipheriv('aes-256-gcm', key, nonceOf(prefix, index));
@@ -48,17 +51,23 @@ export const encryptStream = (keyring: Keyring, chunkBytes = DEFAULT_CHUNK_BYTES
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       if (!headerSent) { this.push(header); headerSent = true; }
-      pending = Buffer.concat([pending, chunk]);
+      pieces.push(chunk);
+      pendingBytes += chunk.length;
       // A full chunk is sealed only once more data follows: the last one is marked as last.
-      while (pending.length > chunkBytes) {
-        this.push(seal(pending.subarray(0, chunkBytes), false));
-        pending = pending.subarray(chunkBytes);
+      if (pendingBytes > chunkBytes) {
+        let pending = Buffer.concat(pieces, pendingBytes);
+        while (pending.length > chunkBytes) {
+          this.push(seal(pending.subarray(0, chunkBytes), false));
+          pending = pending.subarray(chunkBytes);
+        }
+        pieces = [pending];
+        pendingBytes = pending.length;
       }
       callback();
     },
     flush(callback: TransformCallback) {
       if (!headerSent) this.push(header);
-      this.push(seal(pending, true));
+      this.push(seal(Buffer.concat(pieces, pendingBytes), true));
       callback();
     },
   });
@@ -71,6 +80,8 @@ export const encryptStream = (keyring: Keyring, chunkBytes = DEFAULT_CHUNK_BYTES
  */
 export const decryptStream = (keyring: Keyring): Transform => {
   let buffer = Buffer.alloc(0);
+  let pieces: Buffer[] = [];
+  let piecesBytes = 0;
   let header: Buffer | null = null;
   let key: Buffer | null = null;
   let prefix: Buffer | null = null;
@@ -111,7 +122,13 @@ export const decryptStream = (keyring: Keyring): Transform => {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
-        buffer = Buffer.concat([buffer, chunk]);
+        pieces.push(chunk);
+        piecesBytes += chunk.length;
+        // Joined only once a whole record (and more) is there, for the same reason as above.
+        if (header && buffer.length + piecesBytes <= recordBytes) return callback();
+        buffer = Buffer.concat([buffer, ...pieces]);
+        pieces = [];
+        piecesBytes = 0;
         if (!header && !readHeader()) return callback();
         while (buffer.length > recordBytes) {
           this.push(open(buffer.subarray(0, recordBytes), false));
@@ -124,6 +141,7 @@ export const decryptStream = (keyring: Keyring): Transform => {
     },
     flush(callback: TransformCallback) {
       try {
+        buffer = Buffer.concat([buffer, ...pieces]);
         if (!header && !readHeader()) throw new IntegrityError('the object is truncated (incomplete header)');
         this.push(open(buffer, true));
         callback();
