@@ -12,6 +12,7 @@ import { migrateUp } from '../core/db/migrations.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { recreateDatabase, withDatabaseName } from '../stack/databases.ts';
 import { startStack } from '../stack/harness.ts';
+import { terminateRunningWorkflows } from '../stack/workflows.ts';
 import { startBotPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
@@ -69,6 +70,8 @@ try {
     LOG_LEVEL: 'warn',
   });
   const config = loadConfig();
+  // An interrupted run may have left workflows running on the bench's queue.
+  await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'a new benchmark run started');
   await recreateDatabase(config.database.migrationUrl, BENCH_DATABASE);
   await migrateUp({ url: config.database.migrationUrl, directory: fileURLToPath(new URL('../migrations', import.meta.url)), log: () => undefined });
   const pools = await createDatabasePools(config.database);
@@ -125,6 +128,10 @@ try {
       });
     }
     await connection.close();
+    // What the pipeline left in flight (qualification, owner notifications) would load the next sections.
+    await processes.stopAll();
+    const inFlight = await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the pipeline benchmark ended');
+    log(`pipeline: ${inFlight} workflow(s) still in flight terminated`);
   }
   if (selected('api')) log('API lead list under load beside a bare Express route');
   const apiLeads = selected('api') ? await runApiLeadsBench(processes, pools, withTenant, nodeFlags) : undefined;

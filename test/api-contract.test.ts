@@ -18,6 +18,7 @@ import { loadConfig } from '../core/config.ts';
 import { withDatabaseName } from '../core/db/database-url.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import { terminateRunningWorkflows } from '../stack/workflows.ts';
 import { processGroup } from './support/processes.ts';
 
 const config = loadConfig();
@@ -61,10 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.stop();
   // Schemathesis started backups and drills through the API; they must not run on into later tests.
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  for await (const run of client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue = '${config.temporal.taskQueue}'` })) {
-    await client.workflow.getHandle(run.workflowId, run.runId).terminate('left over by the API contract test').catch(() => undefined);
-  }
+  await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'left over by the API contract test');
   await processes.stopAll();
   // ... and restored backups into databases named by its examples.
   const created = await restoredDatabases();
