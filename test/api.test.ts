@@ -490,6 +490,9 @@ describe('backups from the API', () => {
       phase = String((await call('GET', restorePath, tokens.platform)).json?.phase);
     }
     expect(phase).toBe('awaiting-approval');
+    // Meanwhile the restore holds the backup against retention.
+    expect((await call('GET', `/api/v1/backups/${result.backupId}`, tokens.platform)).json)
+      .toMatchObject({ heldBy: `restore/${result.backupId}`, heldUntil: expect.any(String) });
     const selfApproval = await call('POST', `${restorePath}/approval`, tokens.platform);
     expect([selfApproval.status, selfApproval.json?.detail]).toEqual([403, expect.stringMatching(/another token/)]);
     await temporal.workflow.getHandle(`restore/${result.backupId}`).terminate('test: never approved');

@@ -1,7 +1,8 @@
 // Retention as an action, on a synthetic catalog of 400 days (one backup a day, some failed, some
 // never finished, two verified) with real objects in the S3 server, run by the real workflow on
 // Temporal's time-skipping test server: each run deletes exactly the planned set (catalog and
-// objects), the newest verified backup survives every run, objects no entry claims stay.
+// objects), the newest verified backup survives every run, a backup a restore holds survives until
+// the hold expires, objects no entry claims stay.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +55,7 @@ beforeAll(async () => {
   entries = Array.from({ length: 400 }, (_, day) => {
     const createdAt = new Date(now - day * DAY_MS - 3_600_000);
     const complete = day % 17 !== 5 && day % 23 !== 7;
-    return { day, id: newBackupId(createdAt, randomBytes(4).toString('hex')), createdAt, complete, verified: complete && (day === 200 || day === 250) };
+    return { day, id: newBackupId(createdAt, randomBytes(4).toString('hex')), createdAt, complete, verified: complete && (day === 200 || day === 250), heldUntil: null };
   });
   for (const entry of entries) {
     const failed = entry.day % 17 === 5;
@@ -84,7 +85,13 @@ const statuses = async () => new Map((await pools.maintenance.any(sql.type(z.obj
 describe('backup retention on a 400-day catalog', () => {
   it('deletes exactly the planned set at every point in time, keeps the newest verified backup and every unclaimed object', async () => {
     const newestVerified = entries.find((entry) => entry.day === 200)!;
-    let alive = entries;
+    // A restore holds a backup the policy would delete today, for 200 days (a hold it never released).
+    const start = new Date(await testEnv.currentTimeMs());
+    const unheldPlan = planRetention(entries, { keepDays: 30, keepWeekly: 8, keepMonthly: 12 }, start);
+    const held = entries.find((entry) => entry.complete && entry.day > 100 && unheldPlan.delete.some(({ id }) => id === entry.id))!;
+    const heldUntil = new Date(start.getTime() + 200 * DAY_MS);
+    await pools.maintenance.query(sql.unsafe`UPDATE backups SET held_by = 'restore/test', held_until = ${heldUntil.toISOString()} WHERE id = ${held.id}`);
+    let alive = entries.map((entry) => (entry.id === held.id ? { ...entry, heldUntil } : entry));
     for (const skip of [0, 45, 120, 400]) {
       if (skip > 0) await testEnv.sleep(`${skip} days`);
       const now = new Date(await testEnv.currentTimeMs());
@@ -101,6 +108,11 @@ describe('backup retention on a 400-day catalog', () => {
         for (const key of objectsOf(entry.id)) expect({ key, exists: await exists(key) }).toEqual({ key, exists: !deleted });
       }
       expect(result.kept.find((entry) => entry.id === newestVerified.id)?.reasons).toContain('newest-verified');
+      // Kept for the hold alone while it lasts (0, 45 and 165 days in); once it has expired (565
+      // days in) the policy alone decides, as the plan above modelled.
+      const heldReasons = result.kept.find((entry) => entry.id === held.id)?.reasons ?? [];
+      if (now < heldUntil) expect(heldReasons).toEqual(['held-by-restore']);
+      else expect(heldReasons).not.toContain('held-by-restore');
       expect(result.unclaimedObjects).toEqual(expect.arrayContaining(unclaimed));
       for (const key of unclaimed) expect(await exists(key)).toBe(true);
       alive = alive.filter((entry) => !result.deleted.includes(entry.id));

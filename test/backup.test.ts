@@ -13,6 +13,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import pg from 'pg';
 import { createPool, sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { readCatalog } from '../activities/backup/catalog.ts';
 import { dropDatabase } from '../activities/backup/restore-database.ts';
 import { verifyBackup } from '../activities/backup/verify.ts';
 import { openAuthStore } from '../bot-pods/auth-store.ts';
@@ -21,6 +22,7 @@ import { restoreSessions } from '../bot-pods/session-snapshot.ts';
 import { initAuthCreds } from '@whiskeysockets/baileys';
 import { manifestKey } from '../core/backup/layout.ts';
 import { openManifest, type Manifest } from '../core/backup/manifest.ts';
+import { planRetention } from '../core/backup/retention-plan.ts';
 import { fingerprintTables } from '../core/backup/table-fingerprints.ts';
 import { loadConfig } from '../core/config.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
@@ -164,7 +166,7 @@ describe('backups', () => {
     const manifest = await readManifestOf(first.backupId);
     const leads = manifest.database.tables.find((table) => table.table === 'leads')!;
     expect(leads.rows).toBe(2 * (LEADS_PER_TENANT + 1));
-    expect(manifest).toMatchObject({ keyId: keyring.activeKeyId, database: { compression: 'zstd' }, postgres: { schemaVersion: 9 } });
+    expect(manifest).toMatchObject({ keyId: keyring.activeKeyId, database: { compression: 'zstd' }, postgres: { schemaVersion: 10 } });
     expect(manifest.sessions.map((entry) => entry.tenantId).sort()).toEqual(tenants.map((tenant) => tenant.graph.tenantId).sort());
     expect((await objectBytes(manifest.database.object.key)).subarray(0, 8).toString()).toBe('BIENC001');
 
@@ -285,6 +287,9 @@ describe('backups', () => {
       phase = (await handle.query<{ phase: string }>(RESTORE_PHASE_QUERY)).phase;
     }
     expect(phase).toBe('awaiting-approval');
+    // While the restore waits, retention keeps its backup whatever the policy.
+    const strictest = planRetention(await readCatalog(pools.maintenance), { keepDays: 0, keepWeekly: 0, keepMonthly: 0 }, new Date());
+    expect(strictest.keep.find((entry) => entry.id === backup.backupId)?.reasons).toEqual(['held-by-restore']);
     // Nothing happens without the approval: a change made now is still there.
     const withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
     const tenantId = tenants[0]!.graph.tenantId;
@@ -302,6 +307,8 @@ describe('backups', () => {
       leads = await pools.maintenance.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM leads`).catch(() => -1);
     }
     expect(leads).toBe(marker);
+    // The hold came along with the catalog and was released once the restore ended.
+    expect((await readCatalog(pools.maintenance)).find((entry) => entry.id === backup.backupId)).toMatchObject({ heldUntil: null });
     // The catalog was carried over (the safety backup is in it) and the old database kept.
     expect(await catalogRow(pools.maintenance, result.safetyBackupId)).toMatchObject({ status: 'complete' });
     createdDatabases.push(result.retiredDatabase);

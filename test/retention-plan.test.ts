@@ -9,7 +9,7 @@ const policy = { keepDays: 30, keepWeekly: 8, keepMonthly: 12 };
 
 /** A night's backup for each of the last `days` days; `pick` decides completeness and verification. */
 const catalog = (days: number, pick: (day: number) => { complete: boolean; verified: boolean }): CatalogEntry[] =>
-  Array.from({ length: days }, (_, day) => ({ id: `b-${day}`, createdAt: new Date(now.getTime() - day * DAY - 60_000), ...pick(day) }));
+  Array.from({ length: days }, (_, day) => ({ id: `b-${day}`, createdAt: new Date(now.getTime() - day * DAY - 60_000), heldUntil: null, ...pick(day) }));
 
 const random = (seed: number) => () => {
   seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
@@ -54,6 +54,14 @@ describe('retention plan', () => {
     expect(reasons.get('b-0')).toEqual(['in-progress']);
     expect(plan.delete.map((entry) => entry.id)).toContain('b-35');
     for (const [id, why] of reasons) if (Number(id.slice(2)) % 7 === 0) expect(why).toEqual(['in-progress']);
+  });
+
+  it('keeps a backup a restore holds until the hold expires, whatever the policy', () => {
+    const entries = catalog(400, () => ({ complete: true, verified: false }))
+      .map((entry) => (entry.id === 'b-300' ? { ...entry, heldUntil: new Date(now.getTime() + DAY) } : entry));
+    const none = { keepDays: 0, keepWeekly: 0, keepMonthly: 0 };
+    expect(planRetention(entries, none, now).keep).toEqual([{ id: 'b-300', reasons: ['held-by-restore'] }]);
+    expect(planRetention(entries, none, new Date(now.getTime() + 2 * DAY)).keep).toEqual([]);
   });
 
   it('reports objects no catalog entry claims, for a person to look at', () => {

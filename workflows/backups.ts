@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure, condition, defineQuery, defineSignal, executeChild, proxyActivities, setHandler, uuid4, workflowInfo,
+  ApplicationFailure, condition, defineQuery, defineSignal, executeChild, patched, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backup/index.ts';
 import { newBackupId, sessionsObjectKey } from '../core/backup/layout.ts';
@@ -89,6 +89,8 @@ export async function backupRetention() {
 export const approveRestore = defineSignal<[RestoreApproval]>(APPROVE_RESTORE_SIGNAL);
 export const restorePhase = defineQuery<{ phase: RestorePhase; requestedBy: string; approvedBy: string | null; reason: string | null }>(RESTORE_PHASE_QUERY);
 const APPROVAL_WINDOW = '7 days';
+// Outlasts the approval window and a restore; a restore that was terminated never releases its hold.
+const HOLD_MS = 8 * 24 * 60 * 60 * 1000;
 
 /**
  * `restore/<backupId>`: verify every object, then restore into a new database; over the live
@@ -105,7 +107,10 @@ export async function restoreBackup(input: RestoreInput) {
     throw ApplicationFailure.nonRetryable('the target database name must be 3 to 63 of a-z 0-9 _ starting with a letter', 'InvalidRestoreTarget');
   }
   const event = { backupId: input.backupId, target: live ? 'live' : (input.target as { database: string }).database, requestedBy: input.requestedBy };
+  // Runs recorded before holds existed replay without them.
+  const hold = patched('restore-holds-its-backup') ? { backupId: input.backupId, holder: workflowInfo().workflowId } : null;
   try {
+    if (hold) await quick.holdBackupForRestore({ ...hold, until: new Date(Date.now() + HOLD_MS).toISOString() });
     const verified = await streaming.verifyBackup({ backupId: input.backupId });
     if (!live) {
       phase = 'restoring';
@@ -136,6 +141,8 @@ export async function restoreBackup(input: RestoreInput) {
     reason = reasonOf(error);
     await quick.recordPlatformEvent({ kind: 'restore.failed', actor: input.requestedBy, payload: { ...event, reason } });
     throw ApplicationFailure.nonRetryable(`restore of ${input.backupId} failed: ${reason}`, 'RestoreFailed');
+  } finally {
+    if (hold) await quick.releaseBackupFromRestore(hold);
   }
 }
 

@@ -29,12 +29,26 @@ export const recordBackupFailed = (pool: DatabasePool, input: { backupId: string
   pool.query(sql.unsafe`
     UPDATE backups SET status = 'failed', failure = ${input.reason.slice(0, 2000)} WHERE id = ${input.backupId} AND status = 'running'`);
 
-const catalogRow = z.object({ id: z.string(), started_at: z.number(), status: z.string(), verified_at: z.number().nullable() });
+const catalogRow = z.object({ id: z.string(), started_at: z.number(), status: z.string(), verified_at: z.number().nullable(), held_until: z.number().nullable() });
 
 /** Every backup not yet deleted, as retention sees it. */
 export const readCatalog = async (pool: DatabasePool): Promise<CatalogEntry[]> =>
-  (await pool.any(sql.type(catalogRow)`SELECT id, started_at, status, verified_at FROM backups WHERE status <> 'deleted' ORDER BY started_at`))
-    .map((row) => ({ id: row.id, createdAt: new Date(row.started_at), complete: row.status === 'complete', verified: row.verified_at !== null }));
+  (await pool.any(sql.type(catalogRow)`SELECT id, started_at, status, verified_at, held_until FROM backups WHERE status <> 'deleted' ORDER BY started_at`))
+    .map((row) => ({
+      id: row.id, createdAt: new Date(row.started_at), complete: row.status === 'complete', verified: row.verified_at !== null,
+      heldUntil: row.held_until === null ? null : new Date(row.held_until),
+    }));
+
+/**
+ * A restore's hold on its backup, until `until` or its release. A backup the catalog does not
+ * know (a restore onto a new cluster, from the bucket alone) needs none: retention never saw it.
+ */
+export const holdBackup = (pool: DatabasePool, input: { backupId: string; holder: string; until: string }) =>
+  pool.query(sql.unsafe`
+    UPDATE backups SET held_by = ${input.holder}, held_until = ${input.until}::timestamptz WHERE id = ${input.backupId} AND status = 'complete'`);
+
+export const releaseBackup = (pool: DatabasePool, input: { backupId: string; holder: string }) =>
+  pool.query(sql.unsafe`UPDATE backups SET held_by = NULL, held_until = NULL WHERE id = ${input.backupId} AND held_by = ${input.holder}`);
 
 export const recordBackupDeleted = (pool: DatabasePool, backupId: string) =>
   pool.query(sql.unsafe`UPDATE backups SET status = 'deleted', deleted_at = now() WHERE id = ${backupId} AND status <> 'deleted'`);

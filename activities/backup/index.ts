@@ -10,7 +10,9 @@ import type { Keyring } from '../../core/crypto/keyring.ts';
 import { databaseNameOf } from '../../core/db/database-url.ts';
 import type { DatabasePools } from '../../core/db/pools.ts';
 import type { BackupKind } from '../../core/temporal/backups.ts';
-import { alert, newestCompleteBackup, recordBackupComplete, recordBackupFailed, recordBackupStarted, recordDrill, type PlatformEventKind } from './catalog.ts';
+import {
+  alert, holdBackup, newestCompleteBackup, recordBackupComplete, recordBackupFailed, recordBackupStarted, recordDrill, releaseBackup, type PlatformEventKind,
+} from './catalog.ts';
 import { dumpDatabase, type DatabaseDump } from './database-dump.ts';
 import { heartbeating } from './keep-alive.ts';
 import { swapIntoLive } from './live-swap.ts';
@@ -89,6 +91,15 @@ export const createBackupActivities = (deps: BackupActivityDeps) => {
         log: (message, details) => deps.logger.info(details, message),
       });
       return { kept: result.plan.keep, deleted: result.plan.delete.map((entry) => entry.id), objectsDeleted: result.objectsDeleted, unclaimedObjects: result.unclaimedObjects };
+    },
+
+    /** Retention keeps a backup a restore holds (until `until`, unless released sooner). */
+    async holdBackupForRestore(input: { backupId: string; holder: string; until: string }): Promise<void> {
+      await holdBackup(pools.maintenance, input);
+    },
+
+    async releaseBackupFromRestore(input: { backupId: string; holder: string }): Promise<void> {
+      await releaseBackup(pools.maintenance, input);
     },
 
     /** Manifest and every object checked; no database touched. */

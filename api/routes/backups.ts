@@ -20,17 +20,20 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 const backupRow = z.object({
   id: z.string(), kind: z.string(), status: z.string(), started_at: z.number(), completed_at: z.number().nullable(), total_bytes: z.string().nullable(),
-  failure: z.string().nullable(), verified_at: z.number().nullable(),
+  failure: z.string().nullable(), verified_at: z.number().nullable(), held_by: z.string().nullable(), held_until: z.number().nullable(),
   drill_passed: z.boolean().nullable(), drill_seconds: z.string().nullable(), drill_at: z.number().nullable(),
 });
 const backup = z.object({
   id: z.string(), kind: z.enum(['nightly', 'manual', 'safety']), status: z.enum(['running', 'complete', 'failed', 'deleted']),
   startedAt: z.string(), completedAt: z.string().nullable(), totalBytes: z.number().nullable(), failure: z.string().nullable(), verifiedAt: z.string().nullable(),
+  /** A restore that is reading this backup (or awaiting approval to): retention keeps it until then. */
+  heldBy: z.string().nullable(), heldUntil: z.string().nullable(),
   lastDrill: z.object({ passed: z.boolean(), restoreSeconds: z.number().nullable(), finishedAt: z.string() }).nullable(),
 });
 const toBackup = (row: z.infer<typeof backupRow>): z.input<typeof backup> => ({
   id: row.id, kind: row.kind as 'manual', status: row.status as 'complete', startedAt: iso(row.started_at)!, completedAt: iso(row.completed_at),
   totalBytes: row.total_bytes === null ? null : Number(row.total_bytes), failure: row.failure, verifiedAt: iso(row.verified_at),
+  heldBy: row.held_by, heldUntil: iso(row.held_until),
   lastDrill: row.drill_at === null ? null : { passed: row.drill_passed!, restoreSeconds: row.drill_seconds === null ? null : Number(row.drill_seconds), finishedAt: iso(row.drill_at)! },
 });
 
@@ -44,7 +47,7 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   // The catalog is platform data: read with the maintenance role, for platform admins only.
   const catalog = deps.pools.maintenance;
   const selectBackups = (where: ReturnType<typeof sql.fragment>, limit: number) => catalog.any(sql.type(backupRow)`
-    SELECT b.id, b.kind, b.status, b.started_at, b.completed_at, b.total_bytes::text, b.failure, b.verified_at,
+    SELECT b.id, b.kind, b.status, b.started_at, b.completed_at, b.total_bytes::text, b.failure, b.verified_at, b.held_by, b.held_until,
            d.passed AS drill_passed, d.restore_seconds::text AS drill_seconds, d.finished_at AS drill_at
       FROM backups b LEFT JOIN LATERAL (
         SELECT passed, restore_seconds, finished_at FROM backup_drills WHERE backup_id = b.id ORDER BY finished_at DESC LIMIT 1) d ON true

@@ -1,6 +1,7 @@
 // Backup retention as a plan: a pure function from the catalog to what is kept (with why) and what
 // is deleted. The plan is logged before any object is touched, and the newest verified backup is
 // kept whatever the policy says, so a bad policy can never leave the platform without a restore.
+// A backup a restore holds is kept too, so nothing deletes what a restore is reading.
 // Weeks (ISO, Monday first) and months are counted in UTC.
 
 export type CatalogEntry = {
@@ -10,11 +11,13 @@ export type CatalogEntry = {
   readonly complete: boolean;
   /** A restore drill restored it and found it equal to its manifest. */
   readonly verified: boolean;
+  /** A restore is reading it (or awaiting approval to) until then, unless it ends sooner. */
+  readonly heldUntil: Date | null;
 };
 
 export type RetentionPolicy = { readonly keepDays: number; readonly keepWeekly: number; readonly keepMonthly: number };
 
-export type RetentionReason = 'recent' | 'weekly' | 'monthly' | 'newest-verified' | 'in-progress';
+export type RetentionReason = 'recent' | 'weekly' | 'monthly' | 'newest-verified' | 'in-progress' | 'held-by-restore';
 export type RetentionPlan = {
   readonly keep: readonly { readonly id: string; readonly reasons: readonly RetentionReason[] }[];
   readonly delete: readonly { readonly id: string }[];
@@ -47,6 +50,7 @@ export const planRetention = (entries: readonly CatalogEntry[], policy: Retentio
   const recentSince = now.getTime() - policy.keepDays * DAY_MS;
   for (const entry of entries) {
     if (entry.createdAt.getTime() >= recentSince) keepFor(entry.id, entry.complete ? 'recent' : 'in-progress');
+    if (entry.heldUntil && entry.heldUntil > now) keepFor(entry.id, 'held-by-restore');
   }
   for (const id of newestPerPeriod(entries, weekOf, policy.keepWeekly)) keepFor(id, 'weekly');
   for (const id of newestPerPeriod(entries, monthOf, policy.keepMonthly)) keepFor(id, 'monthly');
