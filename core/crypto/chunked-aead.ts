@@ -29,6 +29,28 @@ const nonceOf = (prefix: Buffer, index: number) => {
   return nonce;
 };
 
+/**
+ * Incoming pieces, joined only once a whole chunk is there: joining on every small piece would
+ * copy each byte many times over.
+ */
+const pendingPieces = () => {
+  let pieces: Buffer[] = [];
+  let length = 0;
+  return {
+    get length() { return length; },
+    add(piece: Buffer) {
+      pieces.push(piece);
+      length += piece.length;
+    },
+    take(): Buffer {
+      const joined = Buffer.concat(pieces, length);
+      pieces = [];
+      length = 0;
+      return joined;
+    },
+  };
+};
+
 export const encryptStream = (keyring: Keyring, chunkBytes = DEFAULT_CHUNK_BYTES): Transform => {
   const keyId = Buffer.from(keyring.activeKeyId);
   const key = keyring.key(keyring.activeKeyId);
@@ -36,10 +58,7 @@ export const encryptStream = (keyring: Keyring, chunkBytes = DEFAULT_CHUNK_BYTES
   size.writeUInt32BE(chunkBytes);
   const prefix = randomBytes(8);
   const header = Buffer.concat([MAGIC, Buffer.from([keyId.length]), keyId, size, prefix]);
-  // Incoming pieces are collected and joined once per sealed chunk: joining on every small
-  // piece would copy each byte many times over.
-  let pieces: Buffer[] = [];
-  let pendingBytes = 0;
+  const pending = pendingPieces();
   let index = 0;
   const seal = (plain: Buffer, last: boolean) => {
     const cipher = createCipheriv('aes-256-gcm', key, nonceOf(prefix, index));
@@ -51,23 +70,21 @@ export const encryptStream = (keyring: Keyring, chunkBytes = DEFAULT_CHUNK_BYTES
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       if (!headerSent) { this.push(header); headerSent = true; }
-      pieces.push(chunk);
-      pendingBytes += chunk.length;
+      pending.add(chunk);
       // A full chunk is sealed only once more data follows: the last one is marked as last.
-      if (pendingBytes > chunkBytes) {
-        let pending = Buffer.concat(pieces, pendingBytes);
-        while (pending.length > chunkBytes) {
-          this.push(seal(pending.subarray(0, chunkBytes), false));
-          pending = pending.subarray(chunkBytes);
+      if (pending.length > chunkBytes) {
+        let plain = pending.take();
+        while (plain.length > chunkBytes) {
+          this.push(seal(plain.subarray(0, chunkBytes), false));
+          plain = plain.subarray(chunkBytes);
         }
-        pieces = [pending];
-        pendingBytes = pending.length;
+        pending.add(plain);
       }
       callback();
     },
     flush(callback: TransformCallback) {
       if (!headerSent) this.push(header);
-      this.push(seal(Buffer.concat(pieces, pendingBytes), true));
+      this.push(seal(pending.take(), true));
       callback();
     },
   });
@@ -79,9 +96,7 @@ export const encryptStream = (keyring: Keyring, chunkBytes = DEFAULT_CHUNK_BYTES
  * only then.
  */
 export const decryptStream = (keyring: Keyring): Transform => {
-  let buffer = Buffer.alloc(0);
-  let pieces: Buffer[] = [];
-  let piecesBytes = 0;
+  const pending = pendingPieces();
   let header: Buffer | null = null;
   let key: Buffer | null = null;
   let prefix: Buffer | null = null;
@@ -99,12 +114,13 @@ export const decryptStream = (keyring: Keyring): Transform => {
       throw new IntegrityError(`chunk ${index - 1} fails authentication: the object was altered, truncated or encrypted with another key`, error);
     }
   };
-  const readHeader = () => {
-    if (buffer.length < MAGIC.length + 1) return false;
+  /** Reads the header off the front of `buffer`; returns what follows it, or null while it is incomplete. */
+  const consumeHeader = (buffer: Buffer): Buffer | null => {
+    if (buffer.length < MAGIC.length + 1) return null;
     if (!buffer.subarray(0, MAGIC.length).equals(MAGIC)) throw new IntegrityError('not an encrypted object of this platform (bad magic)');
     const idLength = buffer[MAGIC.length]!;
     const headerBytes = MAGIC.length + 1 + idLength + 4 + 8;
-    if (buffer.length < headerBytes) return false;
+    if (buffer.length < headerBytes) return null;
     const keyId = buffer.subarray(MAGIC.length + 1, MAGIC.length + 1 + idLength).toString();
     const chunkBytes = buffer.readUInt32BE(MAGIC.length + 1 + idLength);
     if (chunkBytes < 1 || chunkBytes > MAX_CHUNK_BYTES) throw new IntegrityError(`implausible chunk size ${chunkBytes}`);
@@ -116,24 +132,28 @@ export const decryptStream = (keyring: Keyring): Transform => {
     header = buffer.subarray(0, headerBytes);
     prefix = header.subarray(headerBytes - 8);
     recordBytes = chunkBytes + TAG_BYTES;
-    buffer = buffer.subarray(headerBytes);
-    return true;
+    return buffer.subarray(headerBytes);
   };
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
-        pieces.push(chunk);
-        piecesBytes += chunk.length;
-        // Joined only once a whole record (and more) is there, for the same reason as above.
-        if (header && buffer.length + piecesBytes <= recordBytes) return callback();
-        buffer = Buffer.concat([buffer, ...pieces]);
-        pieces = [];
-        piecesBytes = 0;
-        if (!header && !readHeader()) return callback();
+        pending.add(chunk);
+        // A record is opened only once more data follows: the last one is opened as last.
+        if (header && pending.length <= recordBytes) return callback();
+        let buffer = pending.take();
+        if (!header) {
+          const rest = consumeHeader(buffer);
+          if (!rest) {
+            pending.add(buffer);
+            return callback();
+          }
+          buffer = rest;
+        }
         while (buffer.length > recordBytes) {
           this.push(open(buffer.subarray(0, recordBytes), false));
           buffer = buffer.subarray(recordBytes);
         }
+        pending.add(buffer);
         callback();
       } catch (error) {
         callback(error as Error);
@@ -141,9 +161,9 @@ export const decryptStream = (keyring: Keyring): Transform => {
     },
     flush(callback: TransformCallback) {
       try {
-        buffer = Buffer.concat([buffer, ...pieces]);
-        if (!header && !readHeader()) throw new IntegrityError('the object is truncated (incomplete header)');
-        this.push(open(buffer, true));
+        const rest = header ? pending.take() : consumeHeader(pending.take());
+        if (!rest) throw new IntegrityError('the object is truncated (incomplete header)');
+        this.push(open(rest, true));
         callback();
       } catch (error) {
         callback(error as Error);
