@@ -3,11 +3,13 @@
 // state is cleared and the bot waits in `needs_pairing`, publishing a fresh QR (or a pairing code
 // on request) until the owner pairs it again.
 import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import type { BotStatus } from '../core/temporal/lead-conversation.ts';
 import { openAuthStore, type AuthStore } from './auth-store.ts';
 import type { WriteGate } from './durable-file.ts';
+import { JournalWriteError } from './journal.ts';
 import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
 
 const RECONNECT_BASE_MS = 1_000;
@@ -26,6 +28,21 @@ export const createBaileysTransport = (options: {
   let reconnectTimer: NodeJS.Timeout | null = null;
   let inbound: Promise<void> = Promise.resolve();
   let current: BotStatus = { botId, state: 'closed', lastError: null, qrDataUrl: null, updatedAt: new Date().toISOString() };
+
+  // Baileys sends WhatsApp the delivery receipt before it emits `messages.upsert`, so WhatsApp
+  // never redelivers a message the volume refused: it is held here, later ones queue behind it,
+  // and it is stored again until the volume takes it (lost only if the pod dies meanwhile).
+  const storeInbound = async (info: Parameters<TransportHandlers['onMessage']>[0]) => {
+    for (let retry = 1; ; retry += 1) {
+      try {
+        return await handlers.onMessage(info);
+      } catch (error) {
+        if (!(error instanceof JournalWriteError) || stopping) throw error;
+        logger.error({ botId, err: error, retry }, 'inbound message held in memory: the volume cannot persist it');
+        await sleep(backoffDelayMs(retry, 500, 10_000));
+      }
+    }
+  };
 
   const publish = (change: Partial<BotStatus>) => {
     current = { ...current, ...change, updatedAt: new Date().toISOString() };
@@ -47,7 +64,7 @@ export const createBaileysTransport = (options: {
     sock.ev.on('messages.upsert', ({ messages, type }) => {
       if (type !== 'notify') return;
       // One after another, so the outbox keeps WhatsApp's order.
-      inbound = messages.reduce((previous, info) => previous.then(() => handlers.onMessage(info)), inbound)
+      inbound = messages.reduce((previous, info) => previous.then(() => storeInbound(info)), inbound)
         .catch((error: unknown) => logger.error({ botId, err: error }, 'inbound message not stored'));
     });
     sock.ev.on('connection.update', (update) => {

@@ -20,12 +20,18 @@ export const writeFileDurably = async (path: string, data: string | Uint8Array):
   const temp = `${path}.${randomUUID()}${TEMP_SUFFIX}`;
   const handle = await open(temp, 'w', 0o600);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    // A full volume must not also keep the half-written copy that filled it.
+    await unlink(temp).catch(() => undefined);
+    throw error;
   }
-  await rename(temp, path);
   await syncDirectory(dirname(path));
 };
 

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { proto } from '@whiskeysockets/baileys';
 import { z } from 'zod';
+import { JournalWriteError } from './journal.ts';
 import type { SimulatorTransport } from './simulator-transport.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -26,8 +27,10 @@ const send = (response: ServerResponse, status: number, body: unknown, type = 'a
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   response.end(JSON.stringify(body));
 };
-const problem = (response: ServerResponse, status: number, title: string, detail: string) =>
+const problem = (response: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}) => {
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
   send(response, status, { type: 'about:blank', title, status, detail }, 'application/problem+json');
+};
 
 const readJson = async (request: IncomingMessage): Promise<unknown> => {
   const chunks: Buffer[] = [];
@@ -68,6 +71,8 @@ export const startPodHttp = async (options: {
       try {
         await simulator.inject(parsed.data as proto.IWebMessageInfo);
       } catch (error) {
+        // Not taken, so not acknowledged: the sender keeps it and sends it again.
+        if (error instanceof JournalWriteError) return problem(response, 503, 'Volume cannot persist', error.message, { 'retry-after': '5' });
         return problem(response, 409, 'Bot not connected', String(error));
       }
       return send(response, 202, { accepted: parsed.data.key.id });

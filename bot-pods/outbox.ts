@@ -3,7 +3,7 @@
 // not accept a delivery, the outbox keeps it and retries with backoff, so nothing is lost while
 // Temporal, the network or the pod itself is down. Deduplicated by WhatsApp message id.
 import type { InboundMessage } from '../core/temporal/lead-conversation.ts';
-import { openJournal } from './journal.ts';
+import { openJournal, type JournalOptions } from './journal.ts';
 
 type Entry = { readonly op: 'add'; readonly message: InboundMessage } | { readonly op: 'done'; readonly waMessageId: string };
 
@@ -12,7 +12,10 @@ const REMEMBERED_DELIVERED = 10_000;
 const COMPACT_AFTER_ENTRIES = 20_000;
 
 export type Outbox = {
-  /** Appends durably; false when the message id is already in the outbox (pending or delivered). */
+  /**
+   * Appends durably; false when the message id is already in the outbox (pending or delivered).
+   * Throws JournalWriteError when the volume cannot persist it: the message is then not taken.
+   */
   add(message: InboundMessage): boolean;
   pending(): readonly InboundMessage[];
   /** Delivers pending messages in order until one fails; then waits and starts again. */
@@ -22,8 +25,10 @@ export type Outbox = {
   close(): Promise<void>;
 };
 
-export const openOutbox = (path: string, options: { retryBaseMs?: number; retryMaxMs?: number; onError?: (error: unknown, attempt: number) => void } = {}): Outbox => {
-  const journal = openJournal<Entry>(path);
+export const openOutbox = (path: string, options: {
+  retryBaseMs?: number; retryMaxMs?: number; onError?: (error: unknown, attempt: number) => void; journal?: JournalOptions;
+} = {}): Outbox => {
+  const journal = openJournal<Entry>(path, options.journal);
   const pending = new Map<string, InboundMessage>();
   const delivered = new Set<string>();
   for (const entry of journal.entries) {
@@ -84,14 +89,15 @@ export const openOutbox = (path: string, options: { retryBaseMs?: number; retryM
       for (let attempt = 0; !closed; ) {
         const next = pending.values().next();
         if (next.done) {
-          if (entriesWritten > COMPACT_AFTER_ENTRIES) await compact();
+          // A compaction the volume refuses is tried again later; the journal is unchanged.
+          if (entriesWritten > COMPACT_AFTER_ENTRIES) await compact().catch((error: unknown) => options.onError?.(error, 0));
           await sleep(60_000);
           continue;
         }
         try {
           await deliver(next.value);
-          // Closed meanwhile: the journal is not written again; the message is delivered once
-          // more after a restart and the lead workflow drops it as a duplicate.
+          // Closed meanwhile, or the `done` record below fails: the message stays pending and is
+          // delivered once more; the lead workflow drops it as a duplicate.
           if (closed) return;
           journal.append({ op: 'done', waMessageId: next.value.waMessageId });
           entriesWritten += 1;

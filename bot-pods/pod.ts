@@ -26,6 +26,7 @@ import { openOutbox } from './outbox.ts';
 import { openSentLog } from './sent-log.ts';
 import { restoreSessions, snapshotSessions } from './session-snapshot.ts';
 import { createSimulatorTransport, type SimulatorTransport } from './simulator-transport.ts';
+import { createVolumeHealth } from './volume-health.ts';
 import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
 
 const config = loadConfigOrExit();
@@ -43,10 +44,14 @@ const withTenant = createWithTenant(pool, { maxAttempts: config.database.tenantT
 const bots = await withTenant(tenantId, (tx) => tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
   SELECT id FROM bots WHERE tenant_id = ${tenantId} AND status = 'active' ORDER BY created_at, id`));
 
+// Every journal reports whether the volume took its writes: not ready while it does not.
+const volume = createVolumeHealth(dataDir, { onChange: (state) => logger[state.writable ? 'info' : 'error']({ volume: state }, 'volume writability changed') });
+const journal = { onWrite: volume.observe };
 const outbox = openOutbox(join(dataDir, 'outbox.jsonl'), {
-  onError: (error, attempt) => logger.warn({ err: error, attempt, pending: outbox.pending().length }, 'Temporal did not take an inbound message: kept in the outbox'),
+  journal,
+  onError: (error, attempt) => logger.warn({ err: error, attempt, pending: outbox.pending().length }, 'an inbound message is not delivered yet: kept in the outbox'),
 });
-const sentLog = openSentLog(join(dataDir, 'sent-log.jsonl'));
+const sentLog = openSentLog(join(dataDir, 'sent-log.jsonl'), journal);
 
 const sessionsDir = join(dataDir, 'sessions');
 const gate = createWriteGate();
@@ -63,7 +68,7 @@ const createTransport = (botId: string): Transport => {
     onStatus: (status) => logger.info({ botId, state: status.state, lastError: status.lastError }, 'bot connection'),
   };
   if (simulators) {
-    const simulator = createSimulatorTransport(botId, join(dataDir, 'simulator', `${botId}.sent.jsonl`), handlers);
+    const simulator = createSimulatorTransport(botId, join(dataDir, 'simulator', `${botId}.sent.jsonl`), handlers, journal);
     simulators.set(botId, simulator);
     return simulator;
   }
@@ -135,8 +140,9 @@ const serving = serveActivities();
 const server = await startPodHttp({
   host: config.botPod.httpHost,
   port: config.botPod.httpPort,
-  isReady: () => !stopping,
+  isReady: () => !stopping && volume.state().writable,
   readiness: () => ({
+    volume: volume.state(),
     bots: [...transports.values()].map((transport) => transport.status()),
     outboxPending: outbox.pending().length,
     worker: worker?.getState() ?? 'connecting',

@@ -3,7 +3,7 @@
 // retry after a crash at any point either finds the send done or repeats it under the same id,
 // which WhatsApp (and the simulator) treat as the same message.
 import { createHash } from 'node:crypto';
-import { openJournal } from './journal.ts';
+import { openJournal, type JournalOptions } from './journal.ts';
 
 type Entry = { readonly key: string; readonly waMessageId: string; readonly state: 'sending' | 'sent' };
 
@@ -19,8 +19,8 @@ export type SentLog = {
   close(): void;
 };
 
-export const openSentLog = (path: string): SentLog => {
-  const journal = openJournal<Entry>(path);
+export const openSentLog = (path: string, options: JournalOptions = {}): SentLog => {
+  const journal = openJournal<Entry>(path, options);
   const sent = new Map<string, string>();
   for (const entry of journal.entries) if (entry.state === 'sent') sent.set(entry.key, entry.waMessageId);
   const inFlight = new Map<string, Promise<{ waMessageId: string; alreadySent: boolean }>>();
@@ -34,10 +34,16 @@ export const openSentLog = (path: string): SentLog => {
       if (running) return running.then((result) => ({ ...result, alreadySent: true }));
       const waMessageId = messageIdFor(key);
       const attempt = (async () => {
+        // Not recorded, not sent: the attempt fails and Temporal retries it.
         journal.append({ key, waMessageId, state: 'sending' });
         await send(waMessageId);
-        journal.append({ key, waMessageId, state: 'sent' });
         sent.set(key, waMessageId);
+        try {
+          journal.append({ key, waMessageId, state: 'sent' });
+        } catch {
+          // The message is out: the attempt succeeds. Only a retry after a restart (the completion
+          // lost) finds `sending` alone, and sends again under the same id, which is one message.
+        }
         return { waMessageId, alreadySent: false };
       })().finally(() => inFlight.delete(key));
       inFlight.set(key, attempt);

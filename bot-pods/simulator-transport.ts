@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { proto } from '@whiskeysockets/baileys';
 import type { BotStatus } from '../core/temporal/lead-conversation.ts';
-import { openJournal, type Journal } from './journal.ts';
+import { openJournal, type Journal, type JournalOptions } from './journal.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
 
 export type SimulatedSend = {
@@ -17,12 +17,14 @@ export type SimulatedSend = {
 };
 
 export type SimulatorTransport = Transport & {
-  /** Resolves once the pod holds the message durably (its outbox). */
+  /** Resolves once the pod holds the message durably (its outbox); rejects when it could not. */
   inject(info: proto.IWebMessageInfo): Promise<void>;
   sent(): readonly SimulatedSend[];
 };
 
-export const createSimulatorTransport = (botId: string, sentPath: string, handlers: TransportHandlers): SimulatorTransport => {
+export const createSimulatorTransport = (
+  botId: string, sentPath: string, handlers: TransportHandlers, journalOptions: JournalOptions = {},
+): SimulatorTransport => {
   let journal: Journal<SimulatedSend> | null = null;
   const sends = new Map<string, SimulatedSend>();
   let current: BotStatus = { botId, state: 'closed', lastError: null, qrDataUrl: null, updatedAt: new Date().toISOString() };
@@ -38,7 +40,7 @@ export const createSimulatorTransport = (botId: string, sentPath: string, handle
   };
   return {
     async start() {
-      journal = openJournal<SimulatedSend>(sentPath);
+      journal = openJournal<SimulatedSend>(sentPath, journalOptions);
       for (const send of journal.entries) sends.set(send.waMessageId, send);
       setState('open');
     },

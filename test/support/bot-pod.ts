@@ -1,11 +1,12 @@
 // A real bot pod (bot-pods/pod.ts), on the simulator transport unless told otherwise, as a child
 // process with a volume of its own, for tests and benchmarks.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readJournal } from '../../bot-pods/journal.ts';
 import type { ProcessGroup } from './processes.ts';
 
 export type SimulatedSend = { jid: string; text: string; waMessageId: string };
@@ -54,9 +55,7 @@ export const startBotPod = async (
     url,
     env,
     sends(botId) {
-      const path = join(dataDir, 'simulator', `${botId}.sent.jsonl`);
-      if (!existsSync(path)) return [];
-      return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as SimulatedSend);
+      return readJournal<SimulatedSend>(join(dataDir, 'simulator', `${botId}.sent.jsonl`));
     },
   };
 };
