@@ -18,6 +18,7 @@ import { sessionSnapshotKey } from '../core/temporal/lead-conversation.ts';
 import { startTemporal, stopTemporal } from '../stack/temporal.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { processGroup } from './support/processes.ts';
+import { fillVolume, freeVolume, mountSmallVolume, unmountSmallVolume } from './support/small-volume.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
 const config = loadConfig();
@@ -27,17 +28,21 @@ let withTenant: WithTenant;
 let tenant: TenantGraph;
 let pod: BotPodHandle;
 let worker: ChildProcess;
+/** The pod's volume: a real small filesystem that the torture test fills and frees. */
+let podVolume: string;
 
 beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   tenant = await seedTenant(withTenant);
   worker = await processes.start(['activities/worker.ts']);
-  pod = await startBotPod(processes, tenant.tenantId);
+  podVolume = mountSmallVolume(16 * 1024 * 1024);
+  pod = await startBotPod(processes, tenant.tenantId, { dataDir: podVolume });
 }, 60_000);
 afterAll(async () => {
   await processes.stopAll();
   await pools.end();
+  unmountSmallVolume(podVolume);
 });
 
 /** A message as Baileys hands it over in `messages.upsert` (proto.IWebMessageInfo). */
@@ -58,6 +63,34 @@ const waitForReplies = async (waIds: string[], expected: number, timeoutMs: numb
   }
   await sleep(500); // a double reply would land now
   return messageCounts(waIds);
+};
+
+/**
+ * The pod's volume full to its last byte: a message it refuses (503, not ready meanwhile) is sent
+ * again once space is freed, as a WhatsApp sender whose message was not acknowledged would.
+ */
+const volumeRefusals = { count: 0 };
+const injectThroughFullVolume = async (body: unknown) => {
+  for (;;) {
+    const response = await inject(body);
+    if (response.status !== 503) return response;
+    volumeRefusals.count += 1;
+    expect(await response.json()).toMatchObject({ title: 'Volume cannot persist', detail: expect.stringMatching(/ENOSPC/) });
+    expect((await fetch(`${pod.url}/health/ready`)).status).toBe(503);
+    freeVolume(podVolume);
+    for (const deadline = Date.now() + 10_000; !(await fetch(`${pod.url}/health/ready`)).ok; await sleep(100)) {
+      if (Date.now() > deadline) throw new Error('the pod did not become ready after its volume was freed');
+    }
+  }
+};
+/** While replies go out: the volume fills for a few seconds (sent-log, outbox `done` records refused), then frees. */
+const fillVolumeWhileReplying = async (waIds: string[], afterReplies: number) => {
+  for (const deadline = Date.now() + 120_000; (await messageCounts(waIds)).outbound < afterReplies && Date.now() < deadline; ) await sleep(100);
+  fillVolume(podVolume);
+  let notReady = false;
+  for (const until = Date.now() + 3_000; Date.now() < until; await sleep(100)) notReady ||= (await fetch(`${pod.url}/health/ready`)).status === 503;
+  freeVolume(podVolume);
+  expect(notReady).toBe(true);
 };
 
 describe('bot pod', () => {
@@ -111,16 +144,18 @@ describe('bot pod', () => {
     expect((await fetch(`${pod.url}/health/ready`)).status).toBe(200);
   });
 
-  it('loses nothing while Temporal is down and the pod is SIGKILLed: 300 messages of 30 leads, each answered once, in order', async () => {
+  it('loses nothing while Temporal is down, the pod is SIGKILLed and its volume fills and frees: 300 messages of 30 leads, each answered once, in order', async () => {
     const leads = Array.from({ length: 30 }, (_, i) => `55119${String(7000000 + i)}`);
     const messages = Array.from({ length: 300 }, (_, i) => ({ waId: leads[i % 30]!, id: `OUT-${i}`, text: `mensagem ${i}, qual o price?` }));
     worker.kill('SIGTERM');
     await once(worker, 'exit');
     await stopTemporal(config);
     try {
-      for (const message of messages) {
-        expect((await inject(webMessage(message.id, `${message.waId}@s.whatsapp.net`, { conversation: message.text }))).status).toBe(202);
+      for (const [i, message] of messages.entries()) {
+        if (i === 150) fillVolume(podVolume);
+        expect((await injectThroughFullVolume(webMessage(message.id, `${message.waId}@s.whatsapp.net`, { conversation: message.text }))).status).toBe(202);
       }
+      expect(volumeRefusals.count).toBeGreaterThan(0);
       pod.child.kill('SIGKILL');
       await once(pod.child, 'exit');
       pod = await startBotPod(processes, tenant.tenantId, { dataDir: pod.dataDir });
@@ -129,6 +164,7 @@ describe('bot pod', () => {
     }
     worker = await processes.start(['activities/worker.ts']);
 
+    await fillVolumeWhileReplying(leads, 100);
     expect(await waitForReplies(leads, 300, 150_000)).toEqual({ inbound: 300, outbound: 300 });
     const sent = pod.sends(tenant.botId);
     for (const waId of leads) {
