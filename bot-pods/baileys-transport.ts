@@ -60,7 +60,11 @@ export const createBaileysTransport = (options: {
       syncFullHistory: false,
     });
     socket = sock;
-    sock.ev.on('creds.update', () => { void store?.saveCreds(); });
+    // A refused write (full volume) is logged, not an unhandled rejection that ends the pod with
+    // the messages it holds; the next update writes the credentials whole again.
+    sock.ev.on('creds.update', () => {
+      void store?.saveCreds().catch((error: unknown) => logger.error({ botId, err: error }, 'credentials not saved'));
+    });
     sock.ev.on('messages.upsert', ({ messages, type }) => {
       if (type !== 'notify') return;
       // One after another, so the outbox keeps WhatsApp's order.

@@ -2,6 +2,7 @@
 // directory, is fsynced, renamed over the old name, and the directory is fsynced so the rename is
 // on disk too: a reader finds the old content or the new one, never a torn file.
 import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -14,6 +15,34 @@ export const syncDirectory = async (directory: string): Promise<void> => {
   } finally {
     await handle.close();
   }
+};
+
+export const syncDirectorySync = (directory: string): void => {
+  const fd = openSync(directory, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+};
+
+/** The same, without yielding: no other write of the process can land between its steps. */
+export const writeFileDurablySync = (path: string, data: string | Uint8Array): void => {
+  const temp = `${path}.${randomUUID()}${TEMP_SUFFIX}`;
+  try {
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  syncDirectorySync(dirname(path));
 };
 
 export const writeFileDurably = async (path: string, data: string | Uint8Array): Promise<void> => {

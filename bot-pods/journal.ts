@@ -8,7 +8,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { writeFileDurably } from './durable-file.ts';
+import { syncDirectorySync, writeFileDurablySync } from './durable-file.ts';
 
 export type Journal<T> = {
   /** Every complete entry, oldest first, as of opening. */
@@ -40,7 +40,7 @@ export class JournalCorruptError extends Error {
   override readonly name = 'JournalCorruptError';
   constructor(path: string, offset: number, line: number) {
     super(`${path}: record ${line} (byte ${offset}) is damaged and valid records follow it; refusing to open, so none of them is `
-      + 'skipped (see docs/bot-pods.md, "Volume failures")');
+      + 'skipped (docs/bot-pods.md, "Volume layout", says how to repair it)');
   }
 }
 
@@ -92,15 +92,6 @@ export const parseJournal = <T>(path: string, data: Buffer): { entries: T[]; val
 
 /** Reads a journal another process may be appending to, without repairing it. */
 export const readJournal = <T>(path: string): T[] => (existsSync(path) ? parseJournal<T>(path, readFileSync(path)).entries : []);
-
-const syncDirectorySync = (directory: string) => {
-  const fd = openSync(directory, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-};
 
 export const openJournal = <T>(path: string, options: JournalOptions = {}): Journal<T> => {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -154,7 +145,8 @@ export const openJournal = <T>(path: string, options: JournalOptions = {}): Jour
     async rewrite(kept) {
       const records = Buffer.concat(kept.map(frame));
       try {
-        await writeFileDurably(path, records);
+        // Synchronous: an append while it yielded would go to the file being replaced, and be lost.
+        writeFileDurablySync(path, records);
       } catch (error) {
         throw failed(error);
       }

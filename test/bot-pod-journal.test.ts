@@ -44,6 +44,18 @@ describe('journal', () => {
     expect(() => openJournal<Record>(path)).toThrow(/record 2/);
   });
 
+  it('keeps a record appended while a compaction runs', async () => {
+    const path = scratch();
+    const journal = openJournal<Record>(path);
+    for (let n = 1; n <= 3; n += 1) journal.append(record(n));
+    const compacting = journal.rewrite([record(1)]);
+    journal.append(record(4)); // an inbound message arriving meanwhile
+    await compacting;
+    journal.append(record(5));
+    journal.close();
+    expect(openJournal<Record>(path).entries).toEqual([record(1), record(4), record(5)]);
+  });
+
   it('loads lines written before records were framed, and appends framed ones after them', () => {
     const path = scratch();
     writeFileSync(path, `${JSON.stringify(record(1))}\n${JSON.stringify(record(2))}\n`);
