@@ -3,13 +3,12 @@
 // state is cleared and the bot waits in `needs_pairing`, publishing a fresh QR (or a pairing code
 // on request) until the owner pairs it again.
 import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import type { BotStatus } from '../core/temporal/lead-conversation.ts';
 import { openAuthStore, type AuthStore } from './auth-store.ts';
 import type { WriteGate } from './durable-file.ts';
-import { JournalWriteError } from './journal.ts';
+import { createInboundQueue } from './inbound-queue.ts';
 import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
 
 const RECONNECT_BASE_MS = 1_000;
@@ -26,23 +25,14 @@ export const createBaileysTransport = (options: {
   let stopping = false;
   let attempt = 0;
   let reconnectTimer: NodeJS.Timeout | null = null;
-  let inbound: Promise<void> = Promise.resolve();
   let current: BotStatus = { botId, state: 'closed', lastError: null, qrDataUrl: null, updatedAt: new Date().toISOString() };
 
-  // Baileys sends WhatsApp the delivery receipt before it emits `messages.upsert`, so WhatsApp
-  // never redelivers a message the volume refused: it is held here, later ones queue behind it,
-  // and it is stored again until the volume takes it (lost only if the pod dies meanwhile).
-  const storeInbound = async (info: Parameters<TransportHandlers['onMessage']>[0]) => {
-    for (let retry = 1; ; retry += 1) {
-      try {
-        return await handlers.onMessage(info);
-      } catch (error) {
-        if (!(error instanceof JournalWriteError) || stopping) throw error;
-        logger.error({ botId, err: error, retry }, 'inbound message held in memory: the volume cannot persist it');
-        await sleep(backoffDelayMs(retry, 500, 10_000));
-      }
-    }
-  };
+  // One after another, so the outbox keeps WhatsApp's order; held while the volume refuses them.
+  const inbound = createInboundQueue((info: Parameters<TransportHandlers['onMessage']>[0]) => handlers.onMessage(info), {
+    isStopping: () => stopping,
+    onHeld: (error, retry) => logger.error({ botId, err: error, retry }, 'inbound message held in memory: the volume cannot persist it'),
+    onDropped: (error) => logger.error({ botId, err: error }, 'inbound message not stored'),
+  });
 
   const publish = (change: Partial<BotStatus>) => {
     current = { ...current, ...change, updatedAt: new Date().toISOString() };
@@ -67,9 +57,7 @@ export const createBaileysTransport = (options: {
     });
     sock.ev.on('messages.upsert', ({ messages, type }) => {
       if (type !== 'notify') return;
-      // One after another, so the outbox keeps WhatsApp's order.
-      inbound = messages.reduce((previous, info) => previous.then(() => storeInbound(info)), inbound)
-        .catch((error: unknown) => logger.error({ botId, err: error }, 'inbound message not stored'));
+      for (const info of messages) inbound.push(info);
     });
     sock.ev.on('connection.update', (update) => {
       if (update.qr) {
@@ -131,7 +119,7 @@ export const createBaileysTransport = (options: {
       if (reconnectTimer) clearTimeout(reconnectTimer);
       socket?.end(undefined);
       socket = null;
-      await inbound;
+      await inbound.settled();
       await store?.saveCreds();
       publish({ state: 'closed' });
     },

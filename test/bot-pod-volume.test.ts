@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createInboundQueue } from '../bot-pods/inbound-queue.ts';
 import { JournalWriteError, readJournal } from '../bot-pods/journal.ts';
 import { openOutbox } from '../bot-pods/outbox.ts';
 import { messageIdFor, openSentLog } from '../bot-pods/sent-log.ts';
@@ -131,6 +132,26 @@ describe('a full volume', () => {
     expect(network.sent().filter((sent) => sent.text === refused.key)).toHaveLength(1);
     restarted.close();
     await network.stop();
+  });
+
+  it('Baileys path (receipt already sent): a message the volume refuses is held, later ones queue behind it, all stored in order once space frees', async () => {
+    const path = join(subdir('held'), 'outbox.jsonl');
+    const outbox = openOutbox(path);
+    const held: number[] = [];
+    const dropped: unknown[] = [];
+    const queue = createInboundQueue(async (message: InboundMessage) => { outbox.add(message); }, {
+      isStopping: () => false, onHeld: (_error, retry) => held.push(retry), onDropped: (error) => dropped.push(error), retryBaseMs: 20, retryMaxMs: 100,
+    });
+    fillVolume(volume);
+    const messages = Array.from({ length: 200 }, (_, i) => inbound(i));
+    for (const message of messages) queue.push(message);
+    for (const deadline = Date.now() + 5_000; held.length < 3 && Date.now() < deadline; ) await sleep(10);
+    expect(held.length).toBeGreaterThanOrEqual(3);
+    freeVolume(volume);
+    await queue.settled();
+    expect(dropped).toEqual([]);
+    await outbox.close();
+    expect(openOutbox(path).pending().map((message) => message.waMessageId)).toEqual(messages.map((message) => message.waMessageId));
   });
 
   it('pod: refuses messages with 503 "Volume cannot persist", is not ready, recovers by itself, and loses nothing it acknowledged across a SIGKILL', async () => {
