@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { generateToken, hashToken } from '../api/tokens.ts';
+import { issueToken } from '../api/token-store.ts';
 import { loadConfigOrExit } from '../core/config.ts';
 import { migrateUp } from '../core/db/migrations.ts';
-import { createDatabasePools } from '../core/db/pools.ts';
+import { createDatabasePools, createTokenAdminPool } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { DEMO_BOT_ID, DEMO_TENANT_ID, ensureDemoTenant } from './demo-tenant.ts';
 import { startStack } from './harness.ts';
@@ -54,8 +54,9 @@ if (await ensureDemoTenant(createWithTenant(pools.app, { maxAttempts: 3, retryBa
 // later start can point to it; production issues tokens with `npm run token:create`.
 const tokenFile = join(config.stack.dir, 'api-token');
 if (!existsSync(tokenFile)) {
-  const token = generateToken();
-  await pools.app.query(sql.unsafe`SELECT api_issue_platform_token('first platform admin (npm start)', ${sql.binary(hashToken(token))})`);
+  const tokenPool = await createTokenAdminPool(config.database);
+  const { token } = (await issueToken(tokenPool, { tenantId: null, name: 'first platform admin (npm start)', expiresAt: null, actor: 'npm-start' }))!;
+  await tokenPool.end();
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   log('created the first platform-admin API token');
 }
