@@ -96,8 +96,8 @@ try {
     const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
     await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
-    await startBotPod(processes, tenant.tenantId, { nodeFlags });
     await processes.start([...nodeFlags, 'activities/worker.ts']);
+    await startBotPod(processes, tenant.tenantId, { nodeFlags });
 
     const plan = (run: string, leads: number, count: number) => {
       const messages = messagesFor(run, leads, count, SAMPLE_TEXTS);

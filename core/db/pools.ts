@@ -25,10 +25,6 @@ const ignoreEmittedQueryErrors = (pool: DatabasePool) => {
   return pool;
 };
 
-/** The application role alone, for processes that need nothing more (least privilege: the bot pod). */
-export const createAppPool = async (database: Config['database']): Promise<DatabasePool> =>
-  ignoreEmittedQueryErrors(await createPool(database.appUrl, poolOptions(database, 'app')));
-
 /** `bi_token_admin`: issues, lists and revokes API tokens (the API's token routes and the token CLI only). */
 export const createTokenAdminPool = async (database: Config['database']): Promise<DatabasePool> =>
   ignoreEmittedQueryErrors(await createPool(database.tokenAdminUrl, { ...poolOptions(database, 'token-admin'), maxPoolSize: 2 }));
