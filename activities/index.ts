@@ -7,6 +7,7 @@ import { createBackupActivities } from './backup/index.ts';
 import { createChatComposerActivities } from './chat-composer.ts';
 import { createLeadActivities } from './lead-ingest.ts';
 import { createOwnerNotificationActivities } from './owner-notifications.ts';
+import { createPodBotsActivities } from './pod-bots.ts';
 import { createQualificationActivities } from './qualification-threshold.ts';
 import { createSelfCheckActivities } from './self-check.ts';
 
@@ -34,6 +35,7 @@ export const createActivities = (deps: ActivityDependencies) => {
       withTenant, timeoutMs: conversation.ownerWebhookTimeoutMs, allowPrivateNetworks: conversation.ownerWebhookAllowPrivateNetworks,
     }),
     ...createQualificationActivities({ withTenant }),
+    ...createPodBotsActivities({ withTenant }),
     ...createBackupActivities(deps),
   };
 };

@@ -17,7 +17,9 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const principalRow = z.object({ token_id: z.uuid(), role: z.enum(['platform-admin', 'tenant-admin']), tenant_id: z.uuid().nullable() });
+const principalRow = z.object({
+  token_id: z.uuid(), role: z.enum(['platform-admin', 'tenant-admin']), tenant_id: z.uuid().nullable(), expires_at: z.number().nullable(),
+});
 const unauthorized = (detail: string) => new HttpProblem(401, 'Unauthorized', detail);
 
 /**
@@ -35,9 +37,10 @@ export const createAuthCache = () => {
       if (!entry || entry.until < Date.now()) return undefined;
       return entry.principal;
     },
-    set(key: string, principal: Principal) {
+    /** Kept AUTH_CACHE_MS at most, and never past the token's expiry (ms since the epoch). */
+    set(key: string, principal: Principal, expiresAt: number | null = null) {
       if (entries.size >= AUTH_CACHE_ENTRIES) entries.delete(entries.keys().next().value!);
-      entries.set(key, { principal, until: Date.now() + AUTH_CACHE_MS });
+      entries.set(key, { principal, until: Math.min(Date.now() + AUTH_CACHE_MS, expiresAt ?? Infinity) });
     },
     /** A revocation in this process takes effect at once here. */
     forget(tokenId: string) {
@@ -57,13 +60,13 @@ export const authenticate = (pool: DatabasePool, cache: AuthCache): RequestHandl
   const hash = TOKEN_FORMAT.test(token) ? hashToken(token) : null;
   const key = hash?.toString('base64');
   const cached = key ? cache.get(key) : undefined;
-  const row = cached || !hash ? null : await pool.maybeOne(sql.type(principalRow)`SELECT token_id, role, tenant_id FROM api_authenticate(${sql.binary(hash)})`);
+  const row = cached || !hash ? null : await pool.maybeOne(sql.type(principalRow)`SELECT token_id, role, tenant_id, expires_at FROM api_authenticate(${sql.binary(hash)})`);
   const principal = cached ?? (row ? { tokenId: row.token_id, role: row.role, tenantId: row.tenant_id } : null);
   if (!principal) {
     response.set('WWW-Authenticate', 'Bearer error="invalid_token"');
-    throw unauthorized('the token is unknown or revoked');
+    throw unauthorized('the token is unknown, revoked or expired');
   }
-  if (!cached) cache.set(key!, principal);
+  if (!cached) cache.set(key!, principal, row?.expires_at ?? null);
   request.principal = principal;
   next();
 };

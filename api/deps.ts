@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { DatabasePool } from 'slonik';
 import type { Config } from '../core/config.ts';
 import type { DatabasePools } from '../core/db/pools.ts';
 import type { WithTenant } from '../core/db/with-tenant.ts';
@@ -9,6 +10,8 @@ import type { WithTenant } from '../core/db/with-tenant.ts';
 export type ApiDeps = {
   readonly config: Config;
   readonly pools: DatabasePools;
+  /** `bi_token_admin`, for the token routes alone: the only role that issues, lists and revokes tokens. */
+  readonly tokenPool: DatabasePool;
   readonly withTenant: WithTenant;
   readonly logger: Logger;
   readonly s3: S3Client;

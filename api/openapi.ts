@@ -25,7 +25,7 @@ export const openApiDocument = (registry: Registry) => {
       responses: {
         [String(spec.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: z.toJSONSchema(spec.response, { io: 'output', unrepresentable: 'any' }) } } },
         400: problemResponse('Invalid request (the problem lists each field at fault)'),
-        401: problemResponse('Missing, unknown or revoked token'),
+        401: problemResponse('Missing, unknown, revoked or expired token'),
         403: problemResponse('The token\'s role may not do this'),
         404: problemResponse('No such resource (or not visible to this token)'),
         409: problemResponse('Conflicts with stored data (a taken slug, a constraint)'),

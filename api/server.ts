@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
-import { createDatabasePools } from '../core/db/pools.ts';
+import { createDatabasePools, createTokenAdminPool } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { createApp } from './app.ts';
@@ -10,6 +10,7 @@ import { createApp } from './app.ts';
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel, base: { process: 'api' } });
 const pools = await createDatabasePools(config.database);
+const tokenPool = await createTokenAdminPool(config.database);
 const withTenant = createWithTenant(pools.app, { maxAttempts: config.database.tenantTxMaxAttempts, retryBaseMs: config.database.tenantTxRetryBaseMs });
 // Connected on first use: the API serves its database routes while Temporal is away.
 let connection: Connection | null = null;
@@ -24,7 +25,7 @@ const temporalHealthy = async () => {
 const temporal = async () => new Client({ connection: await temporalConnection(), namespace: config.temporal.namespace });
 
 const s3 = createObjectStoreClient(config.s3);
-const api = createApp({ config, pools, withTenant, logger, temporalHealthy, temporal, s3 });
+const api = createApp({ config, pools, tokenPool, withTenant, logger, temporalHealthy, temporal, s3 });
 await api.start();
 logger.info({ url: `http://${config.api.host}:${config.api.port}/api/v1`, docs: '/api/v1/openapi.json' }, 'api ready');
 
@@ -32,7 +33,7 @@ const shutdown = async () => {
   await api.stop();
   await connection?.close();
   s3.destroy();
-  await pools.end();
+  await Promise.all([pools.end(), tokenPool.end()]);
   process.exit(0);
 };
 process.on('SIGTERM', () => void shutdown());

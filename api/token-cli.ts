@@ -1,42 +1,39 @@
-// `npm run token:create -- --name <name> [--tenant <tenantId>]`: issues an API token and prints it
-// once. Without --tenant it is a platform-admin token.
+// `npm run token:create -- --name <name> [--tenant <tenantId>] [--expires <ISO 8601>]`: issues an
+// API token through the token role and prints it once. Without --tenant it is a platform-admin token.
 import { parseArgs } from 'node:util';
-import { sql } from 'slonik';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../core/config.ts';
-import { createAppPool } from '../core/db/pools.ts';
-import { createWithTenant } from '../core/db/with-tenant.ts';
-import { generateToken, hashToken } from './tokens.ts';
+import { createTokenAdminPool } from '../core/db/pools.ts';
+import { issueToken } from './token-store.ts';
 
-const usage = 'usage: npm run token:create -- --name <name> [--tenant <tenantId>]';
-let options: { name?: string; tenant?: string };
+const usage = 'usage: npm run token:create -- --name <name> [--tenant <tenantId>] [--expires <ISO 8601 date-time with offset>]';
+let options: { name?: string; tenant?: string; expires?: string };
 try {
-  ({ values: options } = parseArgs({ options: { name: { type: 'string' }, tenant: { type: 'string' } } }));
+  ({ values: options } = parseArgs({ options: { name: { type: 'string' }, tenant: { type: 'string' }, expires: { type: 'string' } } }));
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n${usage}\n`);
   process.exit(64);
 }
 const name = z.string().trim().min(1).max(200).safeParse(options.name);
 const tenant = z.uuid().optional().safeParse(options.tenant);
-if (!name.success || !tenant.success) {
-  process.stderr.write(`${!name.success ? '--name is required (1 to 200 characters)' : '--tenant must be a tenant id (UUID)'}\n${usage}\n`);
+const expires = z.iso.datetime({ offset: true }).refine((value) => Date.parse(value) > Date.now()).optional().safeParse(options.expires);
+const problem = !name.success ? '--name is required (1 to 200 characters)'
+  : !tenant.success ? '--tenant must be a tenant id (UUID)'
+    : !expires.success ? '--expires must be a future ISO 8601 date-time with an offset, such as 2027-01-31T00:00:00Z' : null;
+if (problem) {
+  process.stderr.write(`${problem}\n${usage}\n`);
   process.exit(64);
 }
 
 const config = loadConfigOrExit();
-const pool = await createAppPool(config.database);
-const token = generateToken();
+const pool = await createTokenAdminPool(config.database);
 try {
-  if (tenant.data) {
-    const tenantId = tenant.data;
-    await createWithTenant(pool, { maxAttempts: 3, retryBaseMs: 25 })(tenantId, async (tx) => {
-      if (!await tx.exists(sql.unsafe`SELECT 1 FROM tenants WHERE id = ${tenantId}`)) throw new Error(`no tenant ${tenantId}`);
-      await tx.query(sql.unsafe`INSERT INTO api_tokens (tenant_id, role, name, token_hash) VALUES (${tenantId}, 'tenant-admin', ${name.data}, ${sql.binary(hashToken(token))})`);
-    }, { actor: 'token-cli' });
-  } else {
-    await pool.query(sql.unsafe`SELECT api_issue_platform_token(${name.data}, ${sql.binary(hashToken(token))})`);
-  }
-  process.stdout.write(`${tenant.data ? `tenant-admin token for ${tenant.data}` : 'platform-admin token'} (shown once):\n${token}\n`);
+  const tenantId = tenant.data ?? null;
+  const expiresAt = expires.data === undefined ? null : new Date(expires.data);
+  const issued = await issueToken(pool, { tenantId, name: name.data!, expiresAt, actor: 'token-cli' });
+  if (!issued) throw new Error(`no tenant ${tenantId}`);
+  const what = tenantId ? `tenant-admin token for ${tenantId}` : 'platform-admin token';
+  process.stdout.write(`${what}${expiresAt ? `, expires ${expiresAt.toISOString()}` : ''} (shown once):\n${issued.token}\n`);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exitCode = 1;

@@ -3,8 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { sql } from 'slonik';
-import { generateToken, hashToken } from '../api/tokens.ts';
-import type { DatabasePools } from '../core/db/pools.ts';
+import { issueToken } from '../api/token-store.ts';
+import type { Config } from '../core/config.ts';
+import { createTokenAdminPool } from '../core/db/pools.ts';
 import type { WithTenant } from '../core/db/with-tenant.ts';
 import { freePort } from '../test/support/bot-pod.ts';
 import type { ProcessGroup } from '../test/support/processes.ts';
@@ -19,15 +20,16 @@ const load = async (url: string, headers: Record<string, string>, overallRate?: 
   return { requestsPerSecond: Math.round(result.requests.average), p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 };
 
-export const runApiLeadsBench = async (processes: ProcessGroup, pools: DatabasePools, withTenant: WithTenant, nodeFlags: string[] = []) => {
+export const runApiLeadsBench = async (processes: ProcessGroup, config: Config, withTenant: WithTenant, nodeFlags: string[] = []) => {
   const tenant = await seedTenant(withTenant);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
     INSERT INTO leads (tenant_id, bot_id, wa_id, name, email, score, created_at)
     SELECT ${tenant.tenantId}, ${tenant.botId}, '5511' || lpad(n::text, 9, '0'), 'Lead ' || n, 'lead' || n || '@example.com', n % 100,
            now() - n * interval '1 second'
     FROM generate_series(1, 10000) AS n`));
-  const token = generateToken();
-  await pools.app.query(sql.unsafe`SELECT api_issue_platform_token('bench', ${sql.binary(hashToken(token))})`);
+  const tokenPool = await createTokenAdminPool(config.database);
+  const { token } = (await issueToken(tokenPool, { tenantId: null, name: 'bench', expiresAt: null, actor: 'bench' }))!;
+  await tokenPool.end();
 
   const [apiPort, barePort] = [await freePort(), await freePort()];
   await processes.start(['bench/bare-express.ts', String(barePort)], { readyText: 'bare express ready' });

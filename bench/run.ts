@@ -66,6 +66,7 @@ try {
     DATABASE_URL: withDatabaseName(base.database.appUrl, BENCH_DATABASE),
     DATABASE_MAINTENANCE_URL: withDatabaseName(base.database.maintenanceUrl, BENCH_DATABASE),
     DATABASE_MIGRATION_URL: withDatabaseName(base.database.migrationUrl, BENCH_DATABASE),
+    DATABASE_TOKEN_ADMIN_URL: withDatabaseName(base.database.tokenAdminUrl, BENCH_DATABASE),
     TEMPORAL_TASK_QUEUE: 'platform-bench',
     LOG_LEVEL: 'warn',
   });
@@ -95,8 +96,8 @@ try {
     const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
     await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
-    await startBotPod(processes, tenant.tenantId, { nodeFlags });
     await processes.start([...nodeFlags, 'activities/worker.ts']);
+    await startBotPod(processes, tenant.tenantId, { nodeFlags });
 
     const plan = (run: string, leads: number, count: number) => {
       const messages = messagesFor(run, leads, count, SAMPLE_TEXTS);
@@ -134,7 +135,7 @@ try {
     log(`pipeline: ${inFlight} workflow(s) still in flight terminated`);
   }
   if (selected('api')) log('API lead list under load beside a bare Express route');
-  const apiLeads = selected('api') ? await runApiLeadsBench(processes, pools, withTenant, nodeFlags) : undefined;
+  const apiLeads = selected('api') ? await runApiLeadsBench(processes, config, withTenant, nodeFlags) : undefined;
   if (selected('pods')) log('bot pod memory: 1 and 10 idle bots');
   const podMemory = selected('pods') ? await runPodRssBench(processes, withTenant) : undefined;
   // Last: generating 1 GB leaves the server busy (autovacuum, checkpoints) for a while.

@@ -6,17 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
-import { sql } from 'slonik';
-import { z } from 'zod';
 import { loadConfigOrExit } from '../core/config.ts';
-import { createAppPool } from '../core/db/pools.ts';
-import { createWithTenant } from '../core/db/with-tenant.ts';
 import {
   botPodTaskQueue, INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { createBotPodActivities, type SessionStore } from './activities.ts';
+import { loadActiveBots } from './active-bots.ts';
 import { createBaileysTransport } from './baileys-transport.ts';
 import { createWriteGate } from './durable-file.ts';
 import { startPodHttp } from './http.ts';
@@ -38,11 +35,8 @@ if (!tenantId) {
 const logger = pino({ level: config.logLevel, base: { process: 'bot-pod', tenantId } });
 const dataDir = resolve(config.botPod.dataDir);
 
-// The application role under RLS: the pod can read its own tenant's bots and nothing else.
-const pool = await createAppPool(config.database);
-const withTenant = createWithTenant(pool, { maxAttempts: config.database.tenantTxMaxAttempts, retryBaseMs: config.database.tenantTxRetryBaseMs });
-const bots = await withTenant(tenantId, (tx) => tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
-  SELECT id FROM bots WHERE tenant_id = ${tenantId} AND status = 'active' ORDER BY created_at, id`));
+// The pod holds no database credentials: the platform tells it which bots to run.
+const bots = await loadActiveBots({ tenantId, dataDir, temporal: config.temporal, logger });
 
 // Every journal reports whether the volume took its writes: not ready while it does not.
 const volume = createVolumeHealth(dataDir, { onChange: (state) => logger[state.writable ? 'info' : 'error']({ volume: state }, 'volume writability changed') });
@@ -166,7 +160,6 @@ const shutdown = async (signal: string) => {
   sentLog.close();
   await client?.connection.close();
   s3.destroy();
-  await pool.end();
   logger.info('bot pod stopped');
   process.exit(0);
 };

@@ -35,6 +35,8 @@ export const variables = {
     'Maintenance role (`bi_maintenance`, BYPASSRLS): backup, integrity and retention activities only.'),
   DATABASE_MIGRATION_URL: variable(postgresUrl, 'postgres://bi_owner:bi_owner_local@127.0.0.1:54329/botinteligente',
     'Migration owner (`bi_owner`): owns the schema; used only by `npm run migrate`.'),
+  DATABASE_TOKEN_ADMIN_URL: variable(postgresUrl.optional(), undefined,
+    'Token role (`bi_token_admin`): issues, lists and revokes API tokens, for the API\'s token routes and `npm run token:create` only. Unset: DATABASE_URL\'s server and database as the local stack\'s `bi_token_admin`.'),
   DB_POOL_MAX: variable(positiveInt.max(200), '10', 'Connections per pool (application and maintenance each).'),
   DB_STATEMENT_TIMEOUT_MS: variable(positiveInt, '30000', 'Statement timeout applied to every pooled connection.'),
   TENANT_TX_MAX_ATTEMPTS: variable(positiveInt.max(20), '5',
@@ -125,6 +127,15 @@ export const variables = {
   STACK_TEMPORAL_UI_PORT: variable(port, '8233', 'Local stack only: Temporal UI port.'),
 } as const;
 
+/** The local stack's token role, on the application's server and database unless configured. */
+const LOCAL_TOKEN_ADMIN = { name: 'bi_token_admin', password: 'bi_token_admin_local' };
+const withRole = (url: string, role: { name: string; password: string }) => {
+  const parsed = new URL(url);
+  parsed.username = role.name;
+  parsed.password = role.password;
+  return parsed.toString();
+};
+
 type Variables = typeof variables;
 export type Env = Record<string, string | undefined>;
 type RawConfig = { [K in keyof Variables]: z.output<Variables[K]['schema']> };
@@ -135,6 +146,7 @@ const toConfig = (raw: RawConfig) => ({
     appUrl: raw.DATABASE_URL,
     maintenanceUrl: raw.DATABASE_MAINTENANCE_URL,
     migrationUrl: raw.DATABASE_MIGRATION_URL,
+    tokenAdminUrl: raw.DATABASE_TOKEN_ADMIN_URL ?? withRole(raw.DATABASE_URL, LOCAL_TOKEN_ADMIN),
     poolMax: raw.DB_POOL_MAX,
     statementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
     tenantTxMaxAttempts: raw.TENANT_TX_MAX_ATTEMPTS,

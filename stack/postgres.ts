@@ -58,7 +58,7 @@ const role = (url: string) => {
 
 const owner = (config: Config) => role(config.database.migrationUrl).name;
 
-/** Creates or updates the three roles and the databases, idempotently, as the cluster superuser. */
+/** Creates or updates the four roles and the databases, idempotently, as the cluster superuser. */
 const bootstrap = async (config: Config) => {
   const client = superuserClient(config);
   await client.connect();
@@ -67,6 +67,7 @@ const bootstrap = async (config: Config) => {
       { ...role(config.database.migrationUrl), attributes: 'LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE' },
       { ...role(config.database.appUrl), attributes: 'LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE' },
       { ...role(config.database.maintenanceUrl), attributes: 'LOGIN BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE' },
+      { ...role(config.database.tokenAdminUrl), attributes: 'LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE' },
     ];
     for (const { name, password, attributes } of roles) {
       const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { generateToken, hashToken } from '../api/tokens.ts';
+import { issueToken } from '../api/token-store.ts';
 import { loadConfigOrExit } from '../core/config.ts';
 import { migrateUp } from '../core/db/migrations.ts';
-import { createDatabasePools } from '../core/db/pools.ts';
+import { createDatabasePools, createTokenAdminPool } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import { botPodEnvironment } from './bot-pod-env.ts';
 import { DEMO_BOT_ID, DEMO_TENANT_ID, ensureDemoTenant } from './demo-tenant.ts';
 import { startStack } from './harness.ts';
 
@@ -33,7 +34,7 @@ let stopping = false;
 const children = new Set<ChildProcess>();
 
 /** Runs `node <script>` until the platform stops, restarting it with growing delays if it dies. */
-const supervise = async (name: string, script: string, env: Record<string, string> = {}): Promise<void> => {
+const supervise = async (name: string, script: string, env: Record<string, string | undefined> = {}): Promise<void> => {
   for (let restarts = 0; !stopping; restarts += 1) {
     const child = spawn(process.execPath, [script], { cwd: repositoryRoot, stdio: 'inherit', env: { ...process.env, ...env } });
     children.add(child);
@@ -54,8 +55,9 @@ if (await ensureDemoTenant(createWithTenant(pools.app, { maxAttempts: 3, retryBa
 // later start can point to it; production issues tokens with `npm run token:create`.
 const tokenFile = join(config.stack.dir, 'api-token');
 if (!existsSync(tokenFile)) {
-  const token = generateToken();
-  await pools.app.query(sql.unsafe`SELECT api_issue_platform_token('first platform admin (npm start)', ${sql.binary(hashToken(token))})`);
+  const tokenPool = await createTokenAdminPool(config.database);
+  const { token } = (await issueToken(tokenPool, { tenantId: null, name: 'first platform admin (npm start)', expiresAt: null, actor: 'npm-start' }))!;
+  await tokenPool.end();
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   log('created the first platform-admin API token');
 }
@@ -70,12 +72,12 @@ const pods = tenantIds.map((tenantId, index) => ({
 const supervision = Promise.all([
   supervise('worker', 'activities/worker.ts'),
   supervise('api', 'api/server.ts'),
-  ...pods.map((pod) => supervise(`bot pod ${pod.tenantId}`, 'bot-pods/pod.ts', {
+  ...pods.map((pod) => supervise(`bot pod ${pod.tenantId}`, 'bot-pods/pod.ts', botPodEnvironment({
     BOT_POD_TENANT_ID: pod.tenantId,
     BOT_POD_DATA_DIR: join(config.stack.dir, 'bot-pods', pod.tenantId),
     BOT_POD_TRANSPORT: pod.transport,
     BOT_POD_HTTP_PORT: String(pod.port),
-  })),
+  }))),
 ]);
 const demoPort = pods.find((pod) => pod.tenantId === DEMO_TENANT_ID)!.port;
 

@@ -1,19 +1,22 @@
 // The admin API in-process on a real port, with the real database: tokens and roles, tenant
 // isolation from the attacker's side on every tenant route, bad input, pagination, rules, limits.
+import { spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
-import { sql } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { dropDatabase } from '../activities/backup/restore-database.ts';
 import { createLeadActivities } from '../activities/lead-ingest.ts';
 import { createApp } from '../api/app.ts';
 import { createLockouts } from '../api/lockout.ts';
+import { issueToken } from '../api/token-store.ts';
 import { generateToken, hashToken } from '../api/tokens.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
-import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
+import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -21,6 +24,7 @@ import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 const baseConfig = loadConfig();
 const s3 = createObjectStoreClient(baseConfig.s3);
 let pools: DatabasePools;
+let tokenPool: DatabasePool;
 let withTenant: WithTenant;
 let tenantA: TenantGraph;
 let tenantB: TenantGraph;
@@ -34,7 +38,7 @@ const processes = processGroup();
 
 const startApi = async (config: Config) => {
   const instance = createApp({
-    config, pools, withTenant, logger: pino({ level: 'silent' }),
+    config, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }),
     temporalHealthy: async () => { await temporalConnection.healthService.check({}); return true; },
     temporal: async () => temporal, s3,
   });
@@ -42,21 +46,14 @@ const startApi = async (config: Config) => {
   return { instance, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 };
 
-const issue = async (tenantId: string | null) => {
-  const token = generateToken();
-  if (tenantId) {
-    await withTenant(tenantId, (tx) => tx.query(sql.unsafe`
-      INSERT INTO api_tokens (tenant_id, role, name, token_hash) VALUES (${tenantId}, 'tenant-admin', 'test', ${sql.binary(hashToken(token))})`));
-  } else {
-    await pools.app.query(sql.unsafe`SELECT api_issue_platform_token('test', ${sql.binary(hashToken(token))})`);
-  }
-  return token;
-};
+const issue = async (tenantId: string | null) =>
+  (await issueToken(tokenPool, { tenantId, name: 'test', expiresAt: null, actor: 'test' }))!.token;
 
 beforeAll(async () => {
   temporalConnection = await Connection.connect({ address: baseConfig.temporal.address });
   temporal = new Client({ connection: temporalConnection, namespace: baseConfig.temporal.namespace });
   pools = await createDatabasePools(baseConfig.database);
+  tokenPool = await createTokenAdminPool(baseConfig.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
   tokens.platform = await issue(null);
@@ -72,7 +69,7 @@ afterAll(async () => {
   await processes.stopAll();
   await temporalConnection.close();
   s3.destroy();
-  await pools.end();
+  await Promise.all([pools.end(), tokenPool.end()]);
 });
 
 const call = async (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) => {
@@ -110,6 +107,38 @@ describe('tokens', () => {
     const stored = await pools.maintenance.one(sql.type(z.object({ name: z.string(), hash: z.string() }))`
       SELECT name, encode(token_hash, 'hex') AS hash FROM api_tokens WHERE id = ${String(issued.json!.id)}`);
     expect(stored).toEqual({ name: 'owner laptop', hash: hashToken(token).toString('hex') });
+  });
+
+  it('may carry an expiry: listed with it, and refused like a revoked token once it passed', async () => {
+    const expiresAt = new Date(Date.now() + 2_000).toISOString();
+    const issued = await call('POST', `/api/v1/tenants/${tenantA.tenantId}/tokens`, tokens.platform, { name: 'short-lived', expiresAt });
+    expect(issued.json).toMatchObject({ role: 'tenant-admin', tenantId: tenantA.tenantId, expiresAt });
+    const token = String(issued.json!.token);
+    expect((await call('GET', `/api/v1/tenants/${tenantA.tenantId}/bots`, token)).status).toBe(200);
+    const listed = await call('GET', `/api/v1/tokens?tenantId=${tenantA.tenantId}`, tokens.platform);
+    expect(listed.status).toBe(200);
+    const items = listed.json!.items as Record<string, unknown>[];
+    expect(items.find((item) => item.id === issued.json!.id)).toMatchObject({ name: 'short-lived', expiresAt, revokedAt: null, tenantId: tenantA.tenantId });
+    expect(items.every((item) => item.tenantId === tenantA.tenantId)).toBe(true);
+    expect(listed.text).not.toContain(hashToken(token).toString('hex'));
+    expect(listed.text).not.toContain(token);
+    // Past the expiry, even the API's authentication cache (AUTH_CACHE_MS) no longer lets it in.
+    await sleep(Date.parse(expiresAt) - Date.now() + 50);
+    const refused = await call('GET', `/api/v1/tenants/${tenantA.tenantId}/bots`, token);
+    expect([refused.status, refused.json!.detail]).toEqual([401, 'the token is unknown, revoked or expired']);
+    const past = await call('POST', '/api/v1/tokens', tokens.platform, { name: 'already expired', expiresAt: new Date(Date.now() - 1_000).toISOString() });
+    expect(past.json).toMatchObject({ status: 400 });
+    expect((await call('POST', '/api/v1/tokens', tokens.platform, { name: 'bad date', expiresAt: 'tomorrow' })).json).toMatchObject({ status: 400 });
+  });
+
+  it('are issued with an expiry by `npm run token:create -- --expires`, and a bad one is refused', () => {
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['api/token-cli.ts', ...args], { encoding: 'utf8', timeout: 20_000 });
+    const created = cli('--name', 'cli', '--tenant', tenantA.tenantId, '--expires', expiresAt);
+    expect([created.status, created.stderr]).toEqual([0, '']);
+    expect(created.stdout).toContain(`tenant-admin token for ${tenantA.tenantId}, expires ${expiresAt}`);
+    const refused = cli('--name', 'cli', '--expires', '2000-01-01T00:00:00Z');
+    expect([refused.status, refused.stderr.split('\n')[0]]).toEqual([64, '--expires must be a future ISO 8601 date-time with an offset, such as 2027-01-31T00:00:00Z']);
   });
 
   it('let a platform admin create tenants, and say so when a slug is taken', async () => {

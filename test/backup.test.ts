@@ -117,6 +117,8 @@ beforeAll(async () => {
   }));
   pools = await createDatabasePools(config.database);
   const withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  // The worker first: each pod asks the platform which bots to run.
+  await processes.start(['activities/worker.ts'], { env, readyText: 'worker started' });
   for (let index = 0; index < 2; index += 1) {
     const graph = await seedTenant(withTenant);
     // Awkward text (accents, emoji, quotes) and timestamps µs apart.
@@ -130,7 +132,6 @@ beforeAll(async () => {
     await startBotPod(processes, graph.tenantId, { dataDir, env });
     tenants.push({ graph, sessionsDir });
   }
-  await processes.start(['activities/worker.ts'], { env, readyText: 'worker started' });
   client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
 }, 120_000);
 

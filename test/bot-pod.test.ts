@@ -2,7 +2,7 @@
 // a simulated WhatsApp user is answered end to end, and no inbound message is lost or doubled
 // while Temporal is down and the pod itself is SIGKILLed.
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -94,6 +94,14 @@ const fillVolumeWhileReplying = async (waIds: string[], afterReplies: number) =>
 };
 
 describe('bot pod', () => {
+  it('holds no database credentials: none in its environment, no database module in its code', () => {
+    const environment = readFileSync(`/proc/${pod.child.pid}/environ`, 'utf8').split('\0').map((entry) => entry.split('=')[0]);
+    expect(environment).toContain('BOT_POD_TENANT_ID');
+    expect(environment.filter((name) => name!.startsWith('DATABASE_') || name!.startsWith('PG'))).toEqual([]);
+    const podModules = readdirSync('bot-pods').filter((file) => file.endsWith('.ts'));
+    expect(podModules.filter((file) => /from '(\.\.\/core\/db\/[^']*|slonik|pg)'/.test(readFileSync(join('bot-pods', file), 'utf8')))).toEqual([]);
+  });
+
   it('answers a simulated WhatsApp user end to end, and ignores its own messages, statuses and groups', async () => {
     const responses = await Promise.all([
       inject(webMessage('SIM-1', '5511911112222@s.whatsapp.net', { conversation: 'Olá, qual o price do plano?' })),

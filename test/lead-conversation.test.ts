@@ -100,8 +100,9 @@ let worker: ChildProcess;
 
 describe('lead conversation', () => {
   it('processes 200 concurrent messages (20 delivered twice) exactly once each, scored and answered once', async () => {
-    pod = await startBotPod(processes, tenant.tenantId);
+    // The worker first: the pod asks the platform which bots to run.
     worker = await processes.start(['activities/worker.ts']);
+    pod = await startBotPod(processes, tenant.tenantId);
 
     const waId = '5511988887777';
     const messages = messagesFor(waId, 200);

@@ -69,6 +69,33 @@ describe('migrations', () => {
     rmSync(directory, { recursive: true });
   });
 
+  it('scrub the token hashes that the audit trail held before migration 012', async () => {
+    const url = await freshDatabase();
+    const before012 = copyOfMigrations();
+    for (const file of readMigrationFiles(before012).filter((migration) => migration.version >= 12)) {
+      rmSync(join(before012, `${String(file.version).padStart(3, '0')}_${file.name}.sql`));
+    }
+    await migrateUp({ url, directory: before012, log: quiet });
+    const pool = await createPool(url);
+    const tenantId = randomUUID();
+    const hashesInTrail = () => pool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenantId}, true)`);
+      return tx.oneFirst(sql.type(z.object({ n: z.number() }))`
+        SELECT count(*)::int AS n FROM data_change_audit WHERE table_name = 'api_tokens' AND (new_values ? 'token_hash' OR old_values ? 'token_hash')`);
+    });
+    await pool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenantId}, true)`);
+      await tx.query(sql.unsafe`INSERT INTO tenants (id, name, slug) VALUES (${tenantId}, 'T', 'before-012')`);
+      await tx.query(sql.unsafe`INSERT INTO api_tokens (tenant_id, role, name, token_hash) VALUES (${tenantId}, 'tenant-admin', 'old', ${sql.binary(Buffer.alloc(32, 7))})`);
+      await tx.query(sql.unsafe`UPDATE api_tokens SET revoked_at = now() WHERE tenant_id = ${tenantId}`);
+    });
+    expect(await hashesInTrail()).toBe(2);
+    await migrateUp({ url, directory: MIGRATIONS, log: quiet });
+    expect(await hashesInTrail()).toBe(0);
+    await pool.end();
+    rmSync(before012, { recursive: true });
+  });
+
   it('serialize two runners started at once: each version is applied exactly once', async () => {
     const url = await freshDatabase();
     const [first, second] = await Promise.all([

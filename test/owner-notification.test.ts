@@ -36,8 +36,8 @@ beforeAll(async () => {
   tenant = await seedTenant(withTenant);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
     INSERT INTO owner_webhooks (tenant_id, url, secret) VALUES (${tenant.tenantId}, ${`${receiver.url}/hooks/leads`}, ${secret})`));
-  await startBotPod(processes, tenant.tenantId);
   await processes.start(['activities/worker.ts']);
+  await startBotPod(processes, tenant.tenantId);
 }, 60_000);
 
 afterAll(async () => {

@@ -1,24 +1,28 @@
 // Tenant isolation from the attacker's side. Driven by the catalog: a future table with a
 // tenant_id column but no forced RLS, or a unique key that spans tenants, fails this test.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { loadConfig } from '../core/config.ts';
-import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
+import { issueToken, revokeToken } from '../api/token-store.ts';
+import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { TenantIsolationError } from '../core/errors.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
 const config = loadConfig();
 let pools: DatabasePools;
+let tokenPool: DatabasePool;
 let withTenant: WithTenant;
 let tenantA: TenantGraph;
 let tenantB: TenantGraph;
 let tenantTables: { table: string; key: string }[];
 
-// Tables whose rows the application may not rewrite or delete at all (api_tokens: only revoked_at changes).
+// Tables whose rows the application may not rewrite or delete at all.
 const APPEND_ONLY = new Set(['api_tokens', 'audit_logs', 'data_change_audit', 'lead_events']);
+// ... nor even write: tokens are issued and revoked only by the token role.
+const NOT_WRITABLE = new Set(['api_tokens']);
 const tableRow = z.object({ table: z.string(), key: z.string() });
 
 const readTenantTables = (pool: DatabasePool) =>
@@ -39,11 +43,13 @@ const fingerprintOf = (table: string, key: string, tenantId: string) =>
 beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  tokenPool = await createTokenAdminPool(config.database);
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
+  for (const { tenantId } of [tenantA, tenantB]) await issueToken(tokenPool, { tenantId, name: 'fixture', expiresAt: null, actor: 'test-fixture' });
   tenantTables = [...await readTenantTables(pools.maintenance)];
 });
 afterAll(async () => {
-  await pools.end();
+  await Promise.all([pools.end(), tokenPool.end()]);
 });
 
 describe('tenant isolation', () => {
@@ -111,9 +117,10 @@ describe('tenant isolation', () => {
       const victimRow = await pools.maintenance.oneFirst(sql.type(z.object({ row: z.record(z.string(), z.unknown()) }))`
         SELECT to_jsonb(t) AS row FROM ${t} t WHERE ${k} = ${tenantB.tenantId} LIMIT 1`);
       const forged = { ...victimRow, id: randomUUID(), ...(table === 'tenants' ? { slug: `forged-${randomUUID().slice(0, 8)}` } : {}) };
-      await expect(withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`
-        INSERT INTO ${t} OVERRIDING SYSTEM VALUE SELECT * FROM jsonb_populate_record(NULL::${t}, ${sql.jsonb(forged as never)})`)))
-        .rejects.toBeInstanceOf(TenantIsolationError);
+      const forging = withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`
+        INSERT INTO ${t} OVERRIDING SYSTEM VALUE SELECT * FROM jsonb_populate_record(NULL::${t}, ${sql.jsonb(forged as never)})`));
+      if (NOT_WRITABLE.has(table)) await expect(forging).rejects.toThrow(/permission denied/);
+      else await expect(forging).rejects.toBeInstanceOf(TenantIsolationError);
     }
 
     const after = await Promise.all(tenantTables.map(({ table, key }) => fingerprintOf(table, key, tenantB.tenantId)));
@@ -142,5 +149,57 @@ describe('tenant isolation', () => {
       await tx.query(sql.unsafe`INSERT INTO products (tenant_id, bot_id, sku, name, price) VALUES (${tenantA.tenantId}, ${tenantA.botId}, ${tenantB.sku + 'X'}, 'P', 1)`);
       await tx.query(sql.unsafe`INSERT INTO leads (tenant_id, bot_id, wa_id) VALUES (${tenantA.tenantId}, ${tenantA.botId}, ${tenantB.waId})`);
     });
+  });
+});
+
+describe('tokens, from the database side', () => {
+  const outcome = (attempt: Promise<unknown>) =>
+    attempt.then(() => 'allowed', (error: Error) => (/permission denied|does not exist/.test(String(error.message)) ? 'refused' : String(error)));
+  const tokenOf = (tenantId: string) => pools.maintenance.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+    SELECT id FROM api_tokens WHERE tenant_id = ${tenantId} AND revoked_at IS NULL ORDER BY created_at LIMIT 1`);
+
+  it('refuses the application role minting, revoking and listing tokens, and reading their hashes', async () => {
+    const hash = sql.binary(randomBytes(32));
+    const [tokenOfA, tokenOfB] = [await tokenOf(tenantA.tenantId), await tokenOf(tenantB.tenantId)];
+    const attempts: Record<string, Promise<unknown>> = {
+      'mint a platform-admin token (the function of migration 008)': pools.app.query(sql.unsafe`SELECT api_issue_platform_token('intruder', ${hash})`),
+      'mint a platform-admin token': pools.app.query(sql.unsafe`SELECT api_issue_token(NULL, 'intruder', ${hash}, NULL)`),
+      'revoke a token of another tenant': pools.app.query(sql.unsafe`SELECT api_revoke_token(${tokenOfB})`),
+      'list every token': pools.app.query(sql.unsafe`SELECT * FROM api_list_tokens(NULL)`),
+      'insert a token into its own tenant': withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`
+        INSERT INTO api_tokens (tenant_id, role, name, token_hash) VALUES (${tenantA.tenantId}, 'tenant-admin', 'intruder', ${hash})`)),
+      'revoke a token of its own tenant': withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`UPDATE api_tokens SET revoked_at = now() WHERE id = ${tokenOfA}`)),
+      'read the token hashes of its own tenant': withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`SELECT token_hash FROM api_tokens`)),
+    };
+    const outcomes = Object.fromEntries(await Promise.all(Object.entries(attempts).map(async ([what, attempt]) => [what, await outcome(attempt)])));
+    expect(outcomes).toEqual(Object.fromEntries(Object.keys(attempts).map((what) => [what, 'refused'])));
+    const stillValid = await pools.maintenance.oneFirst(sql.type(z.object({ n: z.number() }))`
+      SELECT count(*)::int AS n FROM api_tokens WHERE id IN (${tokenOfA}, ${tokenOfB}) AND revoked_at IS NULL`);
+    expect(stillValid).toBe(2);
+    // What the application role still reads of its own tenant's tokens: names and dates.
+    await expect(withTenant(tenantA.tenantId, (tx) => tx.anyFirst(sql.type(z.object({ name: z.string() }))`SELECT name FROM api_tokens`)))
+      .resolves.toContain('fixture');
+  });
+
+  it('gives the token role tokens only: no tenant data, whatever tenant it claims', async () => {
+    const reads = await Promise.all(['tenants', 'leads', 'api_tokens', 'data_change_audit'].map(async (table) => [table, await outcome(tokenPool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenantB.tenantId}, true)`);
+      return tx.query(sql.unsafe`SELECT * FROM ${sql.identifier([table])}`);
+    }))]));
+    expect(Object.fromEntries(reads)).toEqual({ tenants: 'refused', leads: 'refused', api_tokens: 'refused', data_change_audit: 'refused' });
+  });
+
+  it('keeps token hashes out of the audit trail that the tenant role reads', async () => {
+    const issued = (await issueToken(tokenPool, { tenantId: tenantA.tenantId, name: 'audited', expiresAt: null, actor: 'test' }))!;
+    await revokeToken(tokenPool, issued.id, 'test');
+    const trail = await withTenant(tenantA.tenantId, (tx) => tx.any(sql.type(z.object({
+      operation: z.string(), changed_by: z.string(), old_values: z.record(z.string(), z.unknown()).nullable(), new_values: z.record(z.string(), z.unknown()),
+    }))`SELECT operation, changed_by, old_values, new_values FROM data_change_audit
+        WHERE table_name = 'api_tokens' AND record_id = ${issued.id} ORDER BY changed_at, operation`));
+    expect(trail.map((row) => [row.operation, row.changed_by, row.new_values.name])).toEqual([['INSERT', 'test', 'audited'], ['UPDATE', 'test', 'audited']]);
+    expect(trail[1]!.new_values.revoked_at).not.toBeNull();
+    const withHashes = await pools.maintenance.oneFirst(sql.type(z.object({ n: z.number() }))`
+      SELECT count(*)::int AS n FROM data_change_audit WHERE old_values ? 'token_hash' OR new_values ? 'token_hash'`);
+    expect(withHashes).toBe(0);
   });
 });

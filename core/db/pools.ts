@@ -25,9 +25,9 @@ const ignoreEmittedQueryErrors = (pool: DatabasePool) => {
   return pool;
 };
 
-/** The application role alone, for processes that need nothing more (least privilege: the bot pod). */
-export const createAppPool = async (database: Config['database']): Promise<DatabasePool> =>
-  ignoreEmittedQueryErrors(await createPool(database.appUrl, poolOptions(database, 'app')));
+/** `bi_token_admin`: issues, lists and revokes API tokens (the API's token routes and the token CLI only). */
+export const createTokenAdminPool = async (database: Config['database']): Promise<DatabasePool> =>
+  ignoreEmittedQueryErrors(await createPool(database.tokenAdminUrl, { ...poolOptions(database, 'token-admin'), maxPoolSize: 2 }));
 
 export const createDatabasePools = async (database: Config['database']): Promise<DatabasePools> => {
   const app = ignoreEmittedQueryErrors(await createPool(database.appUrl, poolOptions(database, 'app')));

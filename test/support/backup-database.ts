@@ -12,13 +12,15 @@ export const prepareBackupDatabase = async (base: Config, database: string, extr
     DATABASE_URL: withDatabaseName(base.database.appUrl, database),
     DATABASE_MAINTENANCE_URL: withDatabaseName(base.database.maintenanceUrl, database),
     DATABASE_MIGRATION_URL: withDatabaseName(base.database.migrationUrl, database),
+    DATABASE_TOKEN_ADMIN_URL: withDatabaseName(base.database.tokenAdminUrl, database),
     ...extra,
   };
   await recreateDatabase(env.DATABASE_MIGRATION_URL!, database);
   await migrateUp({ url: env.DATABASE_MIGRATION_URL!, directory: fileURLToPath(new URL('../../migrations', import.meta.url)), log: () => undefined });
   // The worker and pods get `env`; the test itself needs only the database URLs.
   const config: Config = {
-    ...base, database: { ...base.database, appUrl: env.DATABASE_URL!, maintenanceUrl: env.DATABASE_MAINTENANCE_URL!, migrationUrl: env.DATABASE_MIGRATION_URL! },
+    ...base, database: { ...base.database, appUrl: env.DATABASE_URL!, maintenanceUrl: env.DATABASE_MAINTENANCE_URL!, migrationUrl: env.DATABASE_MIGRATION_URL!,
+      tokenAdminUrl: env.DATABASE_TOKEN_ADMIN_URL! },
   };
   return { env, config };
 };

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readJournal } from '../../bot-pods/journal.ts';
+import { botPodEnvironment } from '../../stack/bot-pod-env.ts';
 import type { ProcessGroup } from './processes.ts';
 
 export type SimulatedSend = { jid: string; text: string; waMessageId: string };
@@ -46,7 +47,8 @@ export const startBotPod = async (
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bot-pod-'));
   const port = await freePort();
   const env = { ...options.env, BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: options.transport ?? 'simulator', BOT_POD_HTTP_PORT: String(port) };
-  const child = await processes.start([...(options.nodeFlags ?? []), 'bot-pods/pod.ts'], { env });
+  // Like the local stack and Kubernetes: the pod's process gets no database URL.
+  const child = await processes.start([...(options.nodeFlags ?? []), 'bot-pods/pod.ts'], { env: botPodEnvironment(env) });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, url);
   return {

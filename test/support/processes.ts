@@ -6,7 +6,8 @@ import { once } from 'node:events';
 export type StartOptions = {
   readonly readyText?: string;
   readonly onMessage?: (message: unknown) => void;
-  readonly env?: Record<string, string>;
+  /** Added to this process's environment; an undefined value removes the variable. */
+  readonly env?: Record<string, string | undefined>;
 };
 
 export type ProcessGroup = {

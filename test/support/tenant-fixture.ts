@@ -1,5 +1,6 @@
-// A complete graph of rows for one tenant, written through withTenant as the application role.
-import { randomBytes, randomUUID } from 'node:crypto';
+// A complete graph of rows for one tenant, written through withTenant as the application role (its
+// API tokens, which that role cannot write, come from issueToken with the token role's pool).
+import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { WithTenant } from '../../core/db/with-tenant.ts';
@@ -50,8 +51,6 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
     await tx.query(sql.unsafe`INSERT INTO lead_events (tenant_id, lead_id, kind) VALUES (${tenantId}, ${leadId}, 'lead.qualified')`);
     await tx.query(sql.unsafe`
       INSERT INTO owner_webhooks (tenant_id, url, secret, active) VALUES (${tenantId}, 'https://example.com/hooks/leads', ${'s'.repeat(32)}, false)`);
-    await tx.query(sql.unsafe`
-      INSERT INTO api_tokens (tenant_id, role, name, token_hash) VALUES (${tenantId}, 'tenant-admin', 'fixture', ${sql.binary(randomBytes(32))})`);
     await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action) VALUES (${tenantId}, 'test', 'tenant.seeded')`);
     return { tenantId, userId, botId, imageId, productId, ruleId, pipelineId, stageIds: [stageNew, stageQualified], leadId, waId, sku, email };
   }, { actor: 'test-fixture' });

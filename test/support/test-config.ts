@@ -12,6 +12,7 @@ export const testEnvironment = (base: Config): Env => ({
   DATABASE_URL: withDatabaseName(base.database.appUrl, TEST_DATABASE),
   DATABASE_MAINTENANCE_URL: withDatabaseName(base.database.maintenanceUrl, TEST_DATABASE),
   DATABASE_MIGRATION_URL: withDatabaseName(base.database.migrationUrl, TEST_DATABASE),
+  DATABASE_TOKEN_ADMIN_URL: withDatabaseName(base.database.tokenAdminUrl, TEST_DATABASE),
   TEMPORAL_TASK_QUEUE: TEST_TASK_QUEUE,
   // The tests' webhook receiver and chat API listen on loopback.
   OWNER_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',

@@ -1,0 +1,60 @@
+// The bots a pod runs, asked of the platform at start through Temporal (workflow podActiveBots):
+// the pod holds no database credentials. The last answer is kept on the volume, so a pod also
+// restarts while Temporal or the platform worker is away; with no answer yet, it keeps asking.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Config } from '../core/config.ts';
+import { POD_ACTIVE_BOTS_WORKFLOW, podActiveBotsWorkflowId, type PodActiveBotsInput } from '../core/temporal/pod-bots.ts';
+import { writeFileDurably } from './durable-file.ts';
+import { backoffDelayMs } from './transport.ts';
+
+const cachedBots = z.array(z.uuid());
+
+const askPlatform = async (tenantId: string, temporal: Config['temporal']): Promise<string[]> => {
+  const connection = await Connection.connect({ address: temporal.address, connectTimeout: '5 seconds' });
+  try {
+    const client = new Client({ connection, namespace: temporal.namespace });
+    return await client.workflow.execute(POD_ACTIVE_BOTS_WORKFLOW, {
+      workflowId: podActiveBotsWorkflowId(tenantId),
+      taskQueue: temporal.taskQueue,
+      args: [{ tenantId } satisfies PodActiveBotsInput],
+      workflowExecutionTimeout: '15 seconds',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    }) as string[];
+  } finally {
+    await connection.close();
+  }
+};
+
+const readCache = async (path: string): Promise<string[] | null> => {
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return null;
+  const parsed = cachedBots.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : null;
+};
+
+export const loadActiveBots = async (options: {
+  tenantId: string; dataDir: string; temporal: Config['temporal']; logger: Logger;
+}): Promise<string[]> => {
+  const cacheFile = join(options.dataDir, 'active-bots.json');
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const bots = await askPlatform(options.tenantId, options.temporal);
+      await mkdir(options.dataDir, { recursive: true });
+      await writeFileDurably(cacheFile, JSON.stringify(bots));
+      return bots;
+    } catch (error) {
+      const cached = await readCache(cacheFile);
+      if (cached) {
+        options.logger.warn({ err: error, bots: cached.length }, 'the platform did not say which bots to run: running those cached on the volume');
+        return cached;
+      }
+      options.logger.warn({ err: error, attempt }, 'the platform did not say which bots to run (none cached yet): asking again');
+      await sleep(backoffDelayMs(attempt, 500, 10_000));
+    }
+  }
+};
