@@ -30,7 +30,7 @@ ALTER TABLE dead_letters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE dead_letters FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON dead_letters USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
 
-GRANT SELECT, INSERT, UPDATE ON dead_letters TO bi_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON dead_letters TO bi_app;
 GRANT DELETE ON dead_letters TO bi_maintenance;
 
 -- A dead letter alerts platform admins too (the tenant sees its audit row and the API list).

@@ -20,6 +20,7 @@ import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
+import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
@@ -116,6 +117,7 @@ describe('dead letters', () => {
     const replay = await call('POST', `/tenants/${tenantA.tenantId}/dead-letters/${stored!.id}/replay`);
     expect([replay.status, replay.json.redelivered]).toEqual([202, true]);
     expect(await waitFor(() => deadLetterOf(messages[1]!.waMessageId), (row) => row?.attempts === 2)).toMatchObject({ status: 'pending', attempts: 2 });
+    await saveHistories(config, client, leadWorkflowId(tenantA.tenantId, tenantA.botId, waId), 'lead-conversation-dead-letter');
   }, 60_000);
 
   it('are listed to their own tenant, and replayed once: the message is answered once however often the replay is asked', async () => {
