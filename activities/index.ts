@@ -5,6 +5,7 @@ import { createWithTenant } from '../core/db/with-tenant.ts';
 import type { Keyring } from '../core/crypto/keyring.ts';
 import { createBackupActivities } from './backup/index.ts';
 import { createChatComposerActivities } from './chat-composer.ts';
+import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-ingest.ts';
 import { createOwnerNotificationActivities } from './owner-notifications.ts';
 import { createPodBotsActivities } from './pod-bots.ts';
@@ -30,6 +31,7 @@ export const createActivities = (deps: ActivityDependencies) => {
   return {
     ...createSelfCheckActivities({ maintenancePool: deps.pools.maintenance, s3: deps.s3, bucket: deps.config.s3.bucket }),
     ...createLeadActivities({ withTenant, chatComposerConfigured: conversation.chatComposer !== null }),
+    ...createDeadLetterActivities({ withTenant, maintenancePool: deps.pools.maintenance }),
     ...createChatComposerActivities({ withTenant, chatComposer: conversation.chatComposer, log: (message) => deps.logger.warn(message) }),
     ...createOwnerNotificationActivities({
       withTenant, timeoutMs: conversation.ownerWebhookTimeoutMs, allowPrivateNetworks: conversation.ownerWebhookAllowPrivateNetworks,

@@ -19,6 +19,7 @@ import { createRegistry } from './route.ts';
 import { registerBackupRoutes } from './routes/backups.ts';
 import { registerBotRoutes } from './routes/bots.ts';
 import { MAX_IMAGE_BYTES, registerCatalogRoutes } from './routes/catalog.ts';
+import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPeopleRoutes } from './routes/people.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
@@ -69,6 +70,7 @@ export const createApp = (deps: ApiDeps) => {
   registerTenantRoutes(registry, deps);
   registerBotRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
+  registerDeadLetterRoutes(registry, deps);
   registerPipelineRoutes(registry, deps);
   registerCatalogRoutes(registry, deps);
   registerPeopleRoutes(registry, deps);

@@ -1,8 +1,9 @@
 // From a Baileys `messages.upsert` entry to the platform's InboundMessage, or null for what the
 // bot does not answer: its own messages, status broadcasts, groups (when ignored), messages
-// without text. Pure: the caller supplies Baileys' lid-to-phone mapping.
+// without text. Pure: the caller supplies Baileys' lid-to-phone mapping and the routing key.
 import type { proto } from '@whiskeysockets/baileys';
 import type { InboundMessage } from '../core/temporal/lead-conversation.ts';
+import type { SenderIdentity } from './identity-map.ts';
 
 export type InboundContext = {
   readonly tenantId: string;
@@ -10,6 +11,8 @@ export type InboundContext = {
   readonly ignoreGroups: boolean;
   /** Baileys' own mapping (`signalRepository.lidMapping.getPNForLID`), as a phone JID or null. */
   readonly phoneJidForLid: (lidJid: string) => Promise<string | null>;
+  /** The person's one routing key (`IdentityMap.routingKey`), whichever identifiers this message carries. */
+  readonly routingKey: (identity: SenderIdentity) => string;
 };
 
 const PHONE_SERVER = '@s.whatsapp.net';
@@ -60,8 +63,8 @@ export const toInboundMessage = async (
   const phoneJid = isPhoneJid(sender) ? sender : isPhoneJid(senderAlt) ? senderAlt : lidJid ? await context.phoneJidForLid(lidJid) : null;
   const phoneDigits = phoneJid ? userOf(phoneJid) : null;
   const lid = lidJid ? userOf(lidJid) : null;
-  const waId = phoneDigits ?? lid;
-  if (!waId) return null;
+  if (!phoneDigits && !lid) return null;
+  const waId = context.routingKey({ phone: phoneDigits, lid });
   const seconds = Number(info.messageTimestamp ?? 0);
   return {
     tenantId: context.tenantId,

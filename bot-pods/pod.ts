@@ -17,6 +17,7 @@ import { loadActiveBots } from './active-bots.ts';
 import { createBaileysTransport } from './baileys-transport.ts';
 import { createWriteGate } from './durable-file.ts';
 import { startPodHttp } from './http.ts';
+import { openIdentityMap } from './identity-map.ts';
 import { toInboundMessage } from './inbound.ts';
 import { createMediaReader } from './media.ts';
 import { openOutbox } from './outbox.ts';
@@ -46,6 +47,7 @@ const outbox = openOutbox(join(dataDir, 'outbox.jsonl'), {
   onError: (error, attempt) => logger.warn({ err: error, attempt, pending: outbox.pending().length }, 'an inbound message is not delivered yet: kept in the outbox'),
 });
 const sentLog = openSentLog(join(dataDir, 'sent-log.jsonl'), journal);
+const identities = openIdentityMap(join(dataDir, 'identities.jsonl'), journal);
 
 const sessionsDir = join(dataDir, 'sessions');
 const gate = createWriteGate();
@@ -56,6 +58,7 @@ const createTransport = (botId: string): Transport => {
     async onMessage(info) {
       const message = await toInboundMessage(info, {
         tenantId, botId, ignoreGroups: config.botPod.ignoreGroups, phoneJidForLid: (lidJid) => transports.get(botId)!.phoneJidForLid(lidJid),
+        routingKey: (identity) => identities.routingKey(botId, identity),
       });
       if (message) outbox.add(message);
     },
@@ -158,6 +161,7 @@ const shutdown = async (signal: string) => {
   await outbox.close();
   await draining;
   sentLog.close();
+  identities.close();
   await client?.connection.close();
   s3.destroy();
   logger.info('bot pod stopped');

@@ -27,6 +27,15 @@ export const createSimulatorTransport = (
 ): SimulatorTransport => {
   let journal: Journal<SimulatedSend> | null = null;
   const sends = new Map<string, SimulatedSend>();
+  // Like Baileys, the simulated network learns a lid's phone from messages that carry both (in
+  // memory only: a restarted pod forgets it, as a Baileys store without that entry would).
+  const phoneOfLid = new Map<string, string>();
+  const learnPairing = (key: proto.IMessageKey & { remoteJidAlt?: string | null; participantAlt?: string | null }) => {
+    for (const [jid, alt] of [[key.remoteJid, key.remoteJidAlt], [key.participant, key.participantAlt]]) {
+      if (jid?.endsWith('@lid') && alt?.endsWith('@s.whatsapp.net')) phoneOfLid.set(jid, alt);
+      if (alt?.endsWith('@lid') && jid?.endsWith('@s.whatsapp.net')) phoneOfLid.set(alt, jid);
+    }
+  };
   let current: BotStatus = { botId, state: 'closed', lastError: null, qrDataUrl: null, updatedAt: new Date().toISOString() };
   const setState = (state: BotStatus['state']) => {
     current = { ...current, state, updatedAt: new Date().toISOString() };
@@ -54,7 +63,7 @@ export const createSimulatorTransport = (
       });
     },
     status: () => current,
-    phoneJidForLid: async () => null,
+    phoneJidForLid: async (lidJid) => phoneOfLid.get(lidJid) ?? null,
     requestPairingCode: async () => 'SIMULATE',
     async stop() {
       journal?.close();
@@ -63,6 +72,7 @@ export const createSimulatorTransport = (
     },
     async inject(info) {
       if (current.state !== 'open') throw new Error(`bot ${botId} is not connected (${current.state})`);
+      if (info.key) learnPairing(info.key);
       await handlers.onMessage(info);
     },
     sent: () => [...sends.values()],

@@ -93,6 +93,91 @@ const fillVolumeWhileReplying = async (waIds: string[], afterReplies: number) =>
   expect(notReady).toBe(true);
 };
 
+type SenderForm = 'lid+phone' | 'lid' | 'phone';
+/**
+ * The issue-13 torture run: `people` senders, each writing under its phone, its `@lid`, and its
+ * `@lid` with the phone, in a different order per person. Round 0 sends two forms of each person
+ * at the same moment with Temporal up (the race that lost messages and split leads); the other
+ * rounds arrive while Temporal is down, and the pod is SIGKILLed halfway through them.
+ */
+const tortureSwitchingIdentities = async (people: number, rounds: number) => {
+  const persons = Array.from({ length: people }, (_, i) => ({ phone: `55119${String(8000000 + i)}`, lid: String(880000000000000 + i), i }));
+  const webMessageOf = (person: (typeof persons)[number], form: SenderForm, id: string) => webMessage(
+    id, form === 'phone' ? `${person.phone}@s.whatsapp.net` : `${person.lid}@lid`, { conversation: `${id}, qual o price?` },
+    form === 'lid+phone' ? { remoteJidAlt: `${person.phone}@s.whatsapp.net` } : {});
+  // A pairing message comes first or second; after it, any form in any order.
+  const firstRound: SenderForm[][] = [['lid+phone', 'lid'], ['phone', 'lid+phone'], ['lid']];
+  const laterForms: SenderForm[] = ['phone', 'lid', 'lid+phone'];
+  const formsOf = (person: (typeof persons)[number]) => [
+    firstRound[person.i % 3]!,
+    ...Array.from({ length: rounds - 1 }, (_, round) => [person.i % 3 === 2 && round === 0 ? 'lid+phone' : laterForms[(person.i + round * (1 + (person.i % 2))) % 3]!]),
+  ];
+  const sentIds = new Map(persons.map((person) => [person.i, [] as string[][]]));
+  const injectRound = (round: number) => Promise.all(persons.map(async (person) => {
+    const ids = formsOf(person)[round]!.map((form, n) => ({ form, id: `SW-${person.i}-${round}-${n}` }));
+    sentIds.get(person.i)!.push(ids.map(({ id }) => id));
+    const responses = await Promise.all(ids.map(({ form, id }) => inject(webMessageOf(person, form, id))));
+    expect(responses.map((response) => response.status)).toEqual(ids.map(() => 202));
+  }));
+
+  await injectRound(0);
+  worker.kill('SIGTERM');
+  await once(worker, 'exit');
+  await stopTemporal(config);
+  try {
+    for (let round = 1; round < rounds; round += 1) {
+      await injectRound(round);
+      if (round === Math.floor(rounds / 2)) {
+        pod.child.kill('SIGKILL');
+        await once(pod.child, 'exit');
+        pod = await startBotPod(processes, tenant.tenantId, { dataDir: pod.dataDir });
+      }
+    }
+  } finally {
+    await startTemporal(config);
+  }
+  worker = await processes.start(['activities/worker.ts']);
+
+  const allIds = [...sentIds.values()].flat(2);
+  const countsOf = () => withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ inbound: z.number(), outbound: z.number() }))`
+    SELECT (SELECT count(*)::int FROM lead_messages WHERE bot_id = ${tenant.botId} AND direction = 'inbound' AND wa_message_id = ANY(${sql.array(allIds, 'text')})) AS inbound,
+           count(*)::int AS outbound
+    FROM lead_messages WHERE bot_id = ${tenant.botId} AND direction = 'outbound'
+      AND wa_message_id = ANY(${sql.array(allIds.map((id) => messageIdFor(`reply:${id}`)), 'text')})`));
+  for (const deadline = Date.now() + 180_000; Date.now() < deadline; await sleep(500)) {
+    if ((await countsOf()).outbound >= allIds.length) break;
+  }
+  await sleep(1000); // a double reply would land now
+  const counts = await countsOf();
+
+  const leadsPerPerson = await Promise.all(persons.map((person) => withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ leads: z.number() }))`
+    SELECT count(DISTINCT id)::int AS leads FROM leads
+    WHERE bot_id = ${tenant.botId} AND (phone_e164 = ${`+${person.phone}`} OR lid = ${person.lid} OR wa_id IN (${person.phone}, ${person.lid})
+      OR id IN (SELECT lead_id FROM lead_messages WHERE bot_id = ${tenant.botId} AND wa_message_id = ANY(${sql.array(sentIds.get(person.i)!.flat(), 'text')})))`))));
+
+  // Sends in the order the pod made them: each reply once, and a person's replies in the order
+  // their messages were sent (the two of round 0 were sent at the same moment, so either order).
+  const sends = pod.sends(tenant.botId).map((send) => send.waMessageId);
+  const position = new Map(allIds.map((id) => [messageIdFor(`reply:${id}`), id]));
+  const answered = sends.filter((sendId) => position.has(sendId)).map((sendId) => position.get(sendId)!);
+  const unanswered = allIds.filter((id) => !answered.includes(id));
+  const doubled = answered.filter((id, n) => answered.indexOf(id) !== n);
+  const outOfOrder = persons.filter((person) => {
+    const rank = new Map(sentIds.get(person.i)!.flatMap((ids, round) => ids.map((id) => [id, round] as const)));
+    const rounds = answered.filter((id) => rank.has(id)).map((id) => rank.get(id)!);
+    return rounds.some((round, n) => n > 0 && round < rounds[n - 1]!);
+  }).map((person) => person.i);
+
+  const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  const failedWorkflows: string[] = [];
+  try {
+    for await (const execution of client.workflow.list({ query: `TenantId = '${tenant.tenantId}' AND ExecutionStatus = 'Failed'` })) failedWorkflows.push(execution.workflowId);
+  } finally {
+    await client.connection.close();
+  }
+  return { sentMessages: allIds.length, counts, leadsPerPerson, unanswered, doubled, outOfOrder, failedWorkflows };
+};
+
 describe('bot pod', () => {
   it('holds no database credentials: none in its environment, no database module in its code', () => {
     const environment = readFileSync(`/proc/${pod.child.pid}/environ`, 'utf8').split('\0').map((entry) => entry.split('=')[0]);
@@ -180,6 +265,18 @@ describe('bot pod', () => {
       expect(sent.filter((send) => send.jid === `${waId}@s.whatsapp.net`).map((send) => send.waMessageId)).toEqual(expectedOrder);
     }
   }, 240_000);
+
+  it('keeps one lead per person whose messages switch between @lid, @lid with phone and phone: none lost, doubled or out of order', async () => {
+    const outcome = await tortureSwitchingIdentities(20, 10);
+    // One summary, so a failure shows every figure at once.
+    expect({
+      failedWorkflows: outcome.failedWorkflows, stored: outcome.counts, unanswered: outcome.unanswered, doubled: outcome.doubled,
+      outOfOrder: outcome.outOfOrder, peopleWithOtherThanOneLead: outcome.leadsPerPerson.filter((leads) => leads !== 1).length,
+    }).toEqual({
+      failedWorkflows: [], stored: { inbound: outcome.sentMessages, outbound: outcome.sentMessages }, unanswered: [], doubled: [],
+      outOfOrder: [], peopleWithOtherThanOneLead: 0,
+    });
+  }, 300_000);
 
   it('snapshots the pod\'s sessions to S3 and restores them byte-identical onto a new pod\'s empty volume, once', async () => {
     const sessionFiles = { 'bot-a/creds.json': '{"me":{"id":"5511900000000@s.whatsapp.net"}}', 'bot-a/session-5511.0.json': '{"x":1}' };

@@ -90,6 +90,52 @@ describe('lead identity', () => {
   });
 });
 
+describe('lead identity under concurrency and in any order', () => {
+  let person = 0;
+  /** A new person: a phone and a lid, and a message of each form WhatsApp sends (keyed as the pod did before canonical keys). */
+  const newPerson = (graph: TenantGraph) => {
+    const number = (person += 1);
+    const phone = `55119${String(40000000 + number)}`;
+    const lid = String(900000000000000 + number);
+    const form = (kind: 'lid+phone' | 'lid' | 'phone', id: string): InboundMessage => ({
+      tenantId: graph.tenantId, botId: graph.botId, waMessageId: `${id}-${kind}-${number}`, text: 'oi', receivedAt: new Date().toISOString(),
+      ...(kind === 'lid+phone' ? { waId: phone, phoneE164: `+${phone}`, lid } : kind === 'lid' ? { waId: lid, lid } : { waId: phone, phoneE164: `+${phone}` }),
+    });
+    return { phone, lid, form };
+  };
+  const leadsOf = (graph: TenantGraph) => withTenant(graph.tenantId, (tx) => tx.any(sql.type(z.object({
+    phone_e164: z.string().nullable(), lid: z.string().nullable(), messages: z.number(),
+  }))`
+    SELECT l.phone_e164, l.lid, (SELECT count(*)::int FROM lead_messages m WHERE m.lead_id = l.id) AS messages
+    FROM leads l WHERE l.bot_id = ${graph.botId} AND l.wa_id <> ${graph.waId} ORDER BY l.phone_e164, l.lid`));
+
+  it('gives 20 people who each send both forms at the same moment exactly 20 leads, with no error', async () => {
+    const graph = await seedTenant(withTenant);
+    const people = Array.from({ length: 20 }, () => newPerson(graph));
+    const outcomes = await Promise.allSettled(people.flatMap((p) => [
+      activities.ingestInbound(p.form('lid+phone', 'race')), activities.ingestInbound(p.form('lid', 'race')),
+    ]));
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    const leads = await leadsOf(graph);
+    expect(leads).toEqual(people.map((p) => ({ phone_e164: `+${p.phone}`, lid: p.lid, messages: 2 })).sort((a, b) => a.phone_e164.localeCompare(b.phone_e164)));
+  });
+
+  it('finds the same lead whichever form comes first, once a message has paired the lid with the phone', async () => {
+    const graph = await seedTenant(withTenant);
+    const orders = [
+      ['lid+phone', 'lid', 'phone'], ['lid+phone', 'phone', 'lid'], ['lid', 'lid+phone', 'phone'],
+      ['phone', 'lid+phone', 'lid'], ['lid', 'lid+phone', 'lid'], ['phone', 'lid+phone', 'phone', 'lid'],
+    ] as const;
+    const people = orders.map(() => newPerson(graph));
+    for (const [i, order] of orders.entries()) {
+      const ids = [];
+      for (const [n, kind] of order.entries()) ids.push((await activities.ingestInbound(people[i]!.form(kind, `order-${n}`))).leadId);
+      expect([order.join(' > '), new Set(ids).size]).toEqual([order.join(' > '), 1]);
+    }
+    expect(await leadsOf(graph)).toHaveLength(orders.length);
+  });
+});
+
 describe('tenant conversation settings', () => {
   it('collect only the tenant\'s lead fields and answer with its templates and catalog', async () => {
     await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`

@@ -1,5 +1,6 @@
 import {
-  condition, continueAsNew, defineSignal, proxyActivities, proxyLocalActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo,
+  ActivityFailure, ApplicationFailure, CancelledFailure, condition, continueAsNew, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler,
+  TemporalFailure, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
@@ -11,14 +12,20 @@ import { startOwnerNotification } from './start-owner-notification.ts';
 
 export const inboundSignal = defineSignal<[InboundMessage]>(INBOUND_SIGNAL);
 
+/** Runs started before dead letters existed replay without them; every new run has them. */
+const DEAD_LETTER_PATCH = 'lead-conversation-dead-letters';
+
 // Ingest and record are one short, idempotent transaction each: local activities run them inside
 // the workflow task, which halves the round trips to the server per message (see docs/lead-conversation.md).
-const { ingestInbound, recordOutbound } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS },
-});
+const localRetry = { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS };
+const { ingestInbound: ingestWithoutLimit, recordOutbound } = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: localRetry });
+// Retried long enough to ride out a database restart or failover; after that the message is
+// dead-lettered and the lead's other messages go on.
+const { ingestInbound } = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '10 minutes', retry: localRetry });
 // The chat composer bounds its own wait and falls back to the template, so it never needs a retry.
 const { composeChatReply } = proxyActivities<Activities>({ startToCloseTimeout: '90 seconds', retry: { maximumAttempts: 3 } });
+// Retried until it lands: a dead letter must never be lost itself.
+const { deadLetterInbound } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '1 minute' } });
 
 const DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
 
@@ -26,6 +33,16 @@ const replyTo = async (message: InboundMessage, result: IngestResult): Promise<s
   if (!result.useChatComposer) return result.templateReply;
   const composed = await composeChatReply({ tenantId: message.tenantId, botId: message.botId, leadId: result.leadId, text: message.text, ingest: result });
   return composed.text;
+};
+
+/**
+ * `ConstraintViolationError: lead_messages violates check constraint ...`: what an operator needs to
+ * fix it. A local activity's failure arrives as its cause itself, a remote one's wrapped.
+ */
+const failureReason = (failure: TemporalFailure): string => {
+  const cause = failure instanceof ActivityFailure ? failure.cause ?? failure : failure;
+  const type = cause instanceof ApplicationFailure ? cause.type : cause.name;
+  return `${failure instanceof ActivityFailure ? `${failure.activityType}: ` : ''}${type ? `${type}: ` : ''}${cause.message}`;
 };
 
 /** One entity per lead: its messages are ingested, scored and answered one at a time, in arrival order. */
@@ -42,12 +59,8 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
   });
   const idleTimeoutMs = (input.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
 
-  for (;;) {
-    const hasWork = await condition(() => pending.length > 0, idleTimeoutMs);
-    // A message that arrived with the timeout is still processed, never dropped with the run.
-    if (!hasWork && pending.length === 0) return;
-    const message = pending.shift()!;
-    const result = await ingestInbound(message);
+  const answer = async (message: InboundMessage, ingest: typeof ingestInbound) => {
+    const result = await ingest(message);
     // Each upsert is a visibility write on the server: only when what operators see changed.
     if (workflowInfo().typedSearchAttributes.get(LEAD_ID) !== result.leadId) upsertSearchAttributes([{ key: LEAD_ID, value: result.leadId }]);
     const memo = { waId: input.waId, phone: message.phoneE164 ?? workflowInfo().memo?.phone ?? null, score: result.score, qualified: result.isQualified };
@@ -61,6 +74,25 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
       toJid: message.chatJid ?? null,
     });
     await recordOutbound({ tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, waMessageId: sent.waMessageId, text });
+  };
+
+  for (;;) {
+    const hasWork = await condition(() => pending.length > 0, idleTimeoutMs);
+    // A message that arrived with the timeout is still processed, never dropped with the run.
+    if (!hasWork && pending.length === 0) return;
+    const message = pending.shift()!;
+    if (patched(DEAD_LETTER_PATCH)) {
+      // A message that cannot be processed never fails the lead, with the messages queued behind it.
+      try {
+        await answer(message, ingestInbound);
+      } catch (error) {
+        // An activity's failure (not a cancellation, nor a bug in this code, which retries the task).
+        if (!(error instanceof TemporalFailure) || error instanceof CancelledFailure) throw error;
+        await deadLetterInbound({ message, reason: failureReason(error) });
+      }
+    } else {
+      await answer(message, ingestWithoutLimit);
+    }
     if (workflowInfo().continueAsNewSuggested) {
       // Only what the next run needs: the lead's key, its settings and the messages not yet processed.
       await continueAsNew<typeof leadConversation>({

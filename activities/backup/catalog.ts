@@ -6,7 +6,8 @@ import type { CatalogEntry } from '../../core/backup/retention-plan.ts';
 
 export type BackupKind = 'nightly' | 'manual' | 'safety';
 export type PlatformEventKind =
-  | 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed' | 'drill.passed' | 'drill.failed' | 'retention.applied';
+  | 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed' | 'drill.passed' | 'drill.failed' | 'retention.applied'
+  | 'lead.dead_lettered';
 
 /** One audit entry (tenant NULL: a platform action) and one platform event, in one transaction. */
 export const alert = (pool: DatabasePool, kind: PlatformEventKind, actor: string, payload: Record<string, unknown>) =>

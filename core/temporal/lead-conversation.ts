@@ -21,8 +21,9 @@ export type InboundMessage = {
   readonly tenantId: string;
   readonly botId: string;
   /**
-   * The lead's key, chosen by the bot pod: the phone number's digits when WhatsApp (or Baileys'
-   * lid mapping) gives the phone, otherwise the sender's lid.
+   * The lead's routing key, chosen by the bot pod: one per person whatever form each message takes
+   * (`bot-pods/identity-map.ts`): the first identifier the pod saw for that person, the phone's
+   * digits when that first message brought the phone, otherwise the lid's.
    */
   readonly waId: string;
   readonly waMessageId: string;
@@ -64,6 +65,9 @@ export type IngestResult = {
   /** True when a chat composer is configured: the workflow asks it for the reply. */
   readonly useChatComposer: boolean;
 };
+
+/** A message the lead conversation gave up on, and why (`<activity>: <error type>: <message>`). */
+export type DeadLetterInput = { readonly message: InboundMessage; readonly reason: string };
 
 export type ComposeReplyInput = {
   readonly tenantId: string;

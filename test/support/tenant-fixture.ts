@@ -52,6 +52,10 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
     await tx.query(sql.unsafe`
       INSERT INTO owner_webhooks (tenant_id, url, secret, active) VALUES (${tenantId}, 'https://example.com/hooks/leads', ${'s'.repeat(32)}, false)`);
     await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action) VALUES (${tenantId}, 'test', 'tenant.seeded')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO dead_letters (tenant_id, bot_id, wa_message_id, message, reason)
+      VALUES (${tenantId}, ${botId}, 'WAMID-DEAD-1', ${sql.jsonb({ tenantId, botId, waId, waMessageId: 'WAMID-DEAD-1', text: 'lost?', receivedAt: '2026-01-01T00:00:00.000Z' })},
+              'ConstraintViolationError: fixture')`);
     return { tenantId, userId, botId, imageId, productId, ruleId, pipelineId, stageIds: [stageNew, stageQualified], leadId, waId, sku, email };
   }, { actor: 'test-fixture' });
 };

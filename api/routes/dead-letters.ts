@@ -1,0 +1,105 @@
+// Dead letters of a tenant: inbound messages its lead conversations could not process (see
+// docs/lead-conversation.md). Listed newest first, read one, and replay one: the stored message is
+// delivered again to its lead's workflow, exactly as the bot pod delivers it.
+import { sql } from 'slonik';
+import { z } from 'zod';
+import {
+  INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
+} from '../../core/temporal/lead-conversation.ts';
+import type { ApiDeps } from '../deps.ts';
+import { HttpProblem } from '../problem.ts';
+import type { Registry } from '../route.ts';
+import { cursorSchema, encodeCursor, tenantParams } from './schemas.ts';
+
+const deadLetterParams = z.strictObject({ tenantId: z.uuid(), deadLetterId: z.uuid() });
+const status = z.enum(['pending', 'replayed']);
+
+/** The message as the workflow stored it: read back before it is delivered again. */
+const storedMessage = z.object({
+  tenantId: z.uuid(), botId: z.uuid(), waId: z.string().min(1), waMessageId: z.string().min(1), text: z.string(), receivedAt: z.string(),
+  pushName: z.string().nullable().optional(), phoneE164: z.string().nullable().optional(), lid: z.string().nullable().optional(),
+  chatJid: z.string().nullable().optional(),
+});
+
+const deadLetter = z.object({
+  id: z.uuid(), botId: z.uuid(), waMessageId: z.string(), message: storedMessage, reason: z.string(), attempts: z.number().int(), status,
+  createdAt: z.string(), updatedAt: z.string(), replayedAt: z.string().nullable(),
+});
+const deadLetterRow = z.object({
+  id: z.uuid(), bot_id: z.uuid(), wa_message_id: z.string(), message: z.unknown(), reason: z.string(), attempts: z.number(), status,
+  created_at: z.number(), updated_at: z.number(), replayed_at: z.number().nullable(), created_us: z.string(),
+});
+const COLUMNS = sql.fragment`id, bot_id, wa_message_id, message, reason, attempts, status, created_at, updated_at, replayed_at,
+  (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
+const iso = (millis: number) => new Date(millis).toISOString();
+const toDeadLetter = (row: z.infer<typeof deadLetterRow>) => ({
+  id: row.id, botId: row.bot_id, waMessageId: row.wa_message_id, message: storedMessage.parse(row.message), reason: row.reason,
+  attempts: row.attempts, status: row.status, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at),
+  replayedAt: row.replayed_at === null ? null : iso(row.replayed_at),
+});
+
+export const registerDeadLetterRoutes = (registry: Registry, deps: ApiDeps) => {
+  registry.add({
+    method: 'get', path: '/tenants/:tenantId/dead-letters', summary: 'List inbound messages that could not be processed, newest first',
+    tag: 'dead-letters', access: 'any', params: tenantParams,
+    query: z.strictObject({ status: status.optional(), limit: z.coerce.number().int().min(1).max(100).default(50), cursor: cursorSchema.optional() }),
+    response: z.object({ items: z.array(deadLetter), nextCursor: z.string().nullable() }),
+  }, async ({ params, query }) => {
+    const { tenantId } = params;
+    const conditions = [sql.fragment`tenant_id = ${tenantId}`];
+    if (query.status) conditions.push(sql.fragment`status = ${query.status}`);
+    if (query.cursor) {
+      conditions.push(sql.fragment`(created_at, id) < (timestamptz 'epoch' + ${query.cursor.micros}::bigint * interval '1 microsecond', ${query.cursor.id}::uuid)`);
+    }
+    const rows = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(deadLetterRow)`
+      SELECT ${COLUMNS} FROM dead_letters WHERE ${sql.join(conditions, sql.fragment` AND `)}
+      ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`));
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return { items: page.map(toDeadLetter), nextCursor: rows.length > query.limit && last ? encodeCursor(last.created_us, last.id) : null };
+  });
+
+  registry.add({
+    method: 'get', path: '/tenants/:tenantId/dead-letters/:deadLetterId', summary: 'Read a dead letter', tag: 'dead-letters', access: 'any',
+    params: deadLetterParams, response: deadLetter,
+  }, async ({ params }) => {
+    const row = await deps.withTenant(params.tenantId, (tx) => tx.maybeOne(sql.type(deadLetterRow)`
+      SELECT ${COLUMNS} FROM dead_letters WHERE tenant_id = ${params.tenantId} AND id = ${params.deadLetterId}`));
+    if (!row) throw new HttpProblem(404, 'Not found', 'no such dead letter');
+    return toDeadLetter(row);
+  });
+
+  registry.add({
+    method: 'post', path: '/tenants/:tenantId/dead-letters/:deadLetterId/replay',
+    summary: 'Deliver a dead letter again to its lead\'s workflow; a second replay delivers nothing (redelivered: false)',
+    tag: 'dead-letters', access: 'any', params: deadLetterParams, status: 202,
+    response: z.object({ deadLetter, redelivered: z.boolean() }),
+  }, async ({ params, principal }) => {
+    const { tenantId } = params;
+    const config = deps.config;
+    return deps.withTenant(tenantId, async (tx) => {
+      // Locked: two concurrent replays deliver once.
+      const row = await tx.maybeOne(sql.type(deadLetterRow)`
+        SELECT ${COLUMNS} FROM dead_letters WHERE tenant_id = ${tenantId} AND id = ${params.deadLetterId} FOR UPDATE`);
+      if (!row) throw new HttpProblem(404, 'Not found', 'no such dead letter');
+      if (row.status === 'replayed') return { deadLetter: toDeadLetter(row), redelivered: false };
+      const message: InboundMessage = storedMessage.parse(row.message);
+      if (message.tenantId !== tenantId || message.botId !== row.bot_id) throw new HttpProblem(409, 'Conflicts with stored data', 'the stored message names another bot');
+      // Delivered before the row is marked: if the commit fails the row stays pending, and a
+      // second delivery is a duplicate the workflow answers once (idempotent on the WhatsApp id).
+      await (await deps.temporal()).workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+        workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
+        taskQueue: config.temporal.taskQueue,
+        args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
+        signal: INBOUND_SIGNAL,
+        signalArgs: [message],
+      });
+      const replayed = await tx.one(sql.type(deadLetterRow)`
+        UPDATE dead_letters SET status = 'replayed', replayed_at = now() WHERE tenant_id = ${tenantId} AND id = ${row.id} RETURNING ${COLUMNS}`);
+      await tx.query(sql.unsafe`
+        INSERT INTO audit_logs (tenant_id, actor, action, details)
+        VALUES (${tenantId}, ${`api:${principal.tokenId}`}, 'lead.dead_letter_replayed', ${sql.jsonb({ deadLetterId: row.id, waMessageId: row.wa_message_id })})`);
+      return { deadLetter: toDeadLetter(replayed), redelivered: true };
+    }, { actor: `api:${principal.tokenId}` });
+  });
+};
