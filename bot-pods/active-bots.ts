@@ -33,8 +33,12 @@ const askPlatform = async (tenantId: string, temporal: Config['temporal']): Prom
 const readCache = async (path: string): Promise<string[] | null> => {
   const text = await readFile(path, 'utf8').catch(() => null);
   if (text === null) return null;
-  const parsed = cachedBots.safeParse(JSON.parse(text));
-  return parsed.success ? parsed.data : null;
+  try {
+    const parsed = cachedBots.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null; // not JSON: as if nothing were cached, the pod asks until the platform answers
+  }
 };
 
 export const loadActiveBots = async (options: {

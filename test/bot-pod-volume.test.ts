@@ -2,7 +2,7 @@
 // acknowledged is lost, nothing it could not store is acknowledged, it says why and is not ready
 // meanwhile, and it recovers by itself when space frees.
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -158,7 +158,9 @@ describe('a full volume', () => {
     const withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
     const tenant = await seedTenant(withTenant);
     const dataDir = subdir('pod');
-    // No Temporal: every accepted message waits in the outbox, where the test reads it.
+    // No Temporal: every accepted message waits in the outbox, where the test reads it, and the
+    // pod runs the bots the platform last named (its cache on the volume).
+    writeFileSync(join(dataDir, 'active-bots.json'), JSON.stringify([tenant.botId]));
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:9' };
     let pod = await startBotPod(processes, tenant.tenantId, { dataDir, env });
     const inject = (id: string) => fetch(`${pod.url}/simulator/bots/${tenant.botId}/inbound`, {
