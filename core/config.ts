@@ -37,6 +37,8 @@ export const variables = {
     'Migration owner (`bi_owner`): owns the schema; used only by `npm run migrate`.'),
   DB_POOL_MAX: variable(positiveInt.max(200), '10', 'Connections per pool (application and maintenance each).'),
   DB_STATEMENT_TIMEOUT_MS: variable(positiveInt, '30000', 'Statement timeout applied to every pooled connection.'),
+  DB_CONNECT_TIMEOUT_MS: variable(positiveInt.max(60_000), '1000',
+    'Time a new pooled connection gets to be established; past it (or refused at once) the API answers 503 with Retry-After.'),
   TENANT_TX_MAX_ATTEMPTS: variable(positiveInt.max(20), '5',
     'Attempts of a tenant transaction that fails with a serialization failure or deadlock, first one included.'),
   TENANT_TX_RETRY_BASE_MS: variable(positiveInt.max(10_000), '25',
@@ -45,6 +47,8 @@ export const variables = {
   TEMPORAL_ADDRESS: variable(hostPort, '127.0.0.1:7233', 'Temporal frontend gRPC address.'),
   TEMPORAL_NAMESPACE: variable(z.string().min(1), 'default', 'Temporal namespace.'),
   TEMPORAL_TASK_QUEUE: variable(z.string().min(1), 'platform', 'Task queue of the platform worker.'),
+  TEMPORAL_RPC_TIMEOUT_MS: variable(positiveInt.max(60_000), '2000',
+    'Deadline of each call the API makes to Temporal (long polls for a result excepted); past it the API answers 503 with Retry-After.'),
 
   LEAD_IDLE_TIMEOUT_SECONDS: variable(positiveInt.max(86_400), '600',
     'A lead conversation workflow ends after this long without a message; the next message starts a new one.'),
@@ -137,6 +141,7 @@ const toConfig = (raw: RawConfig) => ({
     migrationUrl: raw.DATABASE_MIGRATION_URL,
     poolMax: raw.DB_POOL_MAX,
     statementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: raw.DB_CONNECT_TIMEOUT_MS,
     tenantTxMaxAttempts: raw.TENANT_TX_MAX_ATTEMPTS,
     tenantTxRetryBaseMs: raw.TENANT_TX_RETRY_BASE_MS,
   },
@@ -144,6 +149,7 @@ const toConfig = (raw: RawConfig) => ({
     address: raw.TEMPORAL_ADDRESS,
     namespace: raw.TEMPORAL_NAMESPACE,
     taskQueue: raw.TEMPORAL_TASK_QUEUE,
+    rpcTimeoutMs: raw.TEMPORAL_RPC_TIMEOUT_MS,
   },
   conversation: {
     idleTimeoutSeconds: raw.LEAD_IDLE_TIMEOUT_SECONDS,

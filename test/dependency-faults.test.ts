@@ -1,0 +1,209 @@
+// Faults that must answer fast and honestly: with Postgres, Temporal or S3 down, the API answers
+// 503 with Retry-After in a problem document well under a second, changes nothing, and is back at
+// once when the service is; a worker started while Temporal is down waits for it instead of exiting.
+// Postgres and Temporal are this worktree's own, stopped and restarted here.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createApp } from '../api/app.ts';
+import { createTemporalAccess, type TemporalAccess } from '../api/temporal-access.ts';
+import { generateToken, hashToken } from '../api/tokens.ts';
+import { loadConfig, type Config } from '../core/config.ts';
+import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
+import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { createObjectStoreClient } from '../core/object-store.ts';
+import { isHealthy } from '../stack/processes.ts';
+import { startPostgres, stopPostgres } from '../stack/postgres.ts';
+import { startTemporal, stopTemporal } from '../stack/temporal.ts';
+import { processGroup } from './support/processes.ts';
+import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
+
+const config: Config = { ...loadConfig() };
+const apiConfig: Config = { ...config, api: { ...config.api, rateLimit: { ...config.api.rateLimit, perIp: 100_000, perToken: 100_000 } } };
+const s3 = createObjectStoreClient(config.s3);
+// S3 "down": nothing listens on the discard port.
+const deadS3 = createObjectStoreClient({ ...config.s3, endpoint: 'http://127.0.0.1:9' });
+const processes = processGroup();
+let pools: DatabasePools;
+let withTenant: WithTenant;
+let tenant: TenantGraph;
+let token: string;
+let platformToken: string;
+let temporal: TemporalAccess;
+const apis: ReturnType<typeof createApp>[] = [];
+
+const startApi = async (objectStore = s3) => {
+  const api = createApp({
+    config: apiConfig, pools, withTenant, logger: pino({ level: 'silent' }), s3: objectStore,
+    temporalHealthy: temporal.healthy, temporal: temporal.client,
+  });
+  apis.push(api);
+  const server = await api.start(0, '127.0.0.1');
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+};
+let base: string;
+
+const call = async (method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; bearer?: string; at?: string } = {}) => {
+  const started = performance.now();
+  const response = await fetch(`${options.at ?? base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${options.bearer ?? token}`, 'content-type': 'application/json', ...options.headers },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status, ms: performance.now() - started, retryAfter: response.headers.get('retry-after'),
+    contentType: response.headers.get('content-type'), json: text ? JSON.parse(text) as Record<string, unknown> : null,
+  };
+};
+type Answer = Awaited<ReturnType<typeof call>>;
+
+const expectUnavailable = (answer: Answer, dependency: string) => {
+  expect({ status: answer.status, retryAfter: answer.retryAfter, contentType: answer.contentType, dependency: answer.json?.dependency })
+    .toEqual({ status: 503, retryAfter: '2', contentType: expect.stringContaining('application/problem+json'), dependency });
+  expect(answer.json).toMatchObject({ title: 'Service unavailable', status: 503 });
+  expect(answer.ms).toBeLessThan(1_000);
+};
+
+/** Polls until `attempt` answers 2xx; returns how long that took. */
+const timeToSuccess = async (attempt: () => Promise<Answer>, timeoutMs = 10_000) => {
+  const started = performance.now();
+  for (; performance.now() - started < timeoutMs; await sleep(25)) {
+    if ((await attempt()).status < 300) return performance.now() - started;
+  }
+  throw new Error(`no success within ${timeoutMs} ms`);
+};
+
+const countBots = () => withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM bots`));
+const threshold = () => withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ t: z.number() }))`
+  SELECT qualification_threshold AS t FROM bots WHERE id = ${tenant.botId}`));
+
+beforeAll(async () => {
+  pools = await createDatabasePools(config.database);
+  withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  tenant = await seedTenant(withTenant);
+  token = generateToken();
+  await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
+    INSERT INTO api_tokens (tenant_id, role, name, token_hash) VALUES (${tenant.tenantId}, 'tenant-admin', 'faults', ${sql.binary(hashToken(token))})`));
+  platformToken = generateToken();
+  await pools.app.query(sql.unsafe`SELECT api_issue_platform_token('faults', ${sql.binary(hashToken(platformToken))})`);
+  temporal = createTemporalAccess(config.temporal);
+  base = await startApi();
+});
+
+afterAll(async () => {
+  // Whatever a failed test left down comes back up for the tests after this file.
+  if (!await isHealthy(() => pools.app.oneFirst(sql.unsafe`SELECT 1`))) await startPostgres(config);
+  if (!await isHealthy(() => temporal.healthy())) await startTemporal(config);
+  for (const api of apis) await api.stop();
+  await processes.stopAll();
+  await temporal.close();
+  s3.destroy();
+  deadS3.destroy();
+  await pools.end();
+});
+
+describe('Postgres down', () => {
+  it('every database route answers 503 with Retry-After in a problem document within a second, writes nothing, and works once Postgres is back', async () => {
+    const t = `/api/v1/tenants/${tenant.tenantId}`;
+    expect((await call('GET', `${t}/bots`)).status).toBe(200);
+    const botsBefore = await countBots();
+    await stopPostgres(config);
+    let workerLog = '';
+    const worker = await processes.start(['activities/worker.ts']);
+    worker.stdout!.on('data', (chunk: Buffer) => { workerLog += chunk.toString(); });
+    try {
+      const answers = {
+        listBots: await call('GET', `${t}/bots`),
+        createBot: await call('POST', `${t}/bots`, { body: { name: 'written while down' } }),
+        leads: await call('GET', `${t}/leads`),
+        scoringRules: await call('PUT', `${t}/bots/${tenant.botId}/scoring-rules`, { body: { rules: [] } }),
+        // A token not in the cache: authentication itself needs the database.
+        uncachedToken: await call('GET', `${t}/bots`, { bearer: generateToken() }),
+        threshold: await call('POST', `${t}/bots/${tenant.botId}/qualification-threshold`, { body: { threshold: 55 }, headers: { 'idempotency-key': `pg-down-${Date.now()}` } }),
+      };
+      for (const answer of Object.values(answers)) expectUnavailable(answer, 'the database');
+      const ready = await call('GET', '/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.ms).toBeLessThan(1_000);
+      process.stderr.write(`[faults] Postgres down: ${JSON.stringify(Object.fromEntries(Object.entries(answers).map(([name, answer]) => [name, Math.round(answer.ms)])))} ms\n`);
+      // A worker started meanwhile waits for the database instead of exiting (or hanging in slonik's pool set-up).
+      await sleep(2_000);
+      expect({ exitCode: worker.exitCode, log: workerLog }).toEqual({ exitCode: null, log: expect.stringContaining('waiting for Postgres') });
+    } finally {
+      await startPostgres(config);
+    }
+    const recovery = await timeToSuccess(() => call('GET', `${t}/bots`));
+    process.stderr.write(`[faults] first success ${Math.round(recovery)} ms after Postgres answered again\n`);
+    expect(recovery).toBeLessThan(1_000);
+    expect(await countBots()).toBe(botsBefore);
+    for (const deadline = Date.now() + 15_000; !workerLog.includes('worker started') && Date.now() < deadline; ) await sleep(100);
+    expect(workerLog).toContain('worker started');
+    worker.kill('SIGTERM');
+  }, 90_000);
+});
+
+describe('S3 down', () => {
+  it('an image upload answers 503 with Retry-After within a second and stores no row', async () => {
+    const at = await startApi(deadS3);
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(200, 7)]);
+    const images = () => withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM bot_images`));
+    const before = await images();
+    const answer = await call('POST', `/api/v1/tenants/${tenant.tenantId}/bots/${tenant.botId}/images`, { at, body: { contentType: 'image/png', data: png.toString('base64') } });
+    expectUnavailable(answer, 'object storage');
+    expect(await images()).toBe(before);
+  }, 30_000);
+});
+
+describe('Temporal down', () => {
+  const t = () => `/api/v1/tenants/${tenant.tenantId}`;
+  const changeThreshold = (key: string, value: number) => call('POST', `${t()}/bots/${tenant.botId}/qualification-threshold`, {
+    body: { threshold: value }, headers: { 'idempotency-key': key },
+  });
+  let worker: ChildProcess;
+  let workerLog = '';
+
+  it('routes that start or read workflows, the bot status and readiness answer 503 with Retry-After within a second', async () => {
+    expect((await call('GET', '/health/ready')).status).toBe(200);
+    await stopTemporal(config);
+    const answers = {
+      startWorkflow: await changeThreshold(`temporal-down-${Date.now()}`, 40),
+      botStatus: await call('GET', `${t()}/bots/${tenant.botId}/status`),
+      workflowStatus: await call('GET', `${t()}/workflows/threshold/never-started-key`),
+      snapshot: await call('POST', `${t()}/session-snapshots`, { bearer: platformToken, headers: { 'idempotency-key': `snapshot-${Date.now()}` } }),
+    };
+    for (const answer of Object.values(answers)) expectUnavailable(answer, 'Temporal');
+    const ready = await call('GET', '/health/ready');
+    expect({ status: ready.status, json: ready.json }).toEqual({ status: 503, json: { database: true, temporal: false } });
+    expect(ready.ms).toBeLessThan(1_000);
+    // The same requests again, with the channel now in its reconnect backoff.
+    const again = await changeThreshold(`temporal-down-again-${Date.now()}`, 40);
+    expectUnavailable(again, 'Temporal');
+    process.stderr.write(`[faults] Temporal down: ${JSON.stringify(Object.fromEntries(Object.entries({ ...answers, ready, again }).map(([name, answer]) => [name, Math.round(answer.ms)])))} ms\n`);
+    expect(await threshold()).toBe(70);
+  }, 60_000);
+
+  it('a worker started while Temporal is down keeps waiting for it instead of exiting', async () => {
+    worker = await processes.start(['activities/worker.ts']);
+    worker.stdout!.on('data', (chunk: Buffer) => { workerLog += chunk.toString(); });
+    await sleep(4_000);
+    expect({ exitCode: worker.exitCode, signal: worker.signalCode }).toEqual({ exitCode: null, signal: null });
+    expect(workerLog).toContain('waiting for Temporal');
+  }, 30_000);
+
+  it('once Temporal is back, the API\'s next call succeeds within a second and the waiting worker runs the workflow', async () => {
+    await startTemporal(config);
+    const key = `temporal-back-${Date.now()}`;
+    const recovery = await timeToSuccess(() => changeThreshold(key, 45));
+    process.stderr.write(`[faults] first workflow start ${Math.round(recovery)} ms after Temporal answered again\n`);
+    expect(recovery).toBeLessThan(1_000);
+    expect((await call('GET', '/health/ready')).status).toBe(200);
+    const handle = (await temporal.client()).workflow.getHandle(`api/${tenant.tenantId}/threshold/${key}`);
+    await handle.result();
+    expect(await threshold()).toBe(45);
+    expect(workerLog).toContain('worker started');
+  }, 90_000);
+});
