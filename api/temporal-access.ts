@@ -35,8 +35,8 @@ export const createTemporalAccess = (temporal: Config['temporal']): TemporalAcce
       // Two quick retries (~50 and ~85 ms later) ride over a frontend restart without holding a request for long.
       makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3, initialIntervalMs: () => 50, maxIntervalMs: () => 200 })),
     ],
-    // Reconnect attempts at most 500 ms apart: the first call after Temporal returns finds the channel up.
-    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 500 },
+    // Reconnect attempts at most 250 ms apart (only while calls are made): the first call after Temporal returns finds the channel up.
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 250 },
   });
   const client = new Client({ connection, namespace: temporal.namespace });
   return {

@@ -10,6 +10,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../core/config.ts';
 import { createAppPool } from '../core/db/pools.ts';
+import { waitForDatabase } from '../core/db/wait-for-database.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import {
   botPodTaskQueue, INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
@@ -38,6 +39,7 @@ const logger = pino({ level: config.logLevel, base: { process: 'bot-pod', tenant
 const dataDir = resolve(config.botPod.dataDir);
 
 // The application role under RLS: the pod can read its own tenant's bots and nothing else.
+await waitForDatabase(config.database, { log: (attempt, error) => logger.warn({ attempt, err: error }, 'waiting for Postgres') });
 const pool = await createAppPool(config.database);
 const withTenant = createWithTenant(pool, { maxAttempts: config.database.tenantTxMaxAttempts, retryBaseMs: config.database.tenantTxRetryBaseMs });
 const bots = await withTenant(tenantId, (tx) => tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
