@@ -6,16 +6,23 @@ import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
 import { loadKeyring, type Keyring } from '../core/crypto/keyring.ts';
 import { createDatabasePools } from '../core/db/pools.ts';
+import { waitForDatabase } from '../core/db/wait-for-database.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { waitFor } from '../core/wait-for.ts';
 import { ensureBackupSchedules } from './backup/schedules.ts';
 import { createActivities } from './index.ts';
 
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel, base: { process: 'worker' } });
 
+// Postgres and Temporal may come up after the worker (a restarted stack, a rolling deploy): wait for them.
+const waiting = (dependency: string) => ({
+  log: (attempt: number, error: unknown) => logger.warn({ attempt, err: error }, `waiting for ${dependency}`),
+});
+await waitForDatabase(config.database, waiting('Postgres'));
 const pools = await createDatabasePools(config.database);
 const s3 = createObjectStoreClient(config.s3);
-const connection = await NativeConnection.connect({ address: config.temporal.address });
+const connection = await waitFor(() => NativeConnection.connect({ address: config.temporal.address }), waiting('Temporal'));
 let keyring: Keyring | undefined;
 
 if (config.backup.schedulesEnabled) {

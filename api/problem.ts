@@ -7,18 +7,24 @@ import { z } from 'zod';
 import { ConstraintViolationError, InvalidTenantIdError, TenantIsolationError } from '../core/errors.ts';
 import { driverErrorField } from '../core/db/driver-error-fields.ts';
 import { ScoringRuleError } from '../core/scoring/rules.ts';
+import { unavailableDependency } from '../core/unavailable-dependency.ts';
+
+/** Seconds a client is told to wait before retrying a request refused because a dependency is down. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
 
 export class HttpProblem extends Error {
   readonly status: number;
   readonly title: string;
   readonly detail: string;
   readonly extra: Record<string, unknown>;
-  constructor(status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
+  readonly headers: Record<string, string>;
+  constructor(status: number, title: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     super(detail);
     this.status = status;
     this.title = title;
     this.detail = detail;
     this.extra = extra;
+    this.headers = headers;
   }
 }
 
@@ -27,7 +33,7 @@ export const problemSchema = z.object({
 }).loose();
 
 export const sendProblem = (response: Response, problem: HttpProblem, instance?: string) => {
-  response.status(problem.status).type('application/problem+json').json({
+  response.set(problem.headers).status(problem.status).type('application/problem+json').json({
     type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail, instance, ...problem.extra,
   });
 };
@@ -45,6 +51,11 @@ const toProblem = (error: unknown): HttpProblem | null => {
   const code = driverErrorField(error, 'code');
   if (code === '22P05' || code === '22021') return new HttpProblem(400, 'Invalid request', 'the text contains a character that cannot be stored (NUL)');
   if (error instanceof TenantIsolationError) return new HttpProblem(404, 'Not found', 'no such resource');
+  const dependency = unavailableDependency(error);
+  if (dependency) {
+    return new HttpProblem(503, 'Service unavailable', `${dependency} is unavailable; retry after the time in Retry-After`,
+      { dependency }, { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+  }
   // body-parser's own errors carry an HTTP status: malformed JSON, too large, bad charset.
   const status = (error as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -58,6 +69,7 @@ const toProblem = (error: unknown): HttpProblem | null => {
 export const problemHandler = (logger: Logger): ErrorRequestHandler => (error: unknown, request, response, next) => {
   if (response.headersSent) return next(error);
   const problem = toProblem(error);
+  if (problem?.status === 503) logger.warn({ err: error, requestId: request.requestId }, 'dependency unavailable');
   if (problem) return sendProblem(response, problem, request.originalUrl);
   logger.error({ err: error, requestId: request.requestId }, 'request failed');
   sendProblem(response, new HttpProblem(500, 'Internal error', `the request failed; quote request id ${request.requestId} when reporting it`), request.originalUrl);

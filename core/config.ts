@@ -39,6 +39,8 @@ export const variables = {
     'Token role (`bi_token_admin`): issues, lists and revokes API tokens, for the API\'s token routes and `npm run token:create` only. Unset: DATABASE_URL\'s server and database as the local stack\'s `bi_token_admin`.'),
   DB_POOL_MAX: variable(positiveInt.max(200), '10', 'Connections per pool (application and maintenance each).'),
   DB_STATEMENT_TIMEOUT_MS: variable(positiveInt, '30000', 'Statement timeout applied to every pooled connection.'),
+  DB_CONNECT_TIMEOUT_MS: variable(positiveInt.max(60_000), '1000',
+    'Time a new pooled connection gets to be established; past it (or refused at once) the API answers 503 with Retry-After.'),
   TENANT_TX_MAX_ATTEMPTS: variable(positiveInt.max(20), '5',
     'Attempts of a tenant transaction that fails with a serialization failure or deadlock, first one included.'),
   TENANT_TX_RETRY_BASE_MS: variable(positiveInt.max(10_000), '25',
@@ -47,6 +49,8 @@ export const variables = {
   TEMPORAL_ADDRESS: variable(hostPort, '127.0.0.1:7233', 'Temporal frontend gRPC address.'),
   TEMPORAL_NAMESPACE: variable(z.string().min(1), 'default', 'Temporal namespace.'),
   TEMPORAL_TASK_QUEUE: variable(z.string().min(1), 'platform', 'Task queue of the platform worker.'),
+  TEMPORAL_RPC_TIMEOUT_MS: variable(positiveInt.max(60_000), '2000',
+    'Deadline of each call the API makes to Temporal (long polls for a result excepted); past it the API answers 503 with Retry-After.'),
 
   LEAD_IDLE_TIMEOUT_SECONDS: variable(positiveInt.max(86_400), '600',
     'A lead conversation workflow ends after this long without a message; the next message starts a new one.'),
@@ -149,6 +153,7 @@ const toConfig = (raw: RawConfig) => ({
     tokenAdminUrl: raw.DATABASE_TOKEN_ADMIN_URL ?? withRole(raw.DATABASE_URL, LOCAL_TOKEN_ADMIN),
     poolMax: raw.DB_POOL_MAX,
     statementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: raw.DB_CONNECT_TIMEOUT_MS,
     tenantTxMaxAttempts: raw.TENANT_TX_MAX_ATTEMPTS,
     tenantTxRetryBaseMs: raw.TENANT_TX_RETRY_BASE_MS,
   },
@@ -156,6 +161,7 @@ const toConfig = (raw: RawConfig) => ({
     address: raw.TEMPORAL_ADDRESS,
     namespace: raw.TEMPORAL_NAMESPACE,
     taskQueue: raw.TEMPORAL_TASK_QUEUE,
+    rpcTimeoutMs: raw.TEMPORAL_RPC_TIMEOUT_MS,
   },
   conversation: {
     idleTimeoutSeconds: raw.LEAD_IDLE_TIMEOUT_SECONDS,

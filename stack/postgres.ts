@@ -4,21 +4,15 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../core/config.ts';
+import { asPostgresUser, clusterBase, POSTGRES_OS_USER, postgresProgram, runningAsRoot } from './postgres-location.ts';
 import { isHealthy, startService, stopService, waitUntilHealthy } from './processes.ts';
 
 const SERVICE = 'postgres';
-const OS_USER = 'postgres';
 
 const paths = (config: Config) => {
-  const base = resolve(config.stack.dir, 'pg');
+  const base = clusterBase(config.stack.dir);
   return { base, data: join(base, 'data'), socket: join(base, 'socket'), bin: resolve(config.stack.toolsDir, 'bin') };
 };
-
-const runningAsRoot = () => process.getuid?.() === 0;
-
-/** Postgres refuses to run as root: as root, run its programs as the unprivileged `postgres` user. */
-const asPostgresUser = (command: string, args: string[]): [string, string[]] =>
-  runningAsRoot() ? ['setpriv', ['--reuid', OS_USER, '--regid', OS_USER, '--clear-groups', '--', command, ...args]] : [command, args];
 
 const pgPort = (config: Config) => Number(new URL(config.database.appUrl).port || 5432);
 
@@ -37,9 +31,9 @@ const initCluster = (config: Config) => {
   const { base, data, socket, bin } = paths(config);
   mkdirSync(socket, { recursive: true });
   chmodSync(socket, 0o700);
-  if (runningAsRoot()) execFileSync('chown', ['-R', `${OS_USER}:${OS_USER}`, base]);
+  if (runningAsRoot()) execFileSync('chown', ['-R', `${POSTGRES_OS_USER}:${POSTGRES_OS_USER}`, base]);
   if (existsSync(join(data, 'PG_VERSION'))) return;
-  const [command, args] = asPostgresUser(join(bin, 'initdb'), [
+  const [command, args] = asPostgresUser(postgresProgram(bin, 'initdb'), [
     '-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-locale',
   ]);
   execFileSync(command, args, { stdio: 'pipe' });
@@ -135,7 +129,7 @@ export const startPostgres = async (config: Config): Promise<{ reused: boolean; 
   }
   initCluster(config);
   const { data, socket, bin } = paths(config);
-  const [command, args] = asPostgresUser(join(bin, 'postgres'), [
+  const [command, args] = asPostgresUser(postgresProgram(bin, 'postgres'), [
     '-D', data, '-p', port, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socket}`,
     '-c', 'max_connections=200', '-c', 'shared_buffers=128MB', '-c', 'fsync=on',
   ]);

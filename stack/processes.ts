@@ -1,6 +1,6 @@
 // Detached service processes with pid files and log files, stopped as whole process groups.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -27,6 +27,16 @@ export const isAlive = (pid: number): boolean => {
 const pidFile = (stackDir: string, name: string) => join(stackDir, 'run', `${name}.pid`);
 export const logFile = (stackDir: string, name: string) => join(stackDir, 'logs', `${name}.log`);
 
+/** The pid of a service this stack directory started, or null when it has none running. */
+export const servicePid = (stackDir: string, name: string): number | null => {
+  try {
+    const pid = Number(readFileSync(pidFile(stackDir, name), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+};
+
 export const startService = (stackDir: string, name: string, command: string, args: readonly string[]): ServiceProcess => {
   mkdirSync(join(stackDir, 'run'), { recursive: true });
   mkdirSync(join(stackDir, 'logs'), { recursive: true });
@@ -41,8 +51,8 @@ export const startService = (stackDir: string, name: string, command: string, ar
 /** Stops a service's whole process group: SIGTERM (or the given signal), then SIGKILL after a grace period. */
 export const stopService = async (stackDir: string, name: string, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000) => {
   const file = pidFile(stackDir, name);
-  if (!existsSync(file)) return;
-  const pid = Number(readFileSync(file, 'utf8').trim());
+  const pid = servicePid(stackDir, name);
+  if (pid === null) return;
   const signalGroup = (sig: NodeJS.Signals) => {
     try {
       process.kill(-pid, sig);

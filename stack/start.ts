@@ -1,22 +1,24 @@
 // `npm start`: the whole platform on one machine (the embedded default). Brings up the local stack,
-// migrates, creates the demo tenant once, runs the platform worker and one bot pod per tenant
-// (each restarted if it dies), prints where everything is, and stops everything on Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+// migrates, creates the demo tenant once, runs the API, the platform worker and one bot pod per
+// tenant, restarts any of these processes or services that dies, prints where everything is, and
+// stops everything on Ctrl-C.
 import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { issueToken } from '../api/token-store.ts';
-import { loadConfigOrExit } from '../core/config.ts';
+import { loadConfigOrExit, type Config } from '../core/config.ts';
 import { migrateUp } from '../core/db/migrations.ts';
 import { createDatabasePools, createTokenAdminPool } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { botPodEnvironment } from './bot-pod-env.ts';
 import { DEMO_BOT_ID, DEMO_TENANT_ID, ensureDemoTenant } from './demo-tenant.ts';
 import { startStack } from './harness.ts';
+import { startPostgres, stopPostgres } from './postgres.ts';
+import { startS3, stopS3 } from './s3.ts';
+import { nodeProcess, stackService, supervise } from './supervisor.ts';
+import { startTemporal, stopTemporal } from './temporal.ts';
 
 const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 const log = (message: string) => process.stdout.write(`[start] ${message}\n`);
@@ -30,22 +32,25 @@ const applied = await migrateUp({
 });
 log(applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'schema is up to date');
 
-let stopping = false;
-const children = new Set<ChildProcess>();
-
-/** Runs `node <script>` until the platform stops, restarting it with growing delays if it dies. */
-const supervise = async (name: string, script: string, env: Record<string, string | undefined> = {}): Promise<void> => {
-  for (let restarts = 0; !stopping; restarts += 1) {
-    const child = spawn(process.execPath, [script], { cwd: repositoryRoot, stdio: 'inherit', env: { ...process.env, ...env } });
-    children.add(child);
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-    children.delete(child);
-    if (stopping) return;
-    const delayMs = Math.min(30_000, 1_000 * 2 ** Math.min(restarts, 5));
-    log(`${name} exited (${signal ?? `code ${code}`}); restarting in ${delayMs / 1000}s`);
-    await sleep(delayMs);
-  }
+// Every process below, and Postgres, Temporal and S3, is restarted when it dies (stack/supervisor.ts).
+const stopping = new AbortController();
+const supervised = { log, signal: stopping.signal };
+const node = (script: string, env: Record<string, string | undefined> = {}) =>
+  nodeProcess(script, { cwd: repositoryRoot, env: { ...process.env, ...env }, signal: stopping.signal });
+// A service restarted here is this start's own to stop, even when the first run was reused.
+const restarted: (() => Promise<void>)[] = [];
+const service = (name: string, start: (c: Config) => Promise<unknown>, stop: (c: Config) => Promise<void>) => {
+  let runs = 0;
+  return supervise(name, stackService(config.stack.dir, name, async () => {
+    if (runs++ === 1) restarted.push(() => stop(config));
+    await start(config);
+  }, stopping.signal), supervised);
 };
+const services = [
+  service('postgres', startPostgres, stopPostgres),
+  service('temporal', startTemporal, stopTemporal),
+  service('s3', startS3, stopS3),
+];
 
 // The demo tenant talks to the simulated WhatsApp network; every other tenant's pod uses
 // BOT_POD_TRANSPORT (Baileys by default). Each pod has a data directory (its volume) of its own.
@@ -70,14 +75,15 @@ const pods = tenantIds.map((tenantId, index) => ({
   transport: tenantId === DEMO_TENANT_ID ? 'simulator' : config.botPod.transport,
 }));
 const supervision = Promise.all([
-  supervise('worker', 'activities/worker.ts'),
-  supervise('api', 'api/server.ts'),
-  ...pods.map((pod) => supervise(`bot pod ${pod.tenantId}`, 'bot-pods/pod.ts', botPodEnvironment({
+  ...services,
+  supervise('worker', node('activities/worker.ts'), supervised),
+  supervise('api', node('api/server.ts'), supervised),
+  ...pods.map((pod) => supervise(`bot pod ${pod.tenantId}`, node('bot-pods/pod.ts', botPodEnvironment({
     BOT_POD_TENANT_ID: pod.tenantId,
     BOT_POD_DATA_DIR: join(config.stack.dir, 'bot-pods', pod.tenantId),
     BOT_POD_TRANSPORT: pod.transport,
     BOT_POD_HTTP_PORT: String(pod.port),
-  }))),
+  })), supervised)),
 ]);
 const demoPort = pods.find((pod) => pod.tenantId === DEMO_TENANT_ID)!.port;
 
@@ -100,12 +106,11 @@ Try the demo bot as a simulated WhatsApp user:
 Press Ctrl-C to stop.`);
 
 const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-  if (stopping) return;
-  stopping = true;
+  if (stopping.signal.aborted) return;
   log(`${signal}: stopping`);
-  for (const child of children) child.kill('SIGTERM');
+  stopping.abort();
   await supervision;
-  await stack.stop();
+  await Promise.all([stack.stop(), ...restarted.map((stop) => stop())]);
   log('stopped');
   process.exit(0);
 };

@@ -5,6 +5,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
 import type { BotStatus } from '../../core/temporal/lead-conversation.ts';
+import { unavailableDependency } from '../../core/unavailable-dependency.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
@@ -59,7 +60,11 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     const statuses = await (await deps.temporal()).workflow.execute('readBotStatus', {
       workflowId: `api/${params.tenantId}/bot-status/${randomUUID()}`, taskQueue: deps.config.temporal.taskQueue,
       args: [{ tenantId: params.tenantId, botId: params.botId }], workflowExecutionTimeout: '15 seconds',
-    }).catch(() => null) as readonly BotStatus[] | null;
+    }).catch((error: unknown) => {
+      // Temporal itself away is a 503 (the problem handler), not a pod that did not answer.
+      if (unavailableDependency(error)) throw error;
+      return null;
+    }) as readonly BotStatus[] | null;
     const status = statuses?.[0];
     return status ?? { botId: params.botId, state: 'unreachable' as const, lastError: 'the tenant\'s bot pod did not answer', qrDataUrl: null, updatedAt: null };
   });

@@ -1,0 +1,85 @@
+// `npm start` itself (stack/start.ts) on a database of its own: Temporal, killed under it, is
+// restarted, and so is the API; Ctrl-C then stops everything it runs.
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { Connection } from '@temporalio/client';
+import { dropDatabase } from '../activities/backup/restore-database.ts';
+import { loadConfig } from '../core/config.ts';
+import { withDatabaseName } from '../stack/databases.ts';
+import { isHealthy, servicePid } from '../stack/processes.ts';
+import { startTemporal } from '../stack/temporal.ts';
+import { processGroup } from './support/processes.ts';
+
+const config = loadConfig();
+const DATABASE = 'botinteligente_start_test';
+const processes = processGroup();
+
+const freePort = () => new Promise<number>((done) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    server.close(() => done(port));
+  });
+});
+
+const temporalAnswers = () => isHealthy(async () => {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1_000 });
+  await connection.workflowService.getSystemInfo({});
+  await connection.close();
+});
+
+const until = async (condition: () => boolean | Promise<boolean>, timeoutMs: number) => {
+  for (const deadline = Date.now() + timeoutMs; !await condition() && Date.now() < deadline; ) await sleep(100);
+  return condition();
+};
+
+afterAll(async () => {
+  await processes.stopAll();
+  // npm start stops the Temporal it restarted; the tests after this file need one.
+  if (!await temporalAnswers()) await startTemporal(config);
+  await dropDatabase(config.database.migrationUrl, DATABASE);
+});
+
+describe('npm start', () => {
+  it('restarts Temporal and the API when they die, and stops everything on Ctrl-C', async () => {
+    const [apiPort, podPort] = [await freePort(), await freePort()];
+    let output = '';
+    const start = await processes.start(['stack/start.ts'], {
+      readyText: 'Press Ctrl-C to stop.',
+      env: {
+        DATABASE_URL: withDatabaseName(config.database.appUrl, DATABASE),
+        DATABASE_MAINTENANCE_URL: withDatabaseName(config.database.maintenanceUrl, DATABASE),
+        DATABASE_MIGRATION_URL: withDatabaseName(config.database.migrationUrl, DATABASE),
+        TEMPORAL_TASK_QUEUE: 'platform-start-test',
+        API_PORT: String(apiPort),
+        BOT_POD_HTTP_PORT: String(podPort),
+        LOG_LEVEL: 'warn',
+      },
+    });
+    start.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    const apiLive = () => isHealthy(async () => {
+      const response = await fetch(`http://127.0.0.1:${apiPort}/health/live`);
+      if (!response.ok) throw new Error(String(response.status));
+    });
+    expect(await until(apiLive, 60_000)).toBe(true);
+
+    const temporalPid = servicePid(config.stack.dir, 'temporal')!;
+    process.kill(-temporalPid, 'SIGKILL');
+    const killedAt = Date.now();
+    expect(await until(() => output.includes(`temporal (pid ${temporalPid}) died; restarting in`), 10_000)).toBe(true);
+    expect(await until(temporalAnswers, 60_000)).toBe(true);
+    process.stderr.write(`[start] Temporal answering again ${Date.now() - killedAt} ms after it was killed under npm start\n`);
+
+    // The API dies: it is restarted too.
+    const apiPid = Number(execFileSync('pgrep', ['-P', String(start.pid), '-f', 'api/server.ts'], { encoding: 'utf8' }).trim());
+    process.kill(apiPid, 'SIGKILL');
+    expect(await until(() => output.includes('api exited (SIGKILL); restarting in'), 10_000)).toBe(true);
+    expect(await until(apiLive, 60_000)).toBe(true);
+
+    start.kill('SIGINT');
+    expect(await until(() => start.exitCode !== null, 60_000)).toBe(true);
+    expect(output).toContain('[start] stopped');
+    expect(await apiLive()).toBe(false);
+  }, 240_000);
+});
