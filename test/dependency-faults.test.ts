@@ -130,7 +130,7 @@ describe('Postgres down', () => {
     await stopPostgres(config);
     let workerLog = '';
     const worker = await processes.start(['activities/worker.ts']);
-    // A bot pod started meanwhile, too: it must not exit, and is ready once Postgres is back.
+    // A bot pod started meanwhile, too: it must not exit, and is ready once the platform answers again.
     const pod = startBotPod(processes, tenant.tenantId);
     pod.catch(() => undefined); // awaited below
     worker.stdout!.on('data', (chunk: Buffer) => { workerLog += chunk.toString(); });
@@ -161,8 +161,9 @@ describe('Postgres down', () => {
     expect(recovery).toBeLessThan(1_000);
     expect(await countBots()).toBe(botsBefore);
     await untilLogged(() => workerLog, 'worker started');
-    worker.kill('SIGTERM');
+    // The pod learns its bots from that worker: ready only once the worker serves again.
     (await pod).child.kill('SIGTERM');
+    worker.kill('SIGTERM');
   }, 90_000);
 });
 
