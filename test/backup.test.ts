@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -27,6 +28,7 @@ import { fingerprintTables } from '../core/backup/table-fingerprints.ts';
 import { loadConfig } from '../core/config.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
 import { withDatabaseName } from '../core/db/database-url.ts';
+import { readMigrationFiles } from '../core/db/migrations.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
@@ -38,6 +40,8 @@ import { startBotPod } from './support/bot-pod.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
+// The schema the manifest records is the newest migration's number.
+const LATEST_MIGRATION = Math.max(...readMigrationFiles(fileURLToPath(new URL('../migrations', import.meta.url))).map((file) => file.version));
 const base = loadConfig();
 const DATABASE = 'botinteligente_backup_test';
 const TASK_QUEUE = 'backup-test';
@@ -167,7 +171,7 @@ describe('backups', () => {
     const manifest = await readManifestOf(first.backupId);
     const leads = manifest.database.tables.find((table) => table.table === 'leads')!;
     expect(leads.rows).toBe(2 * (LEADS_PER_TENANT + 1));
-    expect(manifest).toMatchObject({ keyId: keyring.activeKeyId, database: { compression: 'zstd' }, postgres: { schemaVersion: 10 } });
+    expect(manifest).toMatchObject({ keyId: keyring.activeKeyId, database: { compression: 'zstd' }, postgres: { schemaVersion: LATEST_MIGRATION } });
     expect(manifest.sessions.map((entry) => entry.tenantId).sort()).toEqual(tenants.map((tenant) => tenant.graph.tenantId).sort());
     expect((await objectBytes(manifest.database.object.key)).subarray(0, 8).toString()).toBe('BIENC001');
 
