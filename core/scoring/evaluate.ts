@@ -20,3 +20,10 @@ export const evaluateMessage = (compiled: readonly CompiledRule[], text: string)
     matchedRules,
   };
 };
+
+/** The part of a message that is scored: its first `maxChars` characters, never half a surrogate pair. */
+export const scoredPart = (text: string, maxChars: number): string => {
+  if (text.length <= maxChars) return text;
+  const cut = text.slice(0, maxChars);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+};

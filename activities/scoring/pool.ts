@@ -1,0 +1,105 @@
+// Scoring off the platform worker's main thread, which runs every tenant's workflow and activity
+// tasks: a few worker threads, each message with a time budget (a thread over it is terminated and
+// replaced, and the message scores zero, flagged), and fairness between tenants: one tenant never
+// holds more than one thread, so a tenant whose rules and messages are costly waits behind itself.
+import { Worker } from 'node:worker_threads';
+import { scoredPart } from '../../core/scoring/evaluate.ts';
+import type { ScoringRule } from '../../core/scoring/rules.ts';
+
+export type ScoringTask = { readonly rules: readonly ScoringRule[]; readonly text: string };
+export type Score = { readonly scoreDelta: number; readonly tags: readonly string[]; readonly timedOut: boolean };
+export type ScoringPool = {
+  score(tenantId: string, rules: readonly ScoringRule[], text: string): Promise<Score>;
+  close(): Promise<void>;
+};
+export type ScoringLimits = { readonly threads: number; readonly maxChars: number; readonly timeBudgetMs: number };
+
+type Pending = { task: ScoringTask; resolve: (score: Score) => void; reject: (error: Error) => void };
+type Slot = { worker: Worker; ready: boolean; tenantId: string | null };
+
+const THREAD = new URL('./thread.ts', import.meta.url);
+const TIMED_OUT: Score = { scoreDelta: 0, tags: [], timedOut: true };
+
+export const createScoringPool = (limits: ScoringLimits): ScoringPool => {
+  const slots: Slot[] = [];
+  // Waiting messages by tenant; Map order is the round-robin order.
+  const waiting = new Map<string, Pending[]>();
+  let closed = false;
+
+  // Threads start on first use and never keep the process alive on their own. A thread takes work
+  // once it has loaded (its start-up does not count against a message's budget).
+  const spawn = (): Slot => {
+    const worker = new Worker(THREAD);
+    worker.unref();
+    const slot: Slot = { worker, ready: false, tenantId: null };
+    worker.once('message', () => {
+      slot.ready = true;
+      dispatch();
+    });
+    // A thread that cannot even load fails the waiting messages (their activities retry) instead of hanging them.
+    worker.once('error', (error) => {
+      if (slot.ready) return;
+      slots.splice(slots.indexOf(slot), 1);
+      for (const queue of waiting.values()) for (const pending of queue) pending.reject(error);
+      waiting.clear();
+    });
+    return slot;
+  };
+
+  const run = (slot: Slot, tenantId: string, pending: Pending) => {
+    slot.tenantId = tenantId;
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      slot.worker.removeAllListeners('message').removeAllListeners('error');
+      slot.tenantId = null;
+      settle();
+      dispatch();
+    };
+    const timer = setTimeout(() => finish(() => {
+      // The only way to stop a regular expression mid-match: the thread goes, a fresh one takes its place.
+      void slot.worker.terminate();
+      slots[slots.indexOf(slot)] = spawn();
+      pending.resolve(TIMED_OUT);
+    }), limits.timeBudgetMs);
+    slot.worker.once('message', (reply: { scoreDelta: number; tags: string[] } | { error: string }) => finish(() => {
+      if ('error' in reply) pending.reject(new Error(`scoring failed: ${reply.error}`));
+      else pending.resolve({ ...reply, timedOut: false });
+    }));
+    slot.worker.once('error', (error) => finish(() => {
+      slots[slots.indexOf(slot)] = spawn();
+      pending.reject(error);
+    }));
+    slot.worker.postMessage(pending.task);
+  };
+
+  function dispatch() {
+    for (const [tenantId, queue] of waiting) {
+      if (slots.some((slot) => slot.tenantId === tenantId)) continue; // one thread per tenant at most
+      const slot = slots.find((candidate) => candidate.ready && candidate.tenantId === null);
+      if (slots.length < limits.threads) slots.push(spawn());
+      if (!slot) return;
+      const pending = queue.shift()!;
+      // To the back of the round: the next free thread goes to another tenant first.
+      waiting.delete(tenantId);
+      if (queue.length > 0) waiting.set(tenantId, queue);
+      run(slot, tenantId, pending);
+    }
+  }
+
+  return {
+    score(tenantId, rules, text) {
+      if (closed) return Promise.reject(new Error('the scoring pool is closed'));
+      if (rules.length === 0) return Promise.resolve({ scoreDelta: 0, tags: [], timedOut: false });
+      return new Promise<Score>((resolve, reject) => {
+        const queue = waiting.get(tenantId) ?? [];
+        queue.push({ task: { rules, text: scoredPart(text, limits.maxChars) }, resolve, reject });
+        waiting.set(tenantId, queue);
+        dispatch();
+      });
+    },
+    async close() {
+      closed = true;
+      await Promise.all(slots.splice(0).map((slot) => slot.worker.terminate()));
+    },
+  };
+};
