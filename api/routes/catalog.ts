@@ -54,6 +54,8 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     response: image,
   }, async ({ request, params, body }) => {
     const data = Buffer.from(body.data, 'base64');
+    // Base64's length allows up to two bytes more than the limit: checked before anything is stored.
+    if (data.length > MAX_IMAGE_BYTES) throw new HttpProblem(413, 'Image too large', `the image is ${data.length} bytes; at most ${MAX_IMAGE_BYTES}`);
     const actual = sniffImageType(data);
     if (actual === null) throw new HttpProblem(415, 'Not an image', 'the content is not a JPEG, PNG, WebP or GIF image');
     if (actual !== body.contentType) throw new HttpProblem(415, 'Type mismatch', `declared ${body.contentType}, but the content is ${actual}`);
