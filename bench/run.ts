@@ -22,6 +22,7 @@ import { runBackupBench } from './backup.ts';
 import { runOutboxBench } from './outbox.ts';
 import { runPodRssBench } from './pod-rss.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
+import { runScoringIsolationBench } from './scoring-isolation.ts';
 import { floorTarget, platformTarget } from './targets.ts';
 
 const BENCH_DATABASE = 'botinteligente_bench';
@@ -57,7 +58,7 @@ const processes = processGroup();
 
 try {
   if (selected('scoring')) log('scoring: 50 rules, RE2 beside RegExp');
-  const scoring = selected('scoring') ? runScoringBench() : undefined;
+  const scoring = selected('scoring') ? { ...runScoringBench(), isolation: await runScoringIsolationBench() } : undefined;
   if (selected('outbox')) log('bot pod outbox: durable appends and drain');
   const outbox = selected('outbox') ? await runOutboxBench() : undefined;
 
@@ -177,9 +178,11 @@ function printBackup(backup: Awaited<ReturnType<typeof runBackupBench>>) {
   out(`restore: raw pg_restore ${backup.restore.rawPgRestoreSeconds} s, platform ${backup.restore.platformRestoreSeconds} s (${backup.restore.restoreVersusRaw}x), verification ${backup.restore.verificationSeconds} s, RTO ${backup.restore.rtoSeconds} s`);
 }
 
-function printScoring(scoring: ReturnType<typeof runScoringBench>) {
+function printScoring(scoring: ReturnType<typeof runScoringBench> & { isolation: Awaited<ReturnType<typeof runScoringIsolationBench>> }) {
   process.stdout.write(`scoring, ${scoring.rules} rules: RE2 ${scoring.re2MessagesPerSecond} msg/s, RegExp ${scoring.jsRegExpMessagesPerSecond} msg/s\n`);
   process.stdout.write(`  (a+)+$ on 100 kB: RE2 ${scoring.pathological.re2SecondsAt100kB} s; RegExp by length ${JSON.stringify(scoring.pathological.jsRegExpSecondsByLength)} s\n`);
+  const { isolation } = scoring;
+  process.stdout.write(`  tenant B scoring p50/p99 ms: alone ${isolation.calmAlone.p50Ms}/${isolation.calmAlone.p99Ms}, beside a hostile tenant ${isolation.calmBesideHostile.p50Ms}/${isolation.calmBesideHostile.p99Ms} (${isolation.hostileMessages} hostile messages, ${isolation.hostileTimedOut} over budget); worst-case name check ${isolation.nameCheckWorstCaseMs} ms\n`);
 }
 
 function printTable(endToEnd: { leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number }[]) {

@@ -68,6 +68,15 @@ describe('the scoring pool', () => {
     expect(await pool.score('hostile', [regex('price')], 'price')).toEqual({ scoreDelta: 1, tags: [], timedOut: false });
   });
 
+  it('terminates a thread stuck in one rule stored before the limits, and goes on with a fresh one', async () => {
+    // One rule of 20,003 instructions (refused when saved today): about 2.2 s on 4,096 characters, in one match.
+    const legacy = [regex(`${'.{0,1000}'.repeat(10)}x`)];
+    const started = performance.now();
+    expect(await pool.score('legacy', legacy, 'a'.repeat(4_096))).toEqual({ scoreDelta: 0, tags: [], timedOut: true });
+    expect(performance.now() - started).toBeLessThan(1_800); // terminated at four budgets (1 s)
+    expect(await pool.score('legacy', [regex('price')], 'price')).toEqual({ scoreDelta: 1, tags: [], timedOut: false });
+  });
+
   it('keeps another tenant\'s messages moving while one tenant floods costly ones', async () => {
     const hostile = Array.from({ length: 6 }, (_, i) => pool.score('hostile', hostileRules(), hostileText(4_096, i + 2)));
     const started = performance.now();

@@ -1,12 +1,13 @@
 // Scoring off the platform worker's main thread, which runs every tenant's workflow and activity
-// tasks: a few worker threads, each message with a time budget (a thread over it is terminated and
-// replaced, and the message scores zero, flagged), and fairness between tenants: one tenant never
-// holds more than one thread, so a tenant whose rules and messages are costly waits behind itself.
+// tasks: a few worker threads, each message with a time budget (past it the message scores zero,
+// flagged; a thread far past it is terminated and replaced), and fairness between tenants: one
+// tenant never holds more than one thread, so a tenant whose rules and messages are costly waits
+// behind itself.
 import { Worker } from 'node:worker_threads';
 import { scoredPart } from '../../core/scoring/evaluate.ts';
 import type { ScoringRule } from '../../core/scoring/rules.ts';
 
-export type ScoringTask = { readonly rules: readonly ScoringRule[]; readonly text: string };
+export type ScoringTask = { readonly rules: readonly ScoringRule[]; readonly text: string; readonly budgetMs: number };
 export type Score = { readonly scoreDelta: number; readonly tags: readonly string[]; readonly timedOut: boolean };
 export type ScoringPool = {
   score(tenantId: string, rules: readonly ScoringRule[], text: string): Promise<Score>;
@@ -19,6 +20,12 @@ type Slot = { worker: Worker; ready: boolean; tenantId: string | null };
 
 const THREAD = new URL('./thread.ts', import.meta.url);
 const TIMED_OUT: Score = { scoreDelta: 0, tags: [], timedOut: true };
+/**
+ * A thread is terminated when a message takes this many budgets: only a single rule can overrun the
+ * budget (it is checked between rules), and the save-time limits keep an accepted rule far below it.
+ * Terminating is the backstop: a new thread costs a start-up and recompiling its rules.
+ */
+const TERMINATE_AFTER_BUDGETS = 4;
 
 export const createScoringPool = (limits: ScoringLimits): ScoringPool => {
   const slots: Slot[] = [];
@@ -26,14 +33,14 @@ export const createScoringPool = (limits: ScoringLimits): ScoringPool => {
   const waiting = new Map<string, Pending[]>();
   let closed = false;
 
-  // Threads start on first use and never keep the process alive on their own. A thread takes work
-  // once it has loaded (its start-up does not count against a message's budget).
+  // Threads start on first use and keep the process alive only while loading or scoring. A thread
+  // takes work once it has loaded (its start-up does not count against a message's budget).
   const spawn = (): Slot => {
     const worker = new Worker(THREAD);
-    worker.unref();
     const slot: Slot = { worker, ready: false, tenantId: null };
     worker.once('message', () => {
       slot.ready = true;
+      worker.unref();
       dispatch();
     });
     // A thread that cannot even load fails the waiting messages (their activities retry) instead of hanging them.
@@ -48,9 +55,10 @@ export const createScoringPool = (limits: ScoringLimits): ScoringPool => {
 
   const run = (slot: Slot, tenantId: string, pending: Pending) => {
     slot.tenantId = tenantId;
+    slot.worker.ref();
     const finish = (settle: () => void) => {
       clearTimeout(timer);
-      slot.worker.removeAllListeners('message').removeAllListeners('error');
+      slot.worker.removeAllListeners('message').removeAllListeners('error').unref();
       slot.tenantId = null;
       settle();
       dispatch();
@@ -60,10 +68,10 @@ export const createScoringPool = (limits: ScoringLimits): ScoringPool => {
       void slot.worker.terminate();
       slots[slots.indexOf(slot)] = spawn();
       pending.resolve(TIMED_OUT);
-    }), limits.timeBudgetMs);
-    slot.worker.once('message', (reply: { scoreDelta: number; tags: string[] } | { error: string }) => finish(() => {
+    }), limits.timeBudgetMs * TERMINATE_AFTER_BUDGETS);
+    slot.worker.once('message', (reply: Score | { error: string }) => finish(() => {
       if ('error' in reply) pending.reject(new Error(`scoring failed: ${reply.error}`));
-      else pending.resolve({ ...reply, timedOut: false });
+      else pending.resolve(reply.timedOut ? TIMED_OUT : reply);
     }));
     slot.worker.once('error', (error) => finish(() => {
       slots[slots.indexOf(slot)] = spawn();
@@ -92,7 +100,7 @@ export const createScoringPool = (limits: ScoringLimits): ScoringPool => {
       if (rules.length === 0) return Promise.resolve({ scoreDelta: 0, tags: [], timedOut: false });
       return new Promise<Score>((resolve, reject) => {
         const queue = waiting.get(tenantId) ?? [];
-        queue.push({ task: { rules, text: scoredPart(text, limits.maxChars) }, resolve, reject });
+        queue.push({ task: { rules, text: scoredPart(text, limits.maxChars), budgetMs: limits.timeBudgetMs }, resolve, reject });
         waiting.set(tenantId, queue);
         dispatch();
       });
