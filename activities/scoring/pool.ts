@@ -43,14 +43,23 @@ export const createScoringPool = (limits: ScoringLimits): ScoringPool => {
       worker.unref();
       dispatch();
     });
-    // A thread that cannot even load fails the waiting messages (their activities retry) instead of hanging them.
-    worker.once('error', (error) => {
-      if (slot.ready) return;
-      slots.splice(slots.indexOf(slot), 1);
+    // A thread that cannot even load fails the waiting messages (their activities retry) instead of
+    // hanging them; one that fails while idle is replaced (a failure while scoring is handled by run).
+    worker.on('error', (error) => {
+      if (slot.tenantId !== null) return;
+      const at = slots.indexOf(slot);
+      if (at >= 0) slots.splice(at, 1);
+      if (slot.ready) return dispatch();
       for (const queue of waiting.values()) for (const pending of queue) pending.reject(error);
       waiting.clear();
     });
     return slot;
+  };
+  const replace = (slot: Slot) => {
+    void slot.worker.terminate();
+    const at = slots.indexOf(slot);
+    if (at >= 0 && !closed) slots[at] = spawn();
+    else if (at >= 0) slots.splice(at, 1);
   };
 
   const run = (slot: Slot, tenantId: string, pending: Pending) => {
@@ -58,25 +67,25 @@ export const createScoringPool = (limits: ScoringLimits): ScoringPool => {
     slot.worker.ref();
     const finish = (settle: () => void) => {
       clearTimeout(timer);
-      slot.worker.removeAllListeners('message').removeAllListeners('error').unref();
+      slot.worker.off('message', onReply).off('error', onError).unref();
       slot.tenantId = null;
       settle();
       dispatch();
     };
-    const timer = setTimeout(() => finish(() => {
-      // The only way to stop a regular expression mid-match: the thread goes, a fresh one takes its place.
-      void slot.worker.terminate();
-      slots[slots.indexOf(slot)] = spawn();
-      pending.resolve(TIMED_OUT);
-    }), limits.timeBudgetMs * TERMINATE_AFTER_BUDGETS);
-    slot.worker.once('message', (reply: Score | { error: string }) => finish(() => {
+    const onReply = (reply: Score | { error: string }) => finish(() => {
       if ('error' in reply) pending.reject(new Error(`scoring failed: ${reply.error}`));
       else pending.resolve(reply.timedOut ? TIMED_OUT : reply);
-    }));
-    slot.worker.once('error', (error) => finish(() => {
-      slots[slots.indexOf(slot)] = spawn();
+    });
+    const onError = (error: Error) => finish(() => {
+      replace(slot);
       pending.reject(error);
-    }));
+    });
+    // The only way to stop a regular expression mid-match: the thread goes, a fresh one takes its place.
+    const timer = setTimeout(() => finish(() => {
+      replace(slot);
+      pending.resolve(TIMED_OUT);
+    }), limits.timeBudgetMs * TERMINATE_AFTER_BUDGETS);
+    slot.worker.once('message', onReply).once('error', onError);
     slot.worker.postMessage(pending.task);
   };
 
