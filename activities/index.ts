@@ -10,6 +10,7 @@ import { createLeadActivities } from './lead-ingest.ts';
 import { createOwnerNotificationActivities } from './owner-notifications.ts';
 import { createPodBotsActivities } from './pod-bots.ts';
 import { createQualificationActivities } from './qualification-threshold.ts';
+import type { ScoringPool } from './scoring/pool.ts';
 import { createSelfCheckActivities } from './self-check.ts';
 
 export type ActivityDependencies = {
@@ -19,6 +20,7 @@ export type ActivityDependencies = {
   readonly logger: { warn(message: string): void; info(details: object, message: string): void };
   /** Loaded when first needed: a worker without keys still runs everything but backups. */
   readonly keyring: () => Keyring;
+  readonly scoring: ScoringPool;
 };
 
 /** Every activity of the platform worker, built from its dependencies (no module-level state). */
@@ -30,7 +32,7 @@ export const createActivities = (deps: ActivityDependencies) => {
   const { conversation } = deps.config;
   return {
     ...createSelfCheckActivities({ maintenancePool: deps.pools.maintenance, s3: deps.s3, bucket: deps.config.s3.bucket }),
-    ...createLeadActivities({ withTenant, chatComposerConfigured: conversation.chatComposer !== null }),
+    ...createLeadActivities({ withTenant, chatComposerConfigured: conversation.chatComposer !== null, scoring: deps.scoring }),
     ...createDeadLetterActivities({ withTenant, maintenancePool: deps.pools.maintenance }),
     ...createChatComposerActivities({ withTenant, chatComposer: conversation.chatComposer, log: (message) => deps.logger.warn(message) }),
     ...createOwnerNotificationActivities({

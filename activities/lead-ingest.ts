@@ -4,11 +4,10 @@ import { readConversationSettings } from '../core/conversation-settings.ts';
 import type { TenantTransaction, WithTenant } from '../core/db/with-tenant.ts';
 import { extractLeadInfo, missingLeadFields, pickLeadFields, type LeadInfo } from '../core/lead-info.ts';
 import { composeTemplateReply, type CatalogMatch } from '../core/replies.ts';
-import { evaluateMessage } from '../core/scoring/evaluate.ts';
-import { createRuleCache } from '../core/scoring/rule-cache.ts';
 import { scoringRuleSchema } from '../core/scoring/rules.ts';
 import type { InboundMessage, IngestResult } from '../core/temporal/lead-conversation.ts';
 import { resolveLead } from './lead-identity.ts';
+import type { ScoringPool } from './scoring/pool.ts';
 
 const scoredRow = z.object({ score: z.number(), is_qualified: z.boolean() });
 const detailsRow = z.object({ name: z.string().nullable(), email: z.string().nullable(), company: z.string().nullable() });
@@ -37,8 +36,14 @@ const qualifiedEventOf = (tx: TenantTransaction, tenantId: string, leadId: strin
   SELECT id FROM lead_events WHERE tenant_id = ${tenantId} AND lead_id = ${leadId} AND kind = 'lead.qualified'
   ORDER BY sequence DESC LIMIT 1`);
 
-export const createLeadActivities = (deps: { withTenant: WithTenant; chatComposerConfigured: boolean }) => {
-  const compiledRules = createRuleCache();
+export const createLeadActivities = (deps: { withTenant: WithTenant; chatComposerConfigured: boolean; scoring: ScoringPool }) => {
+  // Scored before the transaction opens (a costly message never holds a connection), off this thread.
+  const score = async (message: InboundMessage) => {
+    const rules = await deps.withTenant(message.tenantId, (tx) => tx.any(sql.type(ruleRow)`
+      SELECT kind, pattern, weight, tag, active FROM scoring_rules
+      WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND active ORDER BY created_at, id`));
+    return deps.scoring.score(message.tenantId, rules, message.text);
+  };
   return {
     /**
      * One transaction per inbound message: find or create the lead, store the message idempotently
@@ -47,6 +52,7 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
      * Short and idempotent, so the workflow runs it as a local activity.
      */
     async ingestInbound(message: InboundMessage): Promise<IngestResult> {
+      const evaluation = await score(message);
       return deps.withTenant(message.tenantId, async (tx) => {
         const lead = await resolveLead(tx, message);
         const stored = await tx.maybeOne(sql.unsafe`
@@ -57,10 +63,6 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
         const duplicate = stored === null;
         const { settings } = await tx.one(sql.type(settingsRow)`SELECT settings FROM tenants WHERE id = ${message.tenantId}`);
         const conversation = readConversationSettings(settings);
-        const rules = await tx.any(sql.type(ruleRow)`
-          SELECT kind, pattern, weight, tag, active FROM scoring_rules
-          WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND active ORDER BY created_at, id`);
-        const evaluation = evaluateMessage(compiledRules(rules), message.text);
         const info = storableLeadInfo(pickLeadFields(extractLeadInfo(message.text), conversation.leadFields));
         // A duplicate changes nothing: the lead is read, not updated.
         const scored = duplicate
@@ -100,6 +102,7 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
           ...context,
           templateReply: composeTemplateReply(context, conversation.replies),
           useChatComposer: deps.chatComposerConfigured && !duplicate,
+          scoringTimedOut: evaluation.timedOut,
         };
       }, { actor: 'lead-conversation' });
     },

@@ -11,6 +11,7 @@ import { createObjectStoreClient } from '../core/object-store.ts';
 import { waitFor } from '../core/wait-for.ts';
 import { ensureBackupSchedules } from './backup/schedules.ts';
 import { createActivities } from './index.ts';
+import { createScoringPool } from './scoring/pool.ts';
 
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel, base: { process: 'worker' } });
@@ -24,6 +25,7 @@ const pools = await createDatabasePools(config.database);
 const s3 = createObjectStoreClient(config.s3);
 const connection = await waitFor(() => NativeConnection.connect({ address: config.temporal.address }), waiting('Temporal'));
 let keyring: Keyring | undefined;
+const scoring = createScoringPool(config.conversation.scoring);
 
 if (config.backup.schedulesEnabled) {
   const clientConnection = await Connection.connect({ address: config.temporal.address });
@@ -41,7 +43,7 @@ try {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createActivities({ config, pools, s3, logger, keyring: () => (keyring ??= loadKeyring(config.encryption)) }),
+    activities: createActivities({ config, pools, s3, logger, keyring: () => (keyring ??= loadKeyring(config.encryption)), scoring }),
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
   // Runtime's shutdown signals (SIGINT, SIGTERM, ...) make run() resolve after in-flight tasks finish.
@@ -49,6 +51,7 @@ try {
   logger.info('worker stopped');
 } finally {
   await connection.close();
+  await scoring.close();
   await pools.end();
   s3.destroy();
 }

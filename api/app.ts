@@ -8,17 +8,19 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { sql } from 'slonik';
 import { authenticate, createAuthCache } from './auth.ts';
+import { createBodyReaders, IMAGE_UPLOAD_PATH } from './body-readers.ts';
 import type { ApiDeps } from './deps.ts';
 import { docsPage } from './docs-page.ts';
 import { eventStream } from './events.ts';
 import { createLockouts } from './lockout.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { answerClientError } from './client-error.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
 import { createRegistry } from './route.ts';
 import { registerBackupRoutes } from './routes/backups.ts';
 import { registerBotRoutes } from './routes/bots.ts';
-import { MAX_IMAGE_BYTES, registerCatalogRoutes } from './routes/catalog.ts';
+import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPeopleRoutes } from './routes/people.ts';
@@ -63,8 +65,7 @@ export const createApp = (deps: ApiDeps) => {
   });
 
   const authCache = createAuthCache();
-  const json = express.json({ limit: config.api.bodyLimitBytes, strict: true });
-  const imageJson = express.json({ limit: Math.ceil(MAX_IMAGE_BYTES / 3) * 4 + 64 * 1024, strict: true });
+  const bodies = createBodyReaders(config.api);
   const router = express.Router();
   const registry = createRegistry(router);
   registerTenantRoutes(registry, deps);
@@ -90,7 +91,8 @@ export const createApp = (deps: ApiDeps) => {
     keyGenerator: key,
     handler: (request, response) => {
       metrics.rateLimited.inc({ limit: name });
-      lockouts.strike(key(request));
+      // The refusal starts a lockout longer than the window: Retry-After says when it ends.
+      response.set('Retry-After', String(Math.ceil(lockouts.strike(key(request)) / 1000)));
       sendProblem(response, new HttpProblem(429, 'Too many requests',
       `the limit is ${max} requests per ${config.api.rateLimit.windowSeconds} s; retry after the time in Retry-After`), request.originalUrl);
     },
@@ -102,11 +104,12 @@ export const createApp = (deps: ApiDeps) => {
   app.use('/api/v1',
     lockouts.guard(clientAddress),
     limit('ip', config.api.rateLimit.perIp, (request) => clientAddress(request)),
-    // Image uploads (base64 JSON) get room for their size limit; every other body the configured one.
-    (request, response, next) => (/\/images$/.test(request.path) ? imageJson : json)(request, response, next),
     authenticate(deps.pools.app, authCache),
     lockouts.guard((request) => `token:${request.principal!.tokenId}`),
     limit('token', config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
+  // Bodies only now, authenticated: the image upload route with room for its size, every other the configured limit.
+  app.post(`/api/v1${IMAGE_UPLOAD_PATH}`, ...bodies.imageUpload);
+  app.use('/api/v1', ...bodies.general);
   app.get('/api/v1/events', eventStream(deps));
   app.use('/api/v1', router);
   // A known path with a method it does not have: 405 and the methods it does have.
@@ -129,6 +132,7 @@ export const createApp = (deps: ApiDeps) => {
     document,
     start: (port = config.api.port, host = config.api.host) => new Promise<Server>((resolve, reject) => {
       const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+      listening.on('clientError', answerClientError);
       server = listening;
     }),
     stop: () => new Promise<void>((resolve) => {

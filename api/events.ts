@@ -17,7 +17,7 @@ type StreamEvent = { sequence: string; kind: string; data: Record<string, unknow
 // Only rows whose transaction is older than every transaction still running.
 const committedBefore = sql.fragment`age(xmin) > age((pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296)::text::xid)`;
 
-export const eventStream = (deps: ApiDeps): RequestHandler => async (request, response) => {
+const streamEvents = (deps: ApiDeps): RequestHandler => async (request, response) => {
   const principal = principalOf(request);
   const named = request.query.tenantId;
   if (named !== undefined && !z.uuid().safeParse(named).success) throw new HttpProblem(400, 'Invalid request', 'tenantId must be a UUID');
@@ -72,4 +72,26 @@ export const eventStream = (deps: ApiDeps): RequestHandler => async (request, re
     if (events.length < 100) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   response.end();
+};
+
+/** The stream, at most API_EVENT_STREAMS_PER_TOKEN open at once per token: each polls the database twice a second. */
+export const eventStream = (deps: ApiDeps): RequestHandler => {
+  const serve = streamEvents(deps);
+  const limit = deps.config.api.eventStreamsPerToken;
+  const openByToken = new Map<string, number>();
+  return async (request, response, next) => {
+    const { tokenId } = principalOf(request);
+    const open = openByToken.get(tokenId) ?? 0;
+    if (open >= limit) {
+      response.set('Retry-After', String(KEEP_ALIVE_MS / 1000));
+      throw new HttpProblem(429, 'Too many event streams', `a token may hold ${limit} open event streams; close one first`);
+    }
+    openByToken.set(tokenId, open + 1);
+    response.once('close', () => {
+      const left = (openByToken.get(tokenId) ?? 1) - 1;
+      if (left > 0) openByToken.set(tokenId, left);
+      else openByToken.delete(tokenId);
+    });
+    await serve(request, response, next);
+  };
 };

@@ -21,7 +21,9 @@ import { runApiLeadsBench } from './api-leads.ts';
 import { runBackupBench } from './backup.ts';
 import { runOutboxBench } from './outbox.ts';
 import { runPodRssBench } from './pod-rss.ts';
+import { runTenantIsolationBench } from './tenant-isolation.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
+import { runScoringIsolationBench } from './scoring-isolation.ts';
 import { floorTarget, platformTarget } from './targets.ts';
 
 const BENCH_DATABASE = 'botinteligente_bench';
@@ -35,8 +37,8 @@ const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
 const SCENARIOS = leadsFlag
   ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
   : ALL_SCENARIOS;
-/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, api, pods, backup). */
-type Section = 'scoring' | 'outbox' | 'pipeline' | 'api' | 'pods' | 'backup';
+/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, backup). */
+type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'backup';
 /** `--backup-mb=200`: a smaller generated database for the backup section (default 1 GB). */
 const backupMb = Number(process.argv.find((arg) => arg.startsWith('--backup-mb='))?.slice('--backup-mb='.length) ?? 1024);
 const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -57,7 +59,7 @@ const processes = processGroup();
 
 try {
   if (selected('scoring')) log('scoring: 50 rules, RE2 beside RegExp');
-  const scoring = selected('scoring') ? runScoringBench() : undefined;
+  const scoring = selected('scoring') ? { ...runScoringBench(), isolation: await runScoringIsolationBench() } : undefined;
   if (selected('outbox')) log('bot pod outbox: durable appends and drain');
   const outbox = selected('outbox') ? await runOutboxBench() : undefined;
 
@@ -134,6 +136,17 @@ try {
     const inFlight = await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the pipeline benchmark ended');
     log(`pipeline: ${inFlight} workflow(s) still in flight terminated`);
   }
+  let tenantIsolation;
+  if (selected('isolation')) {
+    log('tenant isolation: one tenant\'s ingest latency alone and beside a hostile tenant');
+    const connection = await Connection.connect({ address: config.temporal.address });
+    tenantIsolation = await runTenantIsolationBench({
+      client: new Client({ connection, namespace: config.temporal.namespace }), taskQueue: config.temporal.taskQueue, withTenant, processes, nodeFlags,
+    });
+    await connection.close();
+    await processes.stopAll();
+    await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the isolation benchmark ended');
+  }
   if (selected('api')) log('API lead list under load beside a bare Express route');
   const apiLeads = selected('api') ? await runApiLeadsBench(processes, config, withTenant, nodeFlags) : undefined;
   if (selected('pods')) log('bot pod memory: 1 and 10 idle bots');
@@ -151,6 +164,7 @@ try {
     apiLeads,
     backup,
     endToEnd,
+    tenantIsolation,
   };
   const directory = fileURLToPath(new URL('./results', import.meta.url));
   mkdirSync(directory, { recursive: true });
@@ -160,6 +174,10 @@ try {
   if (endToEnd.length > 0) printTable(endToEnd);
   if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
   if (apiLeads) process.stdout.write(`API lead list (50 of ${apiLeads.leads}): max ${apiLeads.leadList.max.requestsPerSecond} req/s (bare Express ${apiLeads.bare.max.requestsPerSecond}, ratio ${apiLeads.leadListVersusBare}); at ${500} req/s p50/p99 ${apiLeads.leadList.at500.p50Ms}/${apiLeads.leadList.at500.p99Ms} ms (bare ${apiLeads.bare.at500.p50Ms}/${apiLeads.bare.at500.p99Ms} ms)\n`);
+  if (tenantIsolation) {
+    const { calmAlone, calmBesideHostile } = tenantIsolation;
+    process.stdout.write(`tenant B ingest latency p50/p99 ms (${tenantIsolation.messages} messages): alone ${calmAlone.p50Ms}/${calmAlone.p99Ms}, beside tenant A's ${tenantIsolation.hostileLeads} hostile ${tenantIsolation.hostileMessageChars}-character messages ${calmBesideHostile.p50Ms}/${calmBesideHostile.p99Ms}\n`);
+  }
   if (backup) printBackup(backup);
   if (outbox) process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s, node:sqlite WAL synchronous=FULL ${outbox.sqliteAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);
 } finally {
@@ -178,9 +196,11 @@ function printBackup(backup: Awaited<ReturnType<typeof runBackupBench>>) {
   out(`restore: raw pg_restore ${backup.restore.rawPgRestoreSeconds} s, platform ${backup.restore.platformRestoreSeconds} s (${backup.restore.restoreVersusRaw}x), verification ${backup.restore.verificationSeconds} s, RTO ${backup.restore.rtoSeconds} s`);
 }
 
-function printScoring(scoring: ReturnType<typeof runScoringBench>) {
+function printScoring(scoring: ReturnType<typeof runScoringBench> & { isolation: Awaited<ReturnType<typeof runScoringIsolationBench>> }) {
   process.stdout.write(`scoring, ${scoring.rules} rules: RE2 ${scoring.re2MessagesPerSecond} msg/s, RegExp ${scoring.jsRegExpMessagesPerSecond} msg/s\n`);
   process.stdout.write(`  (a+)+$ on 100 kB: RE2 ${scoring.pathological.re2SecondsAt100kB} s; RegExp by length ${JSON.stringify(scoring.pathological.jsRegExpSecondsByLength)} s\n`);
+  const { isolation } = scoring;
+  process.stdout.write(`  tenant B scoring p50/p99 ms: alone ${isolation.calmAlone.p50Ms}/${isolation.calmAlone.p99Ms}, beside a hostile tenant ${isolation.calmBesideHostile.p50Ms}/${isolation.calmBesideHostile.p99Ms} (${isolation.hostileMessages} hostile messages, ${isolation.hostileTimedOut} over budget); worst-case name check ${isolation.nameCheckWorstCaseMs} ms\n`);
 }
 
 function printTable(endToEnd: { leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number }[]) {

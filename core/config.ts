@@ -64,6 +64,11 @@ export const variables = {
   CHAT_COMPOSER_MODEL: variable(z.string().min(1).max(200), 'gpt-4o-mini', 'Model name sent to the chat API.'),
   CHAT_COMPOSER_TIMEOUT_MS: variable(positiveInt.max(60_000), '8000',
     'Time the chat API gets for one reply; after it (or any error) the template reply is sent instead.'),
+  SCORING_THREADS: variable(positiveInt.max(64), '2',
+    'Worker threads that score inbound messages, off the thread that runs every tenant\'s workflow and activity tasks; one tenant uses one at a time.'),
+  SCORING_MAX_CHARS: variable(positiveInt.max(1_000_000), '4096', 'Characters of an inbound message that are scored (its beginning); the whole message is stored.'),
+  SCORING_TIME_BUDGET_MS: variable(positiveInt.max(60_000), '250',
+    'Time one message\'s scoring may take; past it the scoring thread is stopped and the message scores 0 (`scoringTimedOut` in the ingest result).'),
 
   S3_ENDPOINT: variable(httpUrl, 'http://127.0.0.1:8333',
     'S3 API endpoint. Cloudflare R2: `https://<account>.r2.cloudflarestorage.com`.'),
@@ -106,6 +111,9 @@ export const variables = {
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
   API_BODY_LIMIT_BYTES: variable(positiveInt.max(10 * 1024 * 1024), '102400', 'Largest JSON request body the API reads.'),
+  API_UPLOADS_MAX_CONCURRENT: variable(positiveInt.max(1_000), '4',
+    'Image uploads (bodies up to ~14 MB) the API reads at once; one more is refused with 503 and Retry-After.'),
+  API_EVENT_STREAMS_PER_TOKEN: variable(positiveInt.max(10_000), '5', 'Open `GET /events` streams per API token; one more is refused with 429.'),
   API_RATE_LIMIT_WINDOW_SECONDS: variable(positiveInt.max(86_400), '900', 'Rate limit window of the API.'),
   API_RATE_LIMIT_PER_IP: variable(positiveInt, '100', 'Requests per window and client address.'),
   API_RATE_LIMIT_PER_TOKEN: variable(positiveInt, '1000', 'Requests per window and API token.'),
@@ -167,6 +175,7 @@ const toConfig = (raw: RawConfig) => ({
     idleTimeoutSeconds: raw.LEAD_IDLE_TIMEOUT_SECONDS,
     ownerWebhookTimeoutMs: raw.OWNER_WEBHOOK_TIMEOUT_MS,
     ownerWebhookAllowPrivateNetworks: raw.OWNER_WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    scoring: { threads: raw.SCORING_THREADS, maxChars: raw.SCORING_MAX_CHARS, timeBudgetMs: raw.SCORING_TIME_BUDGET_MS },
     chatComposer: raw.CHAT_COMPOSER_URL === undefined ? null : {
       url: raw.CHAT_COMPOSER_URL,
       apiKey: raw.CHAT_COMPOSER_API_KEY ?? null,
@@ -186,6 +195,8 @@ const toConfig = (raw: RawConfig) => ({
     port: raw.API_PORT,
     host: raw.API_HOST,
     bodyLimitBytes: raw.API_BODY_LIMIT_BYTES,
+    uploadsMaxConcurrent: raw.API_UPLOADS_MAX_CONCURRENT,
+    eventStreamsPerToken: raw.API_EVENT_STREAMS_PER_TOKEN,
     rateLimit: {
       windowSeconds: raw.API_RATE_LIMIT_WINDOW_SECONDS, perIp: raw.API_RATE_LIMIT_PER_IP, perToken: raw.API_RATE_LIMIT_PER_TOKEN,
       lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS,

@@ -2,10 +2,10 @@
 // collects and the texts of its template replies. The API validates writes with this schema; the
 // conversation reads with it and falls back to the defaults for anything missing.
 import { z } from 'zod';
-import { WITHOUT_NUL } from './text-patterns.ts';
+import { storableText } from './text-patterns.ts';
 import { LEAD_FIELDS } from './lead-info.ts';
 
-const replyText = z.string().trim().min(1).max(1_000).regex(WITHOUT_NUL, 'must not contain NUL');
+const replyText = storableText({ min: 1, max: 1_000, trim: true });
 
 export const replyTemplatesSchema = z.strictObject({
   greeting: replyText.default('Olá! Como posso ajudar?'),

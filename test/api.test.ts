@@ -10,6 +10,7 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { dropDatabase } from '../activities/backup/restore-database.ts';
 import { createLeadActivities } from '../activities/lead-ingest.ts';
+import { createScoringPool } from '../activities/scoring/pool.ts';
 import { createApp } from '../api/app.ts';
 import { createLockouts } from '../api/lockout.ts';
 import { issueToken } from '../api/token-store.ts';
@@ -347,7 +348,7 @@ const readEvents = async (path: string, token: string, count: number, lastEventI
 
 describe('events', () => {
   it('bring a lead qualified by the pipeline to a connected owner, and a reconnect with Last-Event-ID misses nothing', async () => {
-    const ingest = createLeadActivities({ withTenant, chatComposerConfigured: false });
+    const ingest = createLeadActivities({ withTenant, chatComposerConfigured: false, scoring: createScoringPool(baseConfig.conversation.scoring) });
     const qualify = async (waId: string) => {
       let leadId = '';
       for (let i = 0; i < 7; i += 1) {

@@ -5,6 +5,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { createChatComposerActivities } from '../activities/chat-composer.ts';
 import { createLeadActivities } from '../activities/lead-ingest.ts';
+import { createScoringPool } from '../activities/scoring/pool.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
@@ -13,6 +14,7 @@ import { startHttpRecorder } from './support/http-recorder.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
 const config = loadConfig();
+const scoring = createScoringPool(config.conversation.scoring);
 let pools: DatabasePools;
 let withTenant: WithTenant;
 let tenant: TenantGraph;
@@ -23,9 +25,12 @@ beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   tenant = await seedTenant(withTenant);
-  activities = createLeadActivities({ withTenant, chatComposerConfigured: false });
+  activities = createLeadActivities({ withTenant, chatComposerConfigured: false, scoring });
 });
-afterAll(() => pools.end());
+afterAll(async () => {
+  await scoring.close();
+  await pools.end();
+});
 
 const message = (fields: Partial<InboundMessage> & { waId: string }): InboundMessage => ({
   tenantId: tenant.tenantId, botId: tenant.botId, waMessageId: `ingest-${(sequence += 1)}`, text: 'oi', receivedAt: new Date().toISOString(), ...fields,

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { WITHOUT_NUL } from '../../core/text-patterns.ts';
+import { storableText } from '../../core/text-patterns.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
@@ -54,6 +54,8 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     response: image,
   }, async ({ request, params, body }) => {
     const data = Buffer.from(body.data, 'base64');
+    // Base64's length allows up to two bytes more than the limit: checked before anything is stored.
+    if (data.length > MAX_IMAGE_BYTES) throw new HttpProblem(413, 'Image too large', `the image is ${data.length} bytes; at most ${MAX_IMAGE_BYTES}`);
     const actual = sniffImageType(data);
     if (actual === null) throw new HttpProblem(415, 'Not an image', 'the content is not a JPEG, PNG, WebP or GIF image');
     if (actual !== body.contentType) throw new HttpProblem(415, 'Type mismatch', `declared ${body.contentType}, but the content is ${actual}`);
@@ -87,7 +89,7 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     body: z.strictObject({
       sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
       name: nameText(200),
-      description: z.string().max(5000).regex(WITHOUT_NUL, 'must not contain NUL').optional(),
+      description: storableText({ max: 5000 }).optional(),
       price: z.string().regex(/^\d{1,10}(\.\d{1,2})?$/, 'a decimal amount such as 199.90'),
       currency: z.string().regex(/^[A-Z]{3}$/).default('BRL'),
       imageId: z.uuid().optional(),

@@ -71,9 +71,10 @@ export const registerPeopleRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'get', path: '/tenants/:tenantId/bots/:botId/schedules', summary: 'List a bot\'s schedules', tag: 'schedules', access: 'any', params: botParams,
     response: z.object({ items: z.array(schedule) }),
-  }, async ({ params }) => ({
-    items: [...await deps.withTenant(params.tenantId, (tx) => tx.any(sql.type(scheduleRow)`
-      SELECT id, name, cron, timezone, action, enabled FROM schedules WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} ORDER BY created_at, id`))],
+  }, async ({ params }) => deps.withTenant(params.tenantId, async (tx) => {
+    await requireBot(tx, params.tenantId, params.botId);
+    return { items: [...await tx.any(sql.type(scheduleRow)`
+      SELECT id, name, cron, timezone, action, enabled FROM schedules WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} ORDER BY created_at, id`)] };
   }));
 
   registry.add({

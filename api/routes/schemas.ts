@@ -1,7 +1,7 @@
 // Shared request pieces: ids, pagination, tenant settings.
 import { z } from 'zod';
 import { conversationSettingsSchema } from '../../core/conversation-settings.ts';
-import { NOT_BLANK_WITHOUT_NUL, WITHOUT_NUL } from '../../core/text-patterns.ts';
+import { NOT_BLANK, storableText } from '../../core/text-patterns.ts';
 
 export const tenantParams = z.strictObject({ tenantId: z.uuid() });
 export const botParams = z.strictObject({ tenantId: z.uuid(), botId: z.uuid() });
@@ -17,7 +17,7 @@ export const tenantSettingsSchema = z.strictObject({
 });
 
 /** A name: not blank, no NUL. */
-export const nameText = (max: number) => z.string().min(1).max(max).regex(NOT_BLANK_WITHOUT_NUL, 'must not be blank or contain NUL');
+export const nameText = (max: number) => storableText({ min: 1, max }).regex(NOT_BLANK, 'must not be blank');
 
 export const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number such as +5511999990000');
 
@@ -33,4 +33,4 @@ export const cursorSchema = z.string().regex(CURSOR, 'not a cursor returned by t
 /** From the row's creation time in whole microseconds (as text: exact, unlike a JS number of ms). */
 export const encodeCursor = (createdAtMicros: string, id: string) => `${createdAtMicros}.${id}`;
 
-export const searchText = z.string().min(1).max(100).regex(WITHOUT_NUL, 'must not contain NUL');
+export const searchText = storableText({ min: 1, max: 100 });

@@ -3,8 +3,15 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { PlatformError } from '../errors.ts';
+import { largestRepeatCount } from './repeat-counts.ts';
 
-export const RULE_LIMITS = { patternLength: 500, rulesPerBot: 200 } as const;
+/**
+ * What one rule, and one bot's rules together, may cost. Matching is linear in the message, times
+ * the size of the compiled program: `.{0,1000}` fifty times was a 100,000-instruction program that
+ * took 13 s on a 2,000-character message. Counts above 100 are refused before compiling (compiling
+ * that rule alone took 185 ms); the program sizes bound what every accepted rule costs to run.
+ */
+export const RULE_LIMITS = { patternLength: 500, rulesPerBot: 200, repeatCount: 100, programSize: 1_000, totalProgramSize: 20_000 } as const;
 
 export const scoringRuleSchema = z.strictObject({
   id: z.uuid().optional(),
@@ -39,25 +46,46 @@ export const ruleExpression = (rule: Pick<ScoringRule, 'kind' | 'pattern'>): str
   }
 };
 
+const describeRule = (rule: Pick<ScoringRule, 'kind'>, index?: number) => (index === undefined ? `${rule.kind} rule` : `rule ${index} (${rule.kind})`);
+
 export const compileRule = (rule: Pick<ScoringRule, 'kind' | 'pattern'>, index?: number): RE2JS => {
   try {
     return RE2JS.compile(ruleExpression(rule), RE2JS.CASE_INSENSITIVE);
   } catch (error) {
-    const which = index === undefined ? `${rule.kind} rule` : `rule ${index} (${rule.kind})`;
-    throw new ScoringRuleError(`${which} does not compile: ${(error as Error).message}`, index, { cause: error });
+    throw new ScoringRuleError(`${describeRule(rule, index)} does not compile: ${(error as Error).message}`, index, { cause: error });
   }
+};
+
+/**
+ * Checks a rule being saved against the cost limits and returns its program size. Only when saved:
+ * a rule stored before a limit existed still scores (within the per-message time budget).
+ */
+const compileWithinLimits = (rule: Pick<ScoringRule, 'kind' | 'pattern'>, index: number): number => {
+  const largest = largestRepeatCount(ruleExpression(rule));
+  if (largest > RULE_LIMITS.repeatCount) {
+    throw new ScoringRuleError(`${describeRule(rule, index)} repeats ${largest} times; a repetition count may be at most ${RULE_LIMITS.repeatCount}`, index);
+  }
+  const size = compileRule(rule, index).programSize();
+  if (size > RULE_LIMITS.programSize) {
+    throw new ScoringRuleError(`${describeRule(rule, index)} compiles to ${size} instructions; at most ${RULE_LIMITS.programSize} (use smaller repetition counts or fewer of them)`, index);
+  }
+  return size;
 };
 
 /** Validates a bot's rules as a whole: shape, limits, and that every pattern compiles under RE2. */
 export const validateScoringRules = (input: unknown): ScoringRule[] => {
   const parsed = z.array(z.unknown()).max(RULE_LIMITS.rulesPerBot, `at most ${RULE_LIMITS.rulesPerBot} rules per bot`).safeParse(input);
   if (!parsed.success) throw new ScoringRuleError(parsed.error.issues.map((issue) => issue.message).join('; '));
+  let totalSize = 0;
   return parsed.data.map((candidate, index) => {
     const rule = scoringRuleSchema.safeParse(candidate);
     if (!rule.success) {
       throw new ScoringRuleError(`rule ${index}: ${rule.error.issues.map((issue) => `${issue.path.join('.') || 'rule'} ${issue.message}`).join('; ')}`, index);
     }
-    compileRule(rule.data, index);
+    totalSize += compileWithinLimits(rule.data, index);
+    if (totalSize > RULE_LIMITS.totalProgramSize) {
+      throw new ScoringRuleError(`rule ${index}: the rules up to this one compile to ${totalSize} instructions; a bot's rules may total at most ${RULE_LIMITS.totalProgramSize}`, index);
+    }
     return rule.data;
   });
 };

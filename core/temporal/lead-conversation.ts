@@ -64,6 +64,8 @@ export type IngestResult = {
   readonly templateReply: string;
   /** True when a chat composer is configured: the workflow asks it for the reply. */
   readonly useChatComposer: boolean;
+  /** True when scoring ran over its time budget: the message scored 0 (absent in results recorded before the budget). */
+  readonly scoringTimedOut?: boolean;
 };
 
 /** A message the lead conversation gave up on, and why (`<activity>: <error type>: <message>`). */
