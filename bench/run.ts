@@ -175,8 +175,10 @@ try {
   if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
   if (apiLeads) process.stdout.write(`API lead list (50 of ${apiLeads.leads}): max ${apiLeads.leadList.max.requestsPerSecond} req/s (bare Express ${apiLeads.bare.max.requestsPerSecond}, ratio ${apiLeads.leadListVersusBare}); at ${500} req/s p50/p99 ${apiLeads.leadList.at500.p50Ms}/${apiLeads.leadList.at500.p99Ms} ms (bare ${apiLeads.bare.at500.p50Ms}/${apiLeads.bare.at500.p99Ms} ms)\n`);
   if (tenantIsolation) {
-    const { calmAlone, calmBesideHostile } = tenantIsolation;
-    process.stdout.write(`tenant B ingest latency p50/p99 ms (${tenantIsolation.messages} messages): alone ${calmAlone.p50Ms}/${calmAlone.p99Ms}, beside tenant A's ${tenantIsolation.hostileLeads} hostile ${tenantIsolation.hostileMessageChars}-character messages ${calmBesideHostile.p50Ms}/${calmBesideHostile.p99Ms}\n`);
+    const { calmAlone, calmBesideBenign, calmBesideHostile } = tenantIsolation;
+    process.stdout.write(`tenant B ingest latency p50/p99 ms (${tenantIsolation.messages} messages): alone ${calmAlone.p50Ms}/${calmAlone.p99Ms}; `
+      + `beside ${tenantIsolation.hostileLeads} ${tenantIsolation.hostileMessageChars}-character messages of another tenant: cheap rules ${calmBesideBenign.p50Ms}/${calmBesideBenign.p99Ms}, `
+      + `hostile rules ${calmBesideHostile.p50Ms}/${calmBesideHostile.p99Ms}\n`);
   }
   if (backup) printBackup(backup);
   if (outbox) process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s, node:sqlite WAL synchronous=FULL ${outbox.sqliteAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);

@@ -20,9 +20,12 @@ export const createIsolationRun = async (deps: { client: Client; taskQueue: stri
         VALUES (${tenant.tenantId}, ${tenant.botId}, ${rule.kind}, ${rule.pattern}, ${rule.weight}, ${rule.tag ?? null})`);
     }
   });
-  const [hostile, calm] = [await seedTenant(withTenant), await seedTenant(withTenant)];
+  const [hostile, benign, calm] = [await seedTenant(withTenant), await seedTenant(withTenant), await seedTenant(withTenant)];
+  const cheapRules: ScoringRule[] = [{ kind: 'keyword', pattern: 'preço', weight: 5, tag: 'pricing', active: true }];
   await storeRules(hostile, hostileRules());
-  await storeRules(calm, [{ kind: 'keyword', pattern: 'preço', weight: 5, tag: 'pricing', active: true }]);
+  // The same traffic as the hostile tenant's with cheap rules: what the load alone costs tenant B.
+  await storeRules(benign, cheapRules);
+  await storeRules(calm, cheapRules);
 
   const send = (tenant: TenantGraph, waId: string, waMessageId: string, text: string) => client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
     workflowId: leadWorkflowId(tenant.tenantId, tenant.botId, waId),
@@ -61,17 +64,21 @@ export const createIsolationRun = async (deps: { client: Client; taskQueue: stri
       }
       return [...latencies.values()].sort((a, b) => a - b);
     },
-    /** Tenant A: `leads` conversations at once, one message of `length` characters each; resolves once they are sent. */
-    async flood(leads: number, length = 30_000) {
-      const ids = Array.from({ length: leads }, (_, i) => `${run}-hostile-${phases}-${i}`);
-      await Promise.all(ids.map((id, i) => send(hostile, `55118${String(phases).padStart(2, '0')}${String(i).padStart(6, '0')}`, id, hostileText(length, i + 1))));
+    /**
+     * Tenant A: `leads` conversations at once, one message of `length` characters each; resolves
+     * once they are sent. `benign` sends the same messages from a tenant whose rules are cheap.
+     */
+    async flood(leads: number, length = 30_000, from: 'hostile' | 'benign' = 'hostile') {
+      const sender = from === 'hostile' ? hostile : benign;
+      const ids = Array.from({ length: leads }, (_, i) => `${run}-${from}-${phases}-${i}`);
+      await Promise.all(ids.map((id, i) => send(sender, `55118${String(phases).padStart(2, '0')}${String(i).padStart(6, '0')}`, id, hostileText(length, i + 1))));
       return {
         ids,
         /** How many of them are stored, after waiting up to `waitMs` for all. */
         async stored(waitMs = 60_000) {
           const deadline = performance.now() + waitMs;
-          while ((await ingested(hostile, ids)).length < ids.length && performance.now() < deadline) await sleep(200);
-          return (await ingested(hostile, ids)).length;
+          while ((await ingested(sender, ids)).length < ids.length && performance.now() < deadline) await sleep(200);
+          return (await ingested(sender, ids)).length;
         },
       };
     },
