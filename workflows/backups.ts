@@ -8,7 +8,7 @@ import {
   APPROVE_RESTORE_SIGNAL, drillDatabaseName, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId, stagingDatabaseName,
   type BackupKind, type RestoreApproval, type RestoreInput, type RestorePhase,
 } from '../core/temporal/backups.ts';
-import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/lead-conversation.ts';
+import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod.ts';
 
 const REFUSED = ['BackupRefusedError', 'EncryptionKeyError', 'IntegrityError'];
 
