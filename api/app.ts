@@ -23,7 +23,7 @@ import { registerBotRoutes } from './routes/bots.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
-import { registerPeopleRoutes } from './routes/people.ts';
+import { registerPeopleRoutes } from './routes/users.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
