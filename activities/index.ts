@@ -3,7 +3,7 @@ import type { Config } from '../core/config.ts';
 import type { DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import type { Keyring } from '../core/crypto/keyring.ts';
-import { createBackupActivities } from './backup/index.ts';
+import { createBackupActivities } from './backups/index.ts';
 import { createChatComposerActivities } from './chat-composer.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-ingest.ts';

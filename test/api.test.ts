@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { dropDatabase } from '../activities/backup/restore-database.ts';
+import { dropDatabase } from '../activities/backups/restore-database.ts';
 import { createLeadActivities } from '../activities/lead-ingest.ts';
 import { createScoringPool } from '../activities/scoring/pool.ts';
 import { createApp } from '../api/app.ts';
