@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { dropDatabase } from '../activities/backups/restore-database.ts';
-import { createLeadActivities } from '../activities/lead-ingest.ts';
+import { createLeadActivities } from '../activities/lead-conversation/ingest.ts';
 import { createScoringPool } from '../activities/scoring/pool.ts';
 import { createApp } from '../api/app.ts';
 import { createLockouts } from '../api/lockout.ts';

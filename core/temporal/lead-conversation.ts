@@ -1,5 +1,5 @@
-import type { LeadField } from '../lead-info.ts';
-import type { CatalogMatch } from '../replies.ts';
+import type { LeadField } from '../lead-conversation/lead-info.ts';
+import type { CatalogMatch } from '../lead-conversation/replies.ts';
 
 // Contract of the lead conversation: the workflow id, the inbound signal and the types its
 // activities exchange, shared by the bot pod, the worker and the API. What the bot pod serves is
