@@ -47,6 +47,31 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
+    // Layering (docs/architecture.md): core/ is shared by every process and imports none of them.
+    files: ['core/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/activities/**', '**/workflows/**', '**/api/**', '**/bot-pods/**', '**/stack/**', '**/worker/**', '**/operator/**', '**/test/**', '**/bench/**'],
+          message: 'core/ imports nothing of the project outside core/.',
+        }],
+      }],
+    },
+  },
+  {
+    // The api, the bot pods and the local stack start workflows by name: workflow and activity code only as types.
+    files: ['api/**/*.ts', 'bot-pods/**/*.ts', 'stack/**/*.ts', 'operator/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/activities/**', '**/workflows/**'],
+          allowTypeImports: true,
+          message: 'Only the worker runs workflow and activity code: import their types only (import type).',
+        }],
+      }],
+    },
+  },
+  {
     // Workflow code is replayed: only @temporalio/workflow, core contracts and activity *types* may be imported.
     files: ['workflows/**/*.ts', 'bench/floor/workflows.ts'],
     rules: {

@@ -5,7 +5,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { WithTenant } from '../core/db/with-tenant.ts';
 import type { DeadLetterInput } from '../core/temporal/lead-conversation.ts';
-import { alert } from './backup/catalog.ts';
+import { alert } from './backups/catalog.ts';
 
 const storedRow = z.object({ id: z.uuid(), attempts: z.number() });
 const ACTOR = 'lead-conversation';

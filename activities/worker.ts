@@ -9,7 +9,7 @@ import { createDatabasePools } from '../core/db/pools.ts';
 import { waitForDatabase } from '../core/db/wait-for-database.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { waitFor } from '../core/wait-for.ts';
-import { ensureBackupSchedules } from './backup/schedules.ts';
+import { ensureBackupSchedules } from './backups/schedules.ts';
 import { createActivities } from './index.ts';
 import { createScoringPool } from './scoring/pool.ts';
 

@@ -23,10 +23,11 @@ import { registerBotRoutes } from './routes/bots.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
-import { registerPeopleRoutes } from './routes/people.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
+import { registerScheduleRoutes } from './routes/schedules.ts';
 import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
+import { registerUserRoutes } from './routes/users.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -74,7 +75,8 @@ export const createApp = (deps: ApiDeps) => {
   registerDeadLetterRoutes(registry, deps);
   registerPipelineRoutes(registry, deps);
   registerCatalogRoutes(registry, deps);
-  registerPeopleRoutes(registry, deps);
+  registerUserRoutes(registry, deps);
+  registerScheduleRoutes(registry, deps);
   registerTokenRoutes(registry, deps, authCache);
   registerWorkflowRoutes(registry, deps, metrics);
   registerBackupRoutes(registry, deps, metrics);

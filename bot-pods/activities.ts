@@ -2,7 +2,7 @@
 // holding its WhatsApp sockets.
 import { ApplicationFailure } from '@temporalio/common';
 import { EncryptionKeyError } from '../core/crypto/keyring.ts';
-import type { BotPodActivities, SessionSnapshot } from '../core/temporal/lead-conversation.ts';
+import type { BotPodActivities, SessionSnapshot } from '../core/temporal/bot-pod.ts';
 import { RestoreRefusedError } from './session-snapshot.ts';
 import type { SentLog } from './sent-log.ts';
 import type { Transport } from './transport.ts';

@@ -5,7 +5,7 @@
 import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
-import type { BotStatus } from '../core/temporal/lead-conversation.ts';
+import type { BotStatus } from '../core/temporal/bot-pod.ts';
 import { openAuthStore, type AuthStore } from './auth-store.ts';
 import type { WriteGate } from './durable-file.ts';
 import { createInboundQueue } from './inbound-queue.ts';

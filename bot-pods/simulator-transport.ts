@@ -4,7 +4,7 @@
 // twice is one message, as on WhatsApp.
 import { createHash } from 'node:crypto';
 import type { proto } from '@whiskeysockets/baileys';
-import type { BotStatus } from '../core/temporal/lead-conversation.ts';
+import type { BotStatus } from '../core/temporal/bot-pod.ts';
 import { openJournal, type Journal, type JournalOptions } from './journal.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
 

@@ -1,6 +1,6 @@
 // What the bot pod needs from a WhatsApp connection, served by Baileys or by the simulator.
 import type { proto } from '@whiskeysockets/baileys';
-import type { BotStatus } from '../core/temporal/lead-conversation.ts';
+import type { BotStatus } from '../core/temporal/bot-pod.ts';
 
 export type TransportHandlers = {
   /** A message WhatsApp delivered as new (`messages.upsert` of type `notify`). */

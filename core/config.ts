@@ -91,7 +91,7 @@ export const variables = {
   BACKUP_TIMEZONE: variable(timeZone, 'UTC', 'IANA time zone of BACKUP_TIME and RESTORE_DRILL_TIME.'),
   BACKUP_COMPRESSION: variable(z.enum(['zstd', 'gzip']), 'zstd', 'Compression of the database dump before encryption.'),
   BACKUP_COMPRESSION_LEVEL: variable(z.coerce.number().int().min(1).max(19).optional(), undefined,
-    'Compression level (zstd 1–19, gzip 1–9). Default: zstd 1 (level 3 stores 11% less but fell behind pg_dump on busy cores, see docs/BACKUP_STRATEGY.md), gzip 6.'),
+    'Compression level (zstd 1–19, gzip 1–9). Default: zstd 1 (level 3 stores 11% less but fell behind pg_dump on busy cores, see docs/backups.md), gzip 6.'),
   BACKUP_RETENTION_DAYS: variable(positiveInt.max(3650), '30', 'Every backup of the last N days is kept.'),
   BACKUP_RETENTION_WEEKS: variable(z.coerce.number().int().min(0).max(520), '8', 'Plus the newest backup of each of the last K ISO weeks.'),
   BACKUP_RETENTION_MONTHS: variable(z.coerce.number().int().min(0).max(240), '12', 'Plus the newest backup of each of the last K months.'),

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { createPool, sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { dropDatabase } from '../activities/backup/restore-database.ts';
+import { dropDatabase } from '../activities/backups/restore-database.ts';
 import { createApp } from '../api/app.ts';
 import { issueToken } from '../api/token-store.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';

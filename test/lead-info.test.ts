@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_CONVERSATION_SETTINGS, readConversationSettings } from '../core/conversation-settings.ts';
-import { extractLeadInfo, missingLeadFields, pickLeadFields } from '../core/lead-info.ts';
-import { composeTemplateReply } from '../core/replies.ts';
+import { DEFAULT_CONVERSATION_SETTINGS, readConversationSettings } from '../core/lead-conversation/conversation-settings.ts';
+import { extractLeadInfo, missingLeadFields, pickLeadFields } from '../core/lead-conversation/lead-info.ts';
+import { composeTemplateReply } from '../core/lead-conversation/replies.ts';
 
 describe('lead info extraction', () => {
   it('finds name, e-mail and company stated in Portuguese or English', () => {

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { createChatComposerActivities } from '../activities/chat-composer.ts';
-import { createLeadActivities } from '../activities/lead-ingest.ts';
+import { createChatComposerActivities } from '../activities/lead-conversation/chat-composer.ts';
+import { createLeadActivities } from '../activities/lead-conversation/ingest.ts';
 import { createScoringPool } from '../activities/scoring/pool.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';

@@ -36,6 +36,25 @@ describe('lint rules', () => {
     expect(messages.filter((message) => message.includes("'../activities/index.ts'"))).toHaveLength(1);
   });
 
+  it('keep core/ free of the processes, and workflow and activity code out of the api, bot pods and stack', async () => {
+    const fromCore = await lint('core/temporal/example.ts', [
+      "import type { ApiDeps } from '../../api/deps.ts';",
+      "import { createActivities } from '../../activities/index.ts';",
+      "import { leadWorkflowId } from './lead-conversation.ts';",
+      'export const used: unknown[] = [{} as ApiDeps, createActivities, leadWorkflowId];',
+    ].join('\n'));
+    expect(fromCore.filter((message) => message.includes('core/ imports nothing'))).toHaveLength(2);
+    for (const file of ['api/routes/example.ts', 'bot-pods/example.ts', 'stack/example.ts']) {
+      const messages = await lint(file, [
+        "import { leadConversation } from '../workflows/lead-conversation.ts';",
+        "import type { platformSelfCheck } from '../workflows/self-check.ts';",
+        "import { createActivities } from '../activities/index.ts';",
+        'export const used: unknown[] = [leadConversation, {} as typeof platformSelfCheck, createActivities];',
+      ].join('\n'));
+      expect(messages.filter((message) => message.includes('import their types only'))).toHaveLength(2);
+    }
+  });
+
   it('keep process.env inside core/config.ts', async () => {
     expect(await lint('api/example.ts', 'export const port = process.env.PORT;')).toContain(
       "'process.env' is restricted from being used. Read configuration through core/config.ts (parsed once with zod) and pass it down.",

@@ -1,7 +1,7 @@
 // The retention plan on synthetic catalogs of 400 days (nightly backups, some failed, some
 // verified): exactly the planned set is deleted, and the newest verified backup survives every case.
 import { describe, expect, it } from '@jest/globals';
-import { planRetention, unclaimedObjects, type CatalogEntry } from '../core/backup/retention-plan.ts';
+import { planRetention, unclaimedObjects, type CatalogEntry } from '../core/backups/retention-plan.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const now = new Date(Date.UTC(2026, 10, 22, 3, 0, 0));

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../core/config.ts';
-import { selfCheckWorkflowId } from '../core/temporal/workflow-ids.ts';
+import { selfCheckWorkflowId } from '../core/temporal/self-check.ts';
 import type { platformSelfCheck } from '../workflows/self-check.ts';
 
 const config = loadConfig();

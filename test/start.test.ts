@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Connection } from '@temporalio/client';
-import { dropDatabase } from '../activities/backup/restore-database.ts';
+import { dropDatabase } from '../activities/backups/restore-database.ts';
 import { loadConfig } from '../core/config.ts';
 import { withDatabaseName } from '../stack/databases.ts';
 import { isHealthy, servicePid } from '../stack/processes.ts';

@@ -2,7 +2,7 @@
 // cannot store (NUL, a lone surrogate), whatever its length.
 import { describe, expect, it } from '@jest/globals';
 import { nameText, searchText } from '../api/routes/schemas.ts';
-import { replyTemplatesSchema } from '../core/conversation-settings.ts';
+import { replyTemplatesSchema } from '../core/lead-conversation/conversation-settings.ts';
 import { storableText, WITHOUT_NUL } from '../core/text-patterns.ts';
 
 const millisecondsOf = (run: () => unknown) => {

@@ -1,14 +1,14 @@
 import {
   ApplicationFailure, condition, defineQuery, defineSignal, executeChild, patched, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
-import type { BackupActivities } from '../activities/backup/index.ts';
-import { newBackupId, sessionsObjectKey } from '../core/backup/layout.ts';
-import type { SessionEntry } from '../core/backup/manifest.ts';
+import type { BackupActivities } from '../activities/backups/index.ts';
+import { newBackupId, sessionsObjectKey } from '../core/backups/layout.ts';
+import type { SessionEntry } from '../core/backups/manifest.ts';
 import {
   APPROVE_RESTORE_SIGNAL, drillDatabaseName, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId, stagingDatabaseName,
   type BackupKind, type RestoreApproval, type RestoreInput, type RestorePhase,
 } from '../core/temporal/backups.ts';
-import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/lead-conversation.ts';
+import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod.ts';
 
 const REFUSED = ['BackupRefusedError', 'EncryptionKeyError', 'IntegrityError'];
 

@@ -4,5 +4,5 @@ export { leadConversation } from './lead-conversation.ts';
 export { ownerNotification } from './owner-notification.ts';
 export { platformSelfCheck } from './self-check.ts';
 export { podActiveBots } from './pod-bots.ts';
-export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './tenant-sessions.ts';
+export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './bot-pod.ts';
 export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './backups.ts';

@@ -3,9 +3,8 @@ import {
   TemporalFailure, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import {
-  botPodTaskQueue, INBOUND_SIGNAL, type BotPodActivities, type InboundMessage, type IngestResult, type LeadConversationInput,
-} from '../core/temporal/lead-conversation.ts';
+import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod.ts';
+import { INBOUND_SIGNAL, type InboundMessage, type IngestResult, type LeadConversationInput } from '../core/temporal/lead-conversation.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { startOwnerNotification } from './start-owner-notification.ts';

@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { OwnerNotificationInput } from '../core/temporal/owner-notification.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 
 const { listOwnerWebhooks } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
@@ -16,7 +17,7 @@ export type OwnerNotificationResult = {
 };
 
 /** Delivers one owner event to each of the tenant's active webhooks; one failing endpoint does not hold up the others. */
-export async function ownerNotification(input: { tenantId: string; eventId: string }): Promise<OwnerNotificationResult> {
+export async function ownerNotification(input: OwnerNotificationInput): Promise<OwnerNotificationResult> {
   const webhookIds = await listOwnerWebhooks({ tenantId: input.tenantId });
   const outcomes = await Promise.allSettled(webhookIds.map((webhookId) => deliverOwnerWebhook({ ...input, webhookId })));
   const delivered: { webhookId: string; status: number }[] = [];

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
-import type { BotStatus } from '../../core/temporal/lead-conversation.ts';
+import type { BotStatus } from '../../core/temporal/bot-pod.ts';
 import { unavailableDependency } from '../../core/unavailable-dependency.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';

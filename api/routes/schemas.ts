@@ -1,6 +1,6 @@
 // Shared request pieces: ids, pagination, tenant settings.
 import { z } from 'zod';
-import { conversationSettingsSchema } from '../../core/conversation-settings.ts';
+import { conversationSettingsSchema } from '../../core/lead-conversation/conversation-settings.ts';
 import { NOT_BLANK, storableText } from '../../core/text-patterns.ts';
 
 export const tenantParams = z.strictObject({ tenantId: z.uuid() });

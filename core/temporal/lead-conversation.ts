@@ -1,21 +1,15 @@
-import type { LeadField } from '../lead-info.ts';
-import type { CatalogMatch } from '../replies.ts';
+import type { LeadField } from '../lead-conversation/lead-info.ts';
+import type { CatalogMatch } from '../lead-conversation/replies.ts';
 
-// Contract of the lead conversation: the workflow id, the inbound signal, and the bot pod's send
-// activity (task queue `bot-pod.<tenantId>`), shared by the bot pod, the worker and the API.
+// Contract of the lead conversation: the workflow id, the inbound signal and the types its
+// activities exchange, shared by the bot pod, the worker and the API. What the bot pod serves is
+// in bot-pod.ts; the owner notification it starts, in owner-notification.ts.
 
 /** One workflow per lead: its messages are processed one at a time, in arrival order. */
 export const leadWorkflowId = (tenantId: string, botId: string, waId: string): string => `lead/${tenantId}/${botId}/${waId}`;
 
-/** Task queue served by a tenant's bot pod: the only process holding that tenant's WhatsApp sockets. */
-export const botPodTaskQueue = (tenantId: string): string => `bot-pod.${tenantId}`;
-
 export const LEAD_CONVERSATION_WORKFLOW = 'leadConversation';
 export const INBOUND_SIGNAL = 'inbound';
-
-/** Owner notification of one lead event: the id makes a second start of the same delivery a no-op. */
-export const ownerNotificationWorkflowId = (tenantId: string, eventId: string): string => `owner-notification/${tenantId}/${eventId}`;
-export const OWNER_NOTIFICATION_WORKFLOW = 'ownerNotification';
 
 export type InboundMessage = {
   readonly tenantId: string;
@@ -80,66 +74,3 @@ export type ComposeReplyInput = {
 };
 
 export type ComposedReply = { readonly text: string; readonly source: 'chat' | 'template' };
-
-export type SendTextInput = {
-  readonly tenantId: string;
-  readonly botId: string;
-  readonly toWaId: string;
-  readonly text: string;
-  /** Derived from the inbound message id: a retried send is recognised and not sent again. */
-  readonly idempotencyKey: string;
-  /** The chat to send to; without it the bot pod addresses `<toWaId>@s.whatsapp.net`. */
-  readonly toJid?: string | null;
-};
-
-export type SendMediaInput = {
-  readonly tenantId: string;
-  readonly botId: string;
-  readonly toWaId: string;
-  readonly toJid?: string | null;
-  /** The media in S3, under the tenant's own prefix `tenants/<tenantId>/`. */
-  readonly objectKey: string;
-  readonly mimeType: string;
-  readonly caption?: string | null;
-  readonly fileName?: string | null;
-  readonly idempotencyKey: string;
-};
-
-export type SendTextResult = { readonly waMessageId: string; readonly alreadySent: boolean };
-
-export type BotConnectionState = 'connecting' | 'open' | 'needs_pairing' | 'closed';
-
-export type BotStatus = {
-  readonly botId: string;
-  readonly state: BotConnectionState;
-  readonly lastError: string | null;
-  /** The pairing QR as a PNG data URL while the bot waits to be paired. */
-  readonly qrDataUrl: string | null;
-  readonly updatedAt: string;
-};
-
-export type RequestPairingCodeInput = { readonly tenantId: string; readonly botId: string; readonly phoneE164: string };
-
-export type SnapshotSessionsInput = {
-  readonly tenantId: string;
-  /** Where to write it; the same key on a retry overwrites the same object. */
-  readonly objectKey: string;
-};
-export type SessionSnapshot = { readonly objectKey: string; readonly files: number; readonly bytes: number; readonly sha256: string };
-
-/** Activities every bot pod serves on its own task queue. */
-export type BotPodActivities = {
-  sendText(input: SendTextInput): Promise<SendTextResult>;
-  sendMedia(input: SendMediaInput): Promise<SendTextResult>;
-  botStatus(input: { readonly tenantId: string; readonly botId?: string }): Promise<readonly BotStatus[]>;
-  /** Pairing by code: the 8-character code the owner types on the phone instead of scanning the QR. */
-  requestPairingCode(input: RequestPairingCodeInput): Promise<{ readonly code: string }>;
-  /** A consistent, compressed, encrypted snapshot of the pod's WhatsApp sessions, streamed to S3. */
-  snapshotSessions(input: SnapshotSessionsInput): Promise<SessionSnapshot>;
-  /** Restores a snapshot onto a pod whose sessions directory is empty, then reconnects its bots. */
-  restoreSessions(input: SnapshotSessionsInput): Promise<{ readonly files: number }>;
-};
-
-/** Object key of a tenant's session snapshot taken at `at` (an ISO timestamp). */
-export const sessionSnapshotKey = (tenantId: string, at: string): string =>
-  `tenants/${tenantId}/sessions/${at.replace(/[:.]/g, '-')}.tar.gz.enc`;

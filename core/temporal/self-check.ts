@@ -15,3 +15,6 @@ export type SelfCheckReport = {
   readonly objectStore: ObjectStoreCheck;
   readonly checkedAt: string;
 };
+
+/** One self-check per request: a readable id an operator finds in Temporal UI. */
+export const selfCheckWorkflowId = (requestId: string): string => `self-check/${requestId}`;

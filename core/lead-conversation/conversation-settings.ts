@@ -2,7 +2,7 @@
 // collects and the texts of its template replies. The API validates writes with this schema; the
 // conversation reads with it and falls back to the defaults for anything missing.
 import { z } from 'zod';
-import { storableText } from './text-patterns.ts';
+import { storableText } from '../text-patterns.ts';
 import { LEAD_FIELDS } from './lead-info.ts';
 
 const replyText = storableText({ min: 1, max: 1_000, trim: true });

@@ -1,12 +1,12 @@
-// Retention as an action: the plan (core/backup/retention-plan.ts) is computed and logged first;
+// Retention as an action: the plan (core/backups/retention-plan.ts) is computed and logged first;
 // then each backup to delete is marked deleted in the catalog before its objects go, so a crash
 // leaves objects claimed by a deleted entry (removed by the next run), never a complete entry
 // whose objects are gone. Objects no entry claims are reported, never deleted.
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { BACKUP_PREFIX, backupIdOfKey } from '../../core/backup/layout.ts';
-import { planRetention, type RetentionPlan, type RetentionPolicy } from '../../core/backup/retention-plan.ts';
+import { BACKUP_PREFIX, backupIdOfKey } from '../../core/backups/layout.ts';
+import { planRetention, type RetentionPlan, type RetentionPolicy } from '../../core/backups/retention-plan.ts';
 import { alert, readCatalog, recordBackupDeleted } from './catalog.ts';
 
 export type RetentionResult = {

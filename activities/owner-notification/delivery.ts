@@ -3,8 +3,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { WithTenant } from '../core/db/with-tenant.ts';
-import { signWebhook } from '../core/webhook-signature.ts';
+import type { WithTenant } from '../../core/db/with-tenant.ts';
+import { signWebhook } from '../../core/owner-notification/webhook-signature.ts';
 import { assertPublicTarget, WebhookTargetError } from './webhook-target.ts';
 
 const webhookRow = z.object({ id: z.uuid(), url: z.string(), secret: z.string(), active: z.boolean() });

@@ -1,13 +1,13 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { readConversationSettings } from '../core/conversation-settings.ts';
-import type { TenantTransaction, WithTenant } from '../core/db/with-tenant.ts';
-import { extractLeadInfo, missingLeadFields, pickLeadFields, type LeadInfo } from '../core/lead-info.ts';
-import { composeTemplateReply, type CatalogMatch } from '../core/replies.ts';
-import { scoringRuleSchema } from '../core/scoring/rules.ts';
-import type { InboundMessage, IngestResult } from '../core/temporal/lead-conversation.ts';
-import { resolveLead } from './lead-identity.ts';
-import type { ScoringPool } from './scoring/pool.ts';
+import { readConversationSettings } from '../../core/lead-conversation/conversation-settings.ts';
+import type { TenantTransaction, WithTenant } from '../../core/db/with-tenant.ts';
+import { extractLeadInfo, missingLeadFields, pickLeadFields, type LeadInfo } from '../../core/lead-conversation/lead-info.ts';
+import { composeTemplateReply, type CatalogMatch } from '../../core/lead-conversation/replies.ts';
+import { scoringRuleSchema } from '../../core/scoring/rules.ts';
+import type { InboundMessage, IngestResult } from '../../core/temporal/lead-conversation.ts';
+import { resolveLead } from './identity.ts';
+import type { ScoringPool } from '../scoring/pool.ts';
 
 const scoredRow = z.object({ score: z.number(), is_qualified: z.boolean() });
 const detailsRow = z.object({ name: z.string().nullable(), email: z.string().nullable(), company: z.string().nullable() });

@@ -2,7 +2,7 @@
 // streams to platform admins). Written by the maintenance role; no tenant can read either.
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import type { CatalogEntry } from '../../core/backup/retention-plan.ts';
+import type { CatalogEntry } from '../../core/backups/retention-plan.ts';
 
 export type BackupKind = 'nightly' | 'manual' | 'safety';
 export type PlatformEventKind =

@@ -4,8 +4,8 @@
 // to the wrong customer).
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { TenantTransaction } from '../core/db/with-tenant.ts';
-import type { InboundMessage } from '../core/temporal/lead-conversation.ts';
+import type { TenantTransaction } from '../../core/db/with-tenant.ts';
+import type { InboundMessage } from '../../core/temporal/lead-conversation.ts';
 
 const leadRow = z.object({ id: z.uuid(), score: z.number(), is_qualified: z.boolean(), created: z.boolean() });
 export type LeadRow = z.infer<typeof leadRow>;

@@ -3,10 +3,10 @@
 // deadline; on a timeout, an error or an unusable answer the lead gets the template reply.
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { Config } from '../core/config.ts';
-import type { WithTenant } from '../core/db/with-tenant.ts';
-import { describeProducts } from '../core/replies.ts';
-import type { ComposedReply, ComposeReplyInput } from '../core/temporal/lead-conversation.ts';
+import type { Config } from '../../core/config.ts';
+import type { WithTenant } from '../../core/db/with-tenant.ts';
+import { describeProducts } from '../../core/lead-conversation/replies.ts';
+import type { ComposedReply, ComposeReplyInput } from '../../core/temporal/lead-conversation.ts';
 
 type ChatComposerConfig = NonNullable<Config['conversation']['chatComposer']>;
 

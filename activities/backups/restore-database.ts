@@ -4,8 +4,8 @@
 import { createPool, sql } from 'slonik';
 import type { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import type { Manifest } from '../../core/backup/manifest.ts';
-import { compareFingerprints, fingerprintTables, type FingerprintDifference } from '../../core/backup/table-fingerprints.ts';
+import type { Manifest } from '../../core/backups/manifest.ts';
+import { compareFingerprints, fingerprintTables, type FingerprintDifference } from '../../core/backups/table-fingerprints.ts';
 import type { Keyring } from '../../core/crypto/keyring.ts';
 import { withDatabaseName } from '../../core/db/database-url.ts';
 import { decompressor } from './compression.ts';

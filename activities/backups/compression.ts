@@ -3,7 +3,7 @@ import type { Transform } from 'node:stream';
 
 export type Compression = 'zstd' | 'gzip';
 
-// The benchmark compares zstd 1 and 3 and gzip 6 (docs/BACKUP_STRATEGY.md).
+// The benchmark compares zstd 1 and 3 and gzip 6 (docs/backups.md).
 export const compressor = (compression: Compression, level: number): Transform =>
   compression === 'zstd' ? createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } }) : createGzip({ level: Math.min(level, 9) });
 

@@ -1,15 +1,11 @@
-// A tenant's users and its bots' schedules. Deletes answer what the schema's ON DELETE rules did.
+// A bot's schedules: cron in a time zone, with the action to run.
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
-import { botParams, nameText, tenantParams, TIME_ZONES } from './schemas.ts';
-
-const user = z.object({ id: z.uuid(), email: z.string(), name: z.string().nullable(), role: z.enum(['owner', 'admin', 'agent']) });
-const userRow = user;
-const userParams = z.strictObject({ tenantId: z.uuid(), userId: z.uuid() });
+import { botParams, nameText, TIME_ZONES } from './schemas.ts';
 
 // Five cron fields (minute hour day-of-month month day-of-week); each a *, number, range, list or step.
 const CRON_FIELD = '(\\*|\\d{1,2}(-\\d{1,2})?)(/\\d{1,2})?(,(\\*|\\d{1,2}(-\\d{1,2})?)(/\\d{1,2})?)*';
@@ -26,48 +22,7 @@ const schedule = z.object({
 });
 const scheduleRow = schedule;
 
-export const registerPeopleRoutes = (registry: Registry, deps: ApiDeps) => {
-  registry.add({
-    method: 'get', path: '/tenants/:tenantId/users', summary: 'List a tenant\'s users', tag: 'users', access: 'any', params: tenantParams,
-    response: z.object({ items: z.array(user) }),
-  }, async ({ params }) => ({
-    items: [...await deps.withTenant(params.tenantId, (tx) => tx.any(sql.type(userRow)`
-      SELECT id, email, name, role FROM users WHERE tenant_id = ${params.tenantId} ORDER BY created_at, id`))],
-  }));
-
-  registry.add({
-    method: 'post', path: '/tenants/:tenantId/users', summary: 'Add a user', tag: 'users', access: 'any', params: tenantParams, status: 201,
-    body: z.strictObject({
-      email: z.email().max(254).transform((email) => email.toLowerCase()),
-      name: nameText(200).optional(),
-      role: z.enum(['owner', 'admin', 'agent']).default('agent'),
-    }),
-    response: user,
-  }, async ({ request, params, body }) => deps.withTenant(params.tenantId, (tx) => tx.one(sql.type(userRow)`
-    INSERT INTO users (tenant_id, email, name, role) VALUES (${params.tenantId}, ${body.email}, ${body.name ?? null}, ${body.role})
-    RETURNING id, email, name, role`), { actor: `api:${request.principal!.tokenId}` }).catch((error: unknown) => {
-    const constraint = (error as { constraint?: string }).constraint;
-    if (constraint === 'users_tenant_email_unique') throw new HttpProblem(409, 'E-mail taken', `${body.email} is already a user of this tenant`);
-    if (constraint === 'users_email_format') throw new HttpProblem(422, 'E-mail refused', `${body.email} is not an address this platform stores (lower-case ASCII)`);
-    throw error;
-  }));
-
-  registry.add({
-    method: 'delete', path: '/tenants/:tenantId/users/:userId', summary: 'Remove a user and report what it left', tag: 'users', access: 'any',
-    params: userParams,
-    response: z.object({ userId: z.uuid(), unassigned: z.object({ leadsOwned: z.number(), leadsAssigned: z.number(), schedulesCreated: z.number() }) }),
-  }, async ({ request, params }) => deps.withTenant(params.tenantId, async (tx) => {
-    const counts = await tx.maybeOne(sql.type(z.object({ leadsOwned: z.number(), leadsAssigned: z.number(), schedulesCreated: z.number() }))`
-      SELECT (SELECT count(*)::int FROM leads WHERE tenant_id = u.tenant_id AND owner_user_id = u.id) AS "leadsOwned",
-             (SELECT count(*)::int FROM leads WHERE tenant_id = u.tenant_id AND assigned_to_user_id = u.id) AS "leadsAssigned",
-             (SELECT count(*)::int FROM schedules WHERE tenant_id = u.tenant_id AND created_by_user_id = u.id) AS "schedulesCreated"
-      FROM users u WHERE u.tenant_id = ${params.tenantId} AND u.id = ${params.userId} FOR UPDATE`);
-    if (!counts) throw new HttpProblem(404, 'Not found', 'no such user');
-    // ON DELETE SET NULL: the leads and schedules stay, without this user.
-    await tx.query(sql.unsafe`DELETE FROM users WHERE tenant_id = ${params.tenantId} AND id = ${params.userId}`);
-    return { userId: params.userId, unassigned: counts };
-  }, { actor: `api:${request.principal!.tokenId}` }));
-
+export const registerScheduleRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'get', path: '/tenants/:tenantId/bots/:botId/schedules', summary: 'List a bot\'s schedules', tag: 'schedules', access: 'any', params: botParams,
     response: z.object({ items: z.array(schedule) }),

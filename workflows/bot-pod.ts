@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import {
   botPodTaskQueue, type BotPodActivities, type BotStatus, type SessionSnapshot, type SnapshotSessionsInput,
-} from '../core/temporal/lead-conversation.ts';
+} from '../core/temporal/bot-pod.ts';
 
 const podActivities = (tenantId: string) => proxyActivities<BotPodActivities>({
   taskQueue: botPodTaskQueue(tenantId),
