@@ -21,7 +21,7 @@ import { openAuthStore } from '../bot-pods/auth-store.ts';
 import { createWriteGate } from '../bot-pods/durable-file.ts';
 import { restoreSessions } from '../bot-pods/session-snapshot.ts';
 import { initAuthCreds } from '@whiskeysockets/baileys';
-import { manifestKey } from '../core/backup/layout.ts';
+import { manifestKey } from '../core/object-keys.ts';
 import { openManifest, type Manifest } from '../core/backup/manifest.ts';
 import { planRetention } from '../core/backup/retention-plan.ts';
 import { fingerprintTables } from '../core/backup/table-fingerprints.ts';

@@ -2,12 +2,13 @@ import {
   ApplicationFailure, condition, defineQuery, defineSignal, executeChild, patched, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backup/index.ts';
-import { newBackupId, sessionsObjectKey } from '../core/backup/layout.ts';
+import { newBackupId } from '../core/backup/backup-id.ts';
 import type { SessionEntry } from '../core/backup/manifest.ts';
 import {
   APPROVE_RESTORE_SIGNAL, drillDatabaseName, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId, stagingDatabaseName,
   type BackupKind, type RestoreApproval, type RestoreInput, type RestorePhase,
 } from '../core/temporal/backups.ts';
+import { sessionsObjectKey } from '../core/object-keys.ts';
 import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/lead-conversation.ts';
 
 const REFUSED = ['BackupRefusedError', 'EncryptionKeyError', 'IntegrityError'];

@@ -4,7 +4,8 @@ import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { BACKUP_ID, manifestKey } from '../../core/backup/layout.ts';
+import { BACKUP_ID } from '../../core/backup/backup-id.ts';
+import { manifestKey } from '../../core/object-keys.ts';
 import {
   APPROVE_RESTORE_SIGNAL, manualBackupWorkflowId, manualDrillWorkflowId, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId,
   type RestorePhase,

@@ -4,7 +4,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { sessionSnapshotKey } from '../../core/temporal/lead-conversation.ts';
+import { sessionSnapshotKey } from '../../core/object-keys.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
