@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { BACKUP_ID } from '../../core/backup/backup-id.ts';
 import { manifestKey } from '../../core/object-keys.ts';
 import {
-  APPROVE_RESTORE_SIGNAL, manualBackupWorkflowId, manualDrillWorkflowId, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId,
+  APPROVE_RESTORE_SIGNAL, BACKUP_KINDS, manualBackupWorkflowId, manualDrillWorkflowId, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId,
   type RestorePhase,
 } from '../../core/temporal/backups.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -25,7 +25,7 @@ const backupRow = z.object({
   drill_passed: z.boolean().nullable(), drill_seconds: z.string().nullable(), drill_at: z.number().nullable(),
 });
 const backup = z.object({
-  id: z.string(), kind: z.enum(['nightly', 'manual', 'safety']), status: z.enum(['running', 'complete', 'failed', 'deleted']),
+  id: z.string(), kind: z.enum(BACKUP_KINDS), status: z.enum(['running', 'complete', 'failed', 'deleted']),
   startedAt: z.string(), completedAt: z.string().nullable(), totalBytes: z.number().nullable(), failure: z.string().nullable(), verifiedAt: z.string().nullable(),
   /** A restore that is reading this backup (or awaiting approval to): retention keeps it until then. */
   heldBy: z.string().nullable(), heldUntil: z.string().nullable(),
