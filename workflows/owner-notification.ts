@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { failureReason } from '../core/temporal/failure-reason.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 
 const { listOwnerWebhooks } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
@@ -23,7 +24,7 @@ export async function ownerNotification(input: { tenantId: string; eventId: stri
   const failed: { webhookId: string; reason: string }[] = [];
   outcomes.forEach((outcome, index) => {
     const webhookId = webhookIds[index]!;
-    if (outcome.status === 'rejected') failed.push({ webhookId, reason: String(outcome.reason?.cause?.message ?? outcome.reason) });
+    if (outcome.status === 'rejected') failed.push({ webhookId, reason: failureReason(outcome.reason) });
     else if (outcome.value) delivered.push(outcome.value);
   });
   return { delivered, failed };

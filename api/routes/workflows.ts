@@ -10,6 +10,7 @@ import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { createWorkflowStarter, IDEMPOTENCY_KEY, idempotencyHeaders, startedWorkflow } from '../start-workflow.ts';
+import { workflowOutcome } from '../workflow-outcome.ts';
 import { requireBot } from './require-bot.ts';
 import { botParams, tenantParams } from './schemas.ts';
 
@@ -57,9 +58,7 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
     try {
       const description = await handle.describe();
       const status = description.status.name;
-      const outcome = status === 'COMPLETED' ? { result: await handle.result() }
-        : status === 'FAILED' ? { failure: await handle.result().then(() => '', (error: Error) => String((error.cause as Error | undefined)?.message ?? error.message)) }
-          : {};
+      const outcome = await workflowOutcome(handle, status);
       return { workflowId, status, startTime: description.startTime.toISOString(), closeTime: description.closeTime?.toISOString() ?? null, ...outcome };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Not found', 'no such workflow');
