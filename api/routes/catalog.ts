@@ -108,10 +108,7 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
         VALUES (${params.tenantId}, ${params.botId}, ${body.sku}, ${body.name}, ${body.description ?? null}, ${body.price}::numeric, ${body.currency},
                 ${body.imageId ?? null}, ${body.active})
         RETURNING ${PRODUCT_COLUMNS}`);
-    }, { actor: `api:${request.principal!.tokenId}` }).catch((error: unknown) => {
-      if ((error as { constraint?: string }).constraint === 'products_sku_unique') throw new HttpProblem(409, 'SKU taken', `the bot already has a product ${body.sku}`);
-      throw error;
-    });
+    }, { actor: `api:${request.principal!.tokenId}` });
     return toProduct(row);
   });
 
