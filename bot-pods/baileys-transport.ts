@@ -118,7 +118,9 @@ export const createBaileysTransport = (options: {
     async stop() {
       stopping = true;
       if (reconnectTimer) clearTimeout(reconnectTimer);
-      socket?.end(undefined);
+      // Not awaited: Baileys closes its websocket in the background and catches that close's errors;
+      // stopping waits for what must land on the volume (the inbound queue, the credentials).
+      void socket?.end(undefined);
       socket = null;
       await inbound.settled();
       await store?.saveCreds();
