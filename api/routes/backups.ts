@@ -15,7 +15,7 @@ import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { createWorkflowStarter, idempotencyHeaders, startedWorkflow } from '../start-workflow.ts';
-import { workflowOutcome } from '../workflow-outcome.ts';
+import { readWorkflowState } from '../workflow-state.ts';
 
 const backupParams = z.strictObject({ backupId: z.string().regex(BACKUP_ID, 'not a backup id such as 20261123T030000Z-1a2b3c4d') });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -126,16 +126,9 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   }, async ({ params }) => {
     const workflowId = restoreWorkflowId(params.backupId);
     const handle = (await deps.temporal()).workflow.getHandle(workflowId);
-    try {
-      const description = await handle.describe();
-      const status = description.status.name;
-      const progress = await handle.query<{ phase: RestorePhase; approvedBy: string | null }>(RESTORE_PHASE_QUERY).catch(() => null);
-      const outcome = await workflowOutcome(handle, status);
-      return { workflowId, status, phase: progress?.phase ?? null, approvedBy: progress?.approvedBy ?? null, ...outcome };
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Not found', 'no restore of this backup');
-      throw error;
-    }
+    const { status, outcome } = await readWorkflowState(handle, 'no restore of this backup');
+    const progress = await handle.query<{ phase: RestorePhase; approvedBy: string | null }>(RESTORE_PHASE_QUERY).catch(() => null);
+    return { workflowId, status, phase: progress?.phase ?? null, approvedBy: progress?.approvedBy ?? null, ...outcome };
   });
 
   registry.add({
