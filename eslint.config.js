@@ -72,6 +72,23 @@ export default tseslint.config(
     },
   },
   {
+    // A promise nobody awaits loses its failure (and, in a workflow, its ordering): type-aware rules
+    // where work runs on its own, in workflows, activities, the worker and the bot pod. Scoped to
+    // these folders, so the type information is built only for them and lint time stays low.
+    files: ['workflows/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'bot-pods/**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        // `<folder>/example.ts`: the snippets test/lint-rules.test.ts lints, which exist on no disk.
+        projectService: { allowDefaultProject: ['*/example.ts'], defaultProject: 'tsconfig.json' },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // Workflow code is replayed: only @temporalio/workflow, core contracts and activity *types* may be imported.
     files: ['workflows/**/*.ts', 'bench/floor/workflows.ts'],
     rules: {

@@ -8,6 +8,10 @@ import { ConstraintViolationError, InvalidTenantIdError, TenantIsolationError } 
 import { driverErrorField } from '../core/db/driver-error-fields.ts';
 import { ScoringRuleError } from '../core/scoring/rules.ts';
 import { unavailableDependency } from '../core/unavailable-dependency.ts';
+import { constraintProblem } from './constraint-problems.ts';
+
+/** Where a route keeps its parsed body for the problem handler (`response.locals`). */
+export const PARSED_BODY = 'parsedBody';
 
 /** Seconds a client is told to wait before retrying a request refused because a dependency is down. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
@@ -42,10 +46,13 @@ export const invalidInput = (where: string, error: z.ZodError) => new HttpProble
   errors: error.issues.map((issue) => ({ path: [where, ...issue.path].join('.'), message: issue.message })),
 });
 
-const toProblem = (error: unknown): HttpProblem | null => {
+const toProblem = (error: unknown, input: unknown): HttpProblem | null => {
   if (error instanceof HttpProblem) return error;
   if (error instanceof ScoringRuleError) return new HttpProblem(422, 'Invalid scoring rules', error.message, { ruleIndex: error.ruleIndex });
-  if (error instanceof ConstraintViolationError) return new HttpProblem(409, 'Conflicts with stored data', error.message);
+  if (error instanceof ConstraintViolationError) {
+    const { status, title, detail } = constraintProblem(error, input);
+    return new HttpProblem(status, title, detail);
+  }
   if (error instanceof InvalidTenantIdError) return new HttpProblem(404, 'Not found', 'no such tenant');
   // 22P05, 22021: text PostgreSQL cannot store (a NUL character, an invalid encoding).
   const code = driverErrorField(error, 'code');
@@ -68,7 +75,7 @@ const toProblem = (error: unknown): HttpProblem | null => {
 
 export const problemHandler = (logger: Logger): ErrorRequestHandler => (error: unknown, request, response, next) => {
   if (response.headersSent) return next(error);
-  const problem = toProblem(error);
+  const problem = toProblem(error, response.locals[PARSED_BODY]);
   if (problem?.status === 503) logger.warn({ err: error, requestId: request.requestId }, 'dependency unavailable');
   if (problem) return sendProblem(response, problem, request.originalUrl);
   logger.error({ err: error, requestId: request.requestId }, 'request failed');

@@ -4,7 +4,7 @@
 import type { Request, Router } from 'express';
 import type { z } from 'zod';
 import { principalOf, reachableTenant, requirePlatformAdmin, type Principal } from './auth.ts';
-import { invalidInput } from './problem.ts';
+import { invalidInput, PARSED_BODY } from './problem.ts';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 type Shape = z.ZodObject;
@@ -58,14 +58,13 @@ export const createRegistry = (router: Router): Registry => {
         const principal = spec.access === 'platform-admin' ? requirePlatformAdmin(request) : principalOf(request);
         // Another tenant's route is 404 before anything else is looked at, so nothing about it leaks.
         if (typeof request.params.tenantId === 'string') reachableTenant(request, request.params.tenantId);
-        const result = await handler({
-          request,
-          principal,
-          params: parse('path', spec.params, request.params),
-          query: parse('query', spec.query, request.query ?? {}),
-          headers: parse('headers', spec.headers, request.headers) as Record<string, string>,
-          body: parse('body', spec.body, request.body),
-        });
+        const params = parse('path', spec.params, request.params);
+        const query = parse('query', spec.query, request.query ?? {});
+        const headers = parse('headers', spec.headers, request.headers) as Record<string, string>;
+        const body = parse('body', spec.body, request.body);
+        // A refused constraint is worded with the parsed input (api/constraint-problems.ts).
+        response.locals[PARSED_BODY] = body;
+        const result = await handler({ request, principal, params, query, headers, body });
         response.status(spec.status ?? 200).json(spec.response.parse(result));
       });
     },

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Config } from '../core/config.ts';
 import { POD_ACTIVE_BOTS_WORKFLOW, podActiveBotsWorkflowId, type PodActiveBotsInput } from '../core/temporal/pod-bots.ts';
 import { writeFileDurably } from './durable-file.ts';
-import { backoffDelayMs } from './transport.ts';
+import { backoffDelayMs } from '../core/backoff.ts';
 
 const cachedBots = z.array(z.uuid());
 

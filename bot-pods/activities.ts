@@ -2,6 +2,7 @@
 // holding its WhatsApp sockets.
 import { ApplicationFailure } from '@temporalio/common';
 import { EncryptionKeyError } from '../core/crypto/keyring.ts';
+import { isTenantObjectKey, tenantPrefix } from '../core/object-keys.ts';
 import type { BotPodActivities, SessionSnapshot } from '../core/temporal/bot-pod.ts';
 import { RestoreRefusedError } from './session-snapshot.ts';
 import type { SentLog } from './sent-log.ts';
@@ -50,8 +51,8 @@ export const createBotPodActivities = (deps: {
     async sendMedia(input) {
       const transport = transportOf(input.tenantId, input.botId);
       // Tenant isolation: a pod sends only media stored under its own tenant's prefix.
-      if (!input.objectKey.startsWith(`tenants/${deps.tenantId}/`) || input.objectKey.includes('..')) {
-        throw ApplicationFailure.nonRetryable(`media ${input.objectKey} is not under tenants/${deps.tenantId}/`, 'WrongTenant');
+      if (!isTenantObjectKey(input.objectKey, deps.tenantId)) {
+        throw ApplicationFailure.nonRetryable(`media ${input.objectKey} is not under ${tenantPrefix(deps.tenantId)}`, 'WrongTenant');
       }
       const jid = input.toJid ?? `${input.toWaId}@s.whatsapp.net`;
       return deps.sentLog.sendOnce(input.idempotencyKey, async (waMessageId) => {

@@ -5,11 +5,12 @@
 import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
+import { backoffDelayMs } from '../core/backoff.ts';
 import type { BotStatus } from '../core/temporal/bot-pod.ts';
 import { openAuthStore, type AuthStore } from './auth-store.ts';
 import type { WriteGate } from './durable-file.ts';
 import { createInboundQueue } from './inbound-queue.ts';
-import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
+import type { Transport, TransportHandlers } from './transport.ts';
 
 const RECONNECT_BASE_MS = 1_000;
 
@@ -117,7 +118,9 @@ export const createBaileysTransport = (options: {
     async stop() {
       stopping = true;
       if (reconnectTimer) clearTimeout(reconnectTimer);
-      socket?.end(undefined);
+      // Not awaited: Baileys closes its websocket in the background and catches that close's errors;
+      // stopping waits for what must land on the volume (the inbound queue, the credentials).
+      void socket?.end(undefined);
       socket = null;
       await inbound.settled();
       await store?.saveCreds();

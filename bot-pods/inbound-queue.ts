@@ -4,7 +4,7 @@
 // with backoff until the volume takes it (lost only if the pod dies meanwhile).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JournalWriteError } from './journal.ts';
-import { backoffDelayMs } from './transport.ts';
+import { backoffDelayMs } from '../core/backoff.ts';
 
 export type InboundQueue<M> = {
   push(message: M): void;

@@ -2,6 +2,7 @@
 // before anything else, then delivered to its lead workflow in arrival order. When Temporal does
 // not accept a delivery, the outbox keeps it and retries with backoff, so nothing is lost while
 // Temporal, the network or the pod itself is down. Deduplicated by WhatsApp message id.
+import { backoffDelayMs } from '../core/backoff.ts';
 import type { InboundMessage } from '../core/temporal/lead-conversation.ts';
 import { openJournal, type JournalOptions } from './journal.ts';
 
@@ -108,7 +109,7 @@ export const openOutbox = (path: string, options: {
           attempt += 1;
           options.onError?.(error, attempt);
           // Full jitter: many pods coming back at once do not hit Temporal together.
-          await sleep(Math.random() * Math.min(max, base * 2 ** attempt));
+          await sleep(backoffDelayMs(attempt + 1, base, max));
         }
       }
     }

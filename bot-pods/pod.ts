@@ -26,7 +26,8 @@ import { openSentLog } from './sent-log.ts';
 import { restoreSessions, snapshotSessions } from './session-snapshot.ts';
 import { createSimulatorTransport, type SimulatorTransport } from './simulator-transport.ts';
 import { createVolumeHealth } from './volume-health.ts';
-import { backoffDelayMs, type Transport, type TransportHandlers } from './transport.ts';
+import type { Transport, TransportHandlers } from './transport.ts';
+import { backoffDelayMs } from '../core/backoff.ts';
 
 const config = loadConfigOrExit();
 const tenantId = config.botPod.tenantId;

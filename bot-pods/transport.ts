@@ -26,5 +26,3 @@ export type Transport = {
   requestPairingCode(phoneE164: string): Promise<string>;
   stop(): Promise<void>;
 };
-
-export { backoffDelayMs } from '../core/backoff.ts';

@@ -146,7 +146,7 @@ describe('tokens', () => {
     const created = await call('POST', '/api/v1/tenants', tokens.platform, { name: 'Padaria', slug: `padaria-${Date.now()}`, settings: { timezone: 'America/Sao_Paulo' } });
     expect(created.status).toBe(201);
     const taken = await call('POST', '/api/v1/tenants', tokens.platform, { name: 'Other', slug: created.json!.slug });
-    expect(taken.json).toMatchObject({ status: 409, title: 'Slug taken' });
+    expect(taken.json).toMatchObject({ status: 409, title: 'Slug taken', detail: `a tenant with slug ${String(created.json!.slug)} exists` });
   });
 });
 
@@ -241,7 +241,8 @@ describe('pipelines', () => {
     expect((reordered.json!.stages as { name: string }[]).map((stage) => stage.name)).toEqual(['Won', 'Demo', 'Lead']);
     const partial = await call('PUT', `${a}/pipelines/${String(created.json!.id)}/stage-order`, tokens.tenantA, { stageIds: [stages[0]!.id] });
     expect(partial.status).toBe(422);
-    expect((await call('POST', `${a}/pipelines`, tokens.tenantA, { name: 'Enterprise', stages: [{ name: 'X' }] })).status).toBe(409);
+    expect((await call('POST', `${a}/pipelines`, tokens.tenantA, { name: 'Enterprise', stages: [{ name: 'X' }] })).json)
+      .toMatchObject({ status: 409, title: 'Name taken', detail: 'a pipeline named Enterprise exists' });
 
     const moved = await call('PUT', `${a}/leads/${tenantA.leadId}/stage`, tokens.tenantA, { stageId: stages[1]!.id, reason: 'demo booked' });
     expect(moved.json).toEqual({ leadId: tenantA.leadId, fromStageId: tenantA.stageIds[0], toStageId: stages[1]!.id });
@@ -278,7 +279,8 @@ describe('catalog', () => {
 
     const product = await call('POST', `${b}/products`, tokens.tenantA, { sku: 'PRO-1', name: 'Plano Pro', price: '199.90', imageId: uploaded.json!.id });
     expect(product.json).toMatchObject({ sku: 'PRO-1', price: '199.90', currency: 'BRL', imageId: uploaded.json!.id });
-    expect((await call('POST', `${b}/products`, tokens.tenantA, { sku: 'PRO-1', name: 'Again', price: '1' })).status).toBe(409);
+    expect((await call('POST', `${b}/products`, tokens.tenantA, { sku: 'PRO-1', name: 'Again', price: '1' })).json)
+      .toMatchObject({ status: 409, title: 'SKU taken', detail: 'the bot already has a product PRO-1' });
     expect((await call('GET', `${b}/products`, tokens.tenantA)).json!.items).toHaveLength(1);
     const second = await call('POST', `${b}/products`, tokens.tenantA, { sku: 'PRO-2', name: 'Plano Max', price: '299' });
     expect((await call('DELETE', `${b}/products/${String(second.json!.id)}`, tokens.tenantA)).json).toEqual({ productId: second.json!.id, deleted: true });
@@ -405,7 +407,8 @@ describe('users and schedules', () => {
     const a = `/api/v1/tenants/${tenantA.tenantId}`;
     const added = await call('POST', `${a}/users`, tokens.tenantA, { email: 'Maria@Example.COM', name: 'Maria', role: 'admin' });
     expect(added.json).toMatchObject({ email: 'maria@example.com', role: 'admin' });
-    expect((await call('POST', `${a}/users`, tokens.tenantA, { email: 'maria@example.com' })).status).toBe(409);
+    expect((await call('POST', `${a}/users`, tokens.tenantA, { email: 'MARIA@example.com' })).json)
+      .toMatchObject({ status: 409, title: 'E-mail taken', detail: 'maria@example.com is already a user of this tenant' });
     expect((await call('POST', `${a}/users`, tokens.tenantA, { email: 'not-an-email' })).status).toBe(400);
 
     const schedules = `${a}/bots/${tenantA.botId}/schedules`;

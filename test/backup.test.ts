@@ -21,7 +21,7 @@ import { openAuthStore } from '../bot-pods/auth-store.ts';
 import { createWriteGate } from '../bot-pods/durable-file.ts';
 import { restoreSessions } from '../bot-pods/session-snapshot.ts';
 import { initAuthCreds } from '@whiskeysockets/baileys';
-import { manifestKey } from '../core/backups/layout.ts';
+import { manifestKey } from '../core/object-keys.ts';
 import { openManifest, type Manifest } from '../core/backups/manifest.ts';
 import { planRetention } from '../core/backups/retention-plan.ts';
 import { fingerprintTables } from '../core/backups/table-fingerprints.ts';

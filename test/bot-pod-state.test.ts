@@ -11,7 +11,7 @@ import { openAuthStore } from '../bot-pods/auth-store.ts';
 import { openOutbox } from '../bot-pods/outbox.ts';
 import { messageIdFor, openSentLog } from '../bot-pods/sent-log.ts';
 import { createSimulatorTransport } from '../bot-pods/simulator-transport.ts';
-import { backoffDelayMs } from '../bot-pods/transport.ts';
+import { backoffDelayMs } from '../core/backoff.ts';
 import type { InboundMessage } from '../core/temporal/lead-conversation.ts';
 import { processGroup } from './support/processes.ts';
 

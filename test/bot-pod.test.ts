@@ -14,7 +14,7 @@ import { messageIdFor } from '../bot-pods/sent-log.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
-import { sessionSnapshotKey } from '../core/temporal/bot-pod.ts';
+import { sessionSnapshotKey } from '../core/object-keys.ts';
 import { startTemporal, stopTemporal } from '../stack/temporal.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { processGroup } from './support/processes.ts';

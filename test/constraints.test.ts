@@ -1,6 +1,8 @@
 // Bad data is refused by the database itself, with a typed error that names the constraint.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'slonik';
+import { z } from 'zod';
+import { CONSTRAINT_PROBLEMS } from '../api/constraint-problems.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
@@ -80,5 +82,13 @@ describe('constraints', () => {
       return tx.one(sql.unsafe`SELECT owner_user_id, assigned_to_user_id, tenant_id FROM leads WHERE id = ${a.leadId}`);
     });
     expect(lead).toEqual({ owner_user_id: null, assigned_to_user_id: null, tenant_id: a.tenantId });
+  });
+
+  it('name in the API\'s problem table only constraints the schema has (a renamed one would fall back to a plain 409)', async () => {
+    const names = Object.keys(CONSTRAINT_PROBLEMS);
+    const found = await pools.app.anyFirst(sql.type(z.object({ name: z.string() }))`
+      SELECT conname AS name FROM pg_constraint WHERE conname = ANY(${sql.array(names, 'text')})
+      UNION SELECT relname AS name FROM pg_class WHERE relkind = 'i' AND relname = ANY(${sql.array(names, 'text')})`);
+    expect([...found].sort()).toEqual([...names].sort());
   });
 });

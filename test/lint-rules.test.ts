@@ -60,4 +60,20 @@ describe('lint rules', () => {
       "'process.env' is restricted from being used. Read configuration through core/config.ts (parsed once with zod) and pass it down.",
     );
   });
+
+  it('refuse a promise nobody awaits, or one passed where a callback returns nothing, where work runs on its own', async () => {
+    const code = [
+      'const deliver = async (): Promise<void> => undefined;',
+      'export const forgotten = (): void => { deliver(); };',
+      'export const misused = (): void => { setTimeout(deliver, 10); [1].forEach(async () => deliver()); };',
+      'export const marked = (): void => { void deliver(); };',
+    ].join('\n');
+    for (const folder of ['workflows', 'activities', 'bot-pods']) {
+      const messages = await lint(`${folder}/example.ts`, code);
+      expect({ folder, floating: messages.filter((message) => message.startsWith('Promises must be awaited')).length })
+        .toEqual({ folder, floating: 1 });
+      expect({ folder, misused: messages.filter((message) => message.startsWith('Promise returned in function argument where a void return was expected')).length })
+        .toEqual({ folder, misused: 2 });
+    }
+  });
 });

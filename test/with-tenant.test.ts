@@ -6,7 +6,7 @@ import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { TransactionRetriesExhaustedError } from '../core/errors.ts';
-import { retryDelayMs } from '../core/db/transient-errors.ts';
+import { backoffDelayMs } from '../core/backoff.ts';
 
 const config = loadConfig();
 let pools: DatabasePools;
@@ -73,9 +73,9 @@ describe('withTenant', () => {
   });
 
   it('backs off with full jitter, growing exponentially', () => {
-    expect(retryDelayMs(1, 25, () => 1)).toBe(25);
-    expect(retryDelayMs(3, 25, () => 1)).toBe(100);
-    expect(retryDelayMs(3, 25, () => 0)).toBe(0);
-    expect(retryDelayMs(2, 25, () => 0.5)).toBe(25);
+    expect(backoffDelayMs(1, 25, Number.POSITIVE_INFINITY, () => 1)).toBe(25);
+    expect(backoffDelayMs(3, 25, Number.POSITIVE_INFINITY, () => 1)).toBe(100);
+    expect(backoffDelayMs(3, 25, Number.POSITIVE_INFINITY, () => 0)).toBe(0);
+    expect(backoffDelayMs(2, 25, Number.POSITIVE_INFINITY, () => 0.5)).toBe(25);
   });
 });

@@ -2,12 +2,14 @@ import {
   ApplicationFailure, condition, defineQuery, defineSignal, executeChild, patched, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backups/index.ts';
-import { newBackupId, sessionsObjectKey } from '../core/backups/layout.ts';
+import { newBackupId } from '../core/backups/backup-id.ts';
 import type { SessionEntry } from '../core/backups/manifest.ts';
 import {
   APPROVE_RESTORE_SIGNAL, drillDatabaseName, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId, stagingDatabaseName,
   type BackupKind, type RestoreApproval, type RestoreInput, type RestorePhase,
 } from '../core/temporal/backups.ts';
+import { sessionsObjectKey } from '../core/object-keys.ts';
+import { failureReason } from '../core/temporal/failure-reason.ts';
 import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod.ts';
 
 const REFUSED = ['BackupRefusedError', 'EncryptionKeyError', 'IntegrityError'];
@@ -23,13 +25,6 @@ const streaming = proxyActivities<BackupActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10, nonRetryableErrorTypes: REFUSED },
 });
 
-/** The reason of a failure as an operator should read it: the message the failing activity threw. */
-const reasonOf = (error: unknown): string => {
-  let current = error as { message?: string; cause?: unknown } | undefined;
-  while (current && !(current instanceof ApplicationFailure) && current.cause) current = current.cause as typeof current;
-  return current?.message ?? String(error);
-};
-
 const snapshotSessions = async (backupId: string): Promise<SessionEntry[]> => {
   const { tenantIds, timeoutSeconds } = await quick.sessionTenants();
   return Promise.all(tenantIds.map(async (tenantId): Promise<SessionEntry> => {
@@ -42,7 +37,7 @@ const snapshotSessions = async (backupId: string): Promise<SessionEntry[]> => {
       const snapshot = await pod.snapshotSessions({ tenantId, objectKey: sessionsObjectKey(backupId, tenantId) });
       return { tenantId, object: { key: snapshot.objectKey, bytes: snapshot.bytes, sha256: snapshot.sha256 }, files: snapshot.files };
     } catch (error) {
-      return { tenantId, missing: reasonOf(error) };
+      return { tenantId, missing: failureReason(error) };
     }
   }));
 };
@@ -69,15 +64,15 @@ export async function backupDatabase(input: { kind: BackupKind }): Promise<Backu
     await quick.completeBackup({ backupId, kind: input.kind, ...manifest, missingSessions });
     result = { backupId, ...manifest, missingSessions };
   } catch (error) {
-    await quick.failBackup({ backupId, kind: input.kind, reason: reasonOf(error) });
-    throw ApplicationFailure.nonRetryable(`backup ${backupId} failed: ${reasonOf(error)}`, 'BackupFailed');
+    await quick.failBackup({ backupId, kind: input.kind, reason: failureReason(error) });
+    throw ApplicationFailure.nonRetryable(`backup ${backupId} failed: ${failureReason(error)}`, 'BackupFailed');
   }
   if (input.kind !== 'nightly') return result;
   try {
     const retention = await backupRetention();
     return { ...result, retention: { deleted: retention.deleted, unclaimedObjects: retention.unclaimedObjects } };
   } catch (error) {
-    return { ...result, retention: { failed: reasonOf(error) } };
+    return { ...result, retention: { failed: failureReason(error) } };
   }
 }
 
@@ -138,7 +133,7 @@ export async function restoreBackup(input: RestoreInput) {
     return result;
   } catch (error) {
     phase = 'failed';
-    reason = reasonOf(error);
+    reason = failureReason(error);
     await quick.recordPlatformEvent({ kind: 'restore.failed', actor: input.requestedBy, payload: { ...event, reason } });
     throw ApplicationFailure.nonRetryable(`restore of ${input.backupId} failed: ${reason}`, 'RestoreFailed');
   } finally {
@@ -171,7 +166,7 @@ export async function restoreDrill() {
       details: { tables: verified.tables, differences: check.differences, indexesChecked: check.indexesChecked, corruptIndexes: check.corruptIndexes },
     };
   } catch (error) {
-    outcome = { passed: false, restoreSeconds: null, details: { reason: reasonOf(error) } };
+    outcome = { passed: false, restoreSeconds: null, details: { reason: failureReason(error) } };
   } finally {
     await quick.dropRestoredDatabase({ database: scratch });
   }

@@ -1,10 +1,11 @@
 import {
-  ActivityFailure, ApplicationFailure, CancelledFailure, condition, continueAsNew, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler,
+  CancelledFailure, condition, continueAsNew, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler,
   TemporalFailure, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod.ts';
 import { INBOUND_SIGNAL, type InboundMessage, type IngestResult, type LeadConversationInput } from '../core/temporal/lead-conversation.ts';
+import { failureReason } from '../core/temporal/failure-reason.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { startOwnerNotification } from './start-owner-notification.ts';
@@ -32,16 +33,6 @@ const replyTo = async (message: InboundMessage, result: IngestResult): Promise<s
   if (!result.useChatComposer) return result.templateReply;
   const composed = await composeChatReply({ tenantId: message.tenantId, botId: message.botId, leadId: result.leadId, text: message.text, ingest: result });
   return composed.text;
-};
-
-/**
- * `ConstraintViolationError: lead_messages violates check constraint ...`: what an operator needs to
- * fix it. A local activity's failure arrives as its cause itself, a remote one's wrapped.
- */
-const failureReason = (failure: TemporalFailure): string => {
-  const cause = failure instanceof ActivityFailure ? failure.cause ?? failure : failure;
-  const type = cause instanceof ApplicationFailure ? cause.type : cause.name;
-  return `${failure instanceof ActivityFailure ? `${failure.activityType}: ` : ''}${type ? `${type}: ` : ''}${cause.message}`;
 };
 
 /** One entity per lead: its messages are ingested, scored and answered one at a time, in arrival order. */
@@ -87,7 +78,8 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
       } catch (error) {
         // An activity's failure (not a cancellation, nor a bug in this code, which retries the task).
         if (!(error instanceof TemporalFailure) || error instanceof CancelledFailure) throw error;
-        await deadLetterInbound({ message, reason: failureReason(error) });
+        // The activity and the error's type, too: what an operator needs to fix it.
+        await deadLetterInbound({ message, reason: failureReason(error, { origin: true }) });
       }
     } else {
       await answer(message, ingestWithoutLimit);

@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { OwnerNotificationInput } from '../core/temporal/owner-notification.ts';
+import { failureReason } from '../core/temporal/failure-reason.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 
 const { listOwnerWebhooks } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
@@ -24,7 +25,7 @@ export async function ownerNotification(input: OwnerNotificationInput): Promise<
   const failed: { webhookId: string; reason: string }[] = [];
   outcomes.forEach((outcome, index) => {
     const webhookId = webhookIds[index]!;
-    if (outcome.status === 'rejected') failed.push({ webhookId, reason: String(outcome.reason?.cause?.message ?? outcome.reason) });
+    if (outcome.status === 'rejected') failed.push({ webhookId, reason: failureReason(outcome.reason) });
     else if (outcome.value) delivered.push(outcome.value);
   });
   return { delivered, failed };

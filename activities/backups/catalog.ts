@@ -3,8 +3,8 @@
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { CatalogEntry } from '../../core/backups/retention-plan.ts';
+import type { BackupKind } from '../../core/temporal/backups.ts';
 
-export type BackupKind = 'nightly' | 'manual' | 'safety';
 export type PlatformEventKind =
   | 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed' | 'drill.passed' | 'drill.failed' | 'retention.applied'
   | 'lead.dead_lettered';

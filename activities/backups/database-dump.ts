@@ -10,7 +10,7 @@ import pg from 'pg';
 import { performance } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { databaseObjectKey } from '../../core/backups/layout.ts';
+import { databaseObjectKey } from '../../core/object-keys.ts';
 import type { ManifestBody } from '../../core/backups/manifest.ts';
 import { fingerprintTables } from '../../core/backups/table-fingerprints.ts';
 import { encryptStream } from '../../core/crypto/chunked-aead.ts';

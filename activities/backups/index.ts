@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { manifestKey } from '../../core/backups/layout.ts';
+import { manifestKey } from '../../core/object-keys.ts';
 import { manifestObjects, sealManifest, type Manifest, type SessionEntry } from '../../core/backups/manifest.ts';
 import type { Config } from '../../core/config.ts';
 import type { Keyring } from '../../core/crypto/keyring.ts';

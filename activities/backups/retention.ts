@@ -5,7 +5,7 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { BACKUP_PREFIX, backupIdOfKey } from '../../core/backups/layout.ts';
+import { BACKUP_PREFIX, backupIdOfKey } from '../../core/object-keys.ts';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from '../../core/backups/retention-plan.ts';
 import { alert, readCatalog, recordBackupDeleted } from './catalog.ts';
 

@@ -4,7 +4,7 @@ import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { Writable, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { manifestKey } from '../../core/backups/layout.ts';
+import { manifestKey } from '../../core/object-keys.ts';
 import { openManifest, type Manifest } from '../../core/backups/manifest.ts';
 import { decryptStream, IntegrityError } from '../../core/crypto/chunked-aead.ts';
 import type { Keyring } from '../../core/crypto/keyring.ts';

@@ -4,9 +4,10 @@ import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { BACKUP_ID, manifestKey } from '../../core/backups/layout.ts';
+import { BACKUP_ID } from '../../core/backups/backup-id.ts';
+import { manifestKey } from '../../core/object-keys.ts';
 import {
-  APPROVE_RESTORE_SIGNAL, manualBackupWorkflowId, manualDrillWorkflowId, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId,
+  APPROVE_RESTORE_SIGNAL, BACKUP_KINDS, manualBackupWorkflowId, manualDrillWorkflowId, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId,
   type RestorePhase,
 } from '../../core/temporal/backups.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -14,6 +15,7 @@ import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { createWorkflowStarter, idempotencyHeaders, startedWorkflow } from '../start-workflow.ts';
+import { readWorkflowState } from '../workflow-state.ts';
 
 const backupParams = z.strictObject({ backupId: z.string().regex(BACKUP_ID, 'not a backup id such as 20261123T030000Z-1a2b3c4d') });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -24,7 +26,7 @@ const backupRow = z.object({
   drill_passed: z.boolean().nullable(), drill_seconds: z.string().nullable(), drill_at: z.number().nullable(),
 });
 const backup = z.object({
-  id: z.string(), kind: z.enum(['nightly', 'manual', 'safety']), status: z.enum(['running', 'complete', 'failed', 'deleted']),
+  id: z.string(), kind: z.enum(BACKUP_KINDS), status: z.enum(['running', 'complete', 'failed', 'deleted']),
   startedAt: z.string(), completedAt: z.string().nullable(), totalBytes: z.number().nullable(), failure: z.string().nullable(), verifiedAt: z.string().nullable(),
   /** A restore that is reading this backup (or awaiting approval to): retention keeps it until then. */
   heldBy: z.string().nullable(), heldUntil: z.string().nullable(),
@@ -124,18 +126,9 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   }, async ({ params }) => {
     const workflowId = restoreWorkflowId(params.backupId);
     const handle = (await deps.temporal()).workflow.getHandle(workflowId);
-    try {
-      const description = await handle.describe();
-      const status = description.status.name;
-      const progress = await handle.query<{ phase: RestorePhase; approvedBy: string | null }>(RESTORE_PHASE_QUERY).catch(() => null);
-      const outcome = status === 'COMPLETED' ? { result: await handle.result() }
-        : status === 'FAILED' ? { failure: await handle.result().then(() => '', (error: Error) => String((error.cause as Error | undefined)?.message ?? error.message)) }
-          : {};
-      return { workflowId, status, phase: progress?.phase ?? null, approvedBy: progress?.approvedBy ?? null, ...outcome };
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Not found', 'no restore of this backup');
-      throw error;
-    }
+    const { status, outcome } = await readWorkflowState(handle, 'no restore of this backup');
+    const progress = await handle.query<{ phase: RestorePhase; approvedBy: string | null }>(RESTORE_PHASE_QUERY).catch(() => null);
+    return { workflowId, status, phase: progress?.phase ?? null, approvedBy: progress?.approvedBy ?? null, ...outcome };
   });
 
   registry.add({

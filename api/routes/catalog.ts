@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { tenantImageKey } from '../../core/object-keys.ts';
 import { storableText } from '../../core/text-patterns.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
@@ -60,7 +61,7 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     if (actual === null) throw new HttpProblem(415, 'Not an image', 'the content is not a JPEG, PNG, WebP or GIF image');
     if (actual !== body.contentType) throw new HttpProblem(415, 'Type mismatch', `declared ${body.contentType}, but the content is ${actual}`);
     await requireTenantBot(params.tenantId, params.botId);
-    const objectKey = `tenants/${params.tenantId}/images/${randomUUID()}.${EXTENSIONS[actual]}`;
+    const objectKey = tenantImageKey(params.tenantId, randomUUID(), EXTENSIONS[actual]);
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.config.s3.bucket, Key: objectKey, Body: data, ContentType: actual }));
     const id = await deps.withTenant(params.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
       INSERT INTO bot_images (tenant_id, bot_id, object_key, content_type, size_bytes, keywords)
@@ -107,10 +108,7 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
         VALUES (${params.tenantId}, ${params.botId}, ${body.sku}, ${body.name}, ${body.description ?? null}, ${body.price}::numeric, ${body.currency},
                 ${body.imageId ?? null}, ${body.active})
         RETURNING ${PRODUCT_COLUMNS}`);
-    }, { actor: `api:${request.principal!.tokenId}` }).catch((error: unknown) => {
-      if ((error as { constraint?: string }).constraint === 'products_sku_unique') throw new HttpProblem(409, 'SKU taken', `the bot already has a product ${body.sku}`);
-      throw error;
-    });
+    }, { actor: `api:${request.principal!.tokenId}` });
     return toProduct(row);
   });
 

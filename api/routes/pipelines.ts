@@ -49,10 +49,7 @@ export const registerPipelineRoutes = (registry: Registry, deps: ApiDeps) => {
           VALUES (${params.tenantId}, ${pipelineId}, ${entry.name}, ${position}, ${entry.isQualifiedStage})`);
       }
       return pipelineId;
-    }, { actor: `api:${request.principal!.tokenId}` }).catch((error: unknown) => {
-      if ((error as { constraint?: string }).constraint === 'pipelines_name_unique') throw new HttpProblem(409, 'Name taken', `a pipeline named ${body.name} exists`);
-      throw error;
-    });
+    }, { actor: `api:${request.principal!.tokenId}` });
     return (await readPipelines(params.tenantId, id))[0]!;
   });
 

@@ -32,10 +32,7 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
     const id = randomUUID();
     const row = await deps.withTenant(id, (tx) => tx.one(sql.type(tenantRow)`
       INSERT INTO tenants (id, name, slug, settings) VALUES (${id}, ${body.name}, ${body.slug}, ${sql.jsonb(body.settings)})
-      RETURNING id, name, slug, settings, created_at`), { actor: 'api' }).catch((error: unknown) => {
-      if ((error as { constraint?: string }).constraint === 'tenants_slug_unique') throw new HttpProblem(409, 'Slug taken', `a tenant with slug ${body.slug} exists`);
-      throw error;
-    });
+      RETURNING id, name, slug, settings, created_at`), { actor: 'api' });
     return toTenant(row);
   });
 

@@ -29,12 +29,7 @@ export const registerUserRoutes = (registry: Registry, deps: ApiDeps) => {
     response: user,
   }, async ({ request, params, body }) => deps.withTenant(params.tenantId, (tx) => tx.one(sql.type(userRow)`
     INSERT INTO users (tenant_id, email, name, role) VALUES (${params.tenantId}, ${body.email}, ${body.name ?? null}, ${body.role})
-    RETURNING id, email, name, role`), { actor: `api:${request.principal!.tokenId}` }).catch((error: unknown) => {
-    const constraint = (error as { constraint?: string }).constraint;
-    if (constraint === 'users_tenant_email_unique') throw new HttpProblem(409, 'E-mail taken', `${body.email} is already a user of this tenant`);
-    if (constraint === 'users_email_format') throw new HttpProblem(422, 'E-mail refused', `${body.email} is not an address this platform stores (lower-case ASCII)`);
-    throw error;
-  }));
+    RETURNING id, email, name, role`), { actor: `api:${request.principal!.tokenId}` }));
 
   registry.add({
     method: 'delete', path: '/tenants/:tenantId/users/:userId', summary: 'Remove a user and report what it left', tag: 'users', access: 'any',

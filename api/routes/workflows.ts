@@ -1,15 +1,15 @@
 // Workflows started from the API. Each start takes an Idempotency-Key header: the key is part of
 // the workflow id, so a retried request finds the workflow it already started instead of a second
 // one. A status endpoint reads any of a tenant's workflows by id.
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { sessionSnapshotKey } from '../../core/temporal/bot-pod.ts';
+import { sessionSnapshotKey } from '../../core/object-keys.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { createWorkflowStarter, IDEMPOTENCY_KEY, idempotencyHeaders, startedWorkflow } from '../start-workflow.ts';
+import { readWorkflowState } from '../workflow-state.ts';
 import { requireBot } from './require-bot.ts';
 import { botParams, tenantParams } from './schemas.ts';
 
@@ -53,17 +53,7 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
   }, async ({ params }) => {
     const { tenantId } = params;
     const workflowId = apiWorkflowId(tenantId, params.workflowKind, params.key);
-    const handle = (await deps.temporal()).workflow.getHandle(workflowId);
-    try {
-      const description = await handle.describe();
-      const status = description.status.name;
-      const outcome = status === 'COMPLETED' ? { result: await handle.result() }
-        : status === 'FAILED' ? { failure: await handle.result().then(() => '', (error: Error) => String((error.cause as Error | undefined)?.message ?? error.message)) }
-          : {};
-      return { workflowId, status, startTime: description.startTime.toISOString(), closeTime: description.closeTime?.toISOString() ?? null, ...outcome };
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Not found', 'no such workflow');
-      throw error;
-    }
+    const { description, status, outcome } = await readWorkflowState((await deps.temporal()).workflow.getHandle(workflowId), 'no such workflow');
+    return { workflowId, status, startTime: description.startTime.toISOString(), closeTime: description.closeTime?.toISOString() ?? null, ...outcome };
   });
 };

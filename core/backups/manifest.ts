@@ -6,6 +6,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Keyring } from '../crypto/keyring.ts';
 import { IntegrityError } from '../crypto/chunked-aead.ts';
+import { BACKUP_KINDS } from '../temporal/backups.ts';
 
 const storedObject = z.strictObject({
   key: z.string().min(1),
@@ -30,7 +31,7 @@ export type SessionEntry = z.infer<typeof sessionEntry>;
 export const manifestBody = z.strictObject({
   format: z.literal('botinteligente-backup/1'),
   backupId: z.string(),
-  kind: z.enum(['nightly', 'manual', 'safety']),
+  kind: z.enum(BACKUP_KINDS),
   startedAt: z.iso.datetime(),
   completedAt: z.iso.datetime(),
   keyId: z.string().min(1),

@@ -10,8 +10,3 @@ export const isRetryableTransactionError = (error: unknown): boolean => {
   const sqlState = driverErrorField(error, 'code');
   return sqlState !== undefined && RETRYABLE_SQLSTATES.has(sqlState);
 };
-
-
-/** Full-jitter exponential backoff: a random delay in [0, base·2^(attempt-1)]. */
-export const retryDelayMs = (attempt: number, baseMs: number, random: () => number = Math.random): number =>
-  Math.round(random() * baseMs * 2 ** (attempt - 1));

@@ -3,7 +3,8 @@ import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slon
 import { TransactionRetriesExhaustedError } from '../errors.ts';
 import { mapDatabaseError } from './map-database-error.ts';
 import { parseTenantId } from './tenant-id.ts';
-import { isRetryableTransactionError, retryDelayMs } from './transient-errors.ts';
+import { backoffDelayMs } from '../backoff.ts';
+import { isRetryableTransactionError } from './transient-errors.ts';
 
 export type TenantTransaction = DatabaseTransactionConnection;
 
@@ -43,7 +44,8 @@ export const createWithTenant = (pool: DatabasePool, settings: WithTenantSetting
       } catch (error) {
         if (!isRetryableTransactionError(error)) throw mapDatabaseError(error);
         if (attempt >= settings.maxAttempts) throw new TransactionRetriesExhaustedError(attempt, error);
-        await sleep(retryDelayMs(attempt, settings.retryBaseMs, settings.random));
+        // No ceiling: maxAttempts bounds the wait.
+        await sleep(backoffDelayMs(attempt, settings.retryBaseMs, Number.POSITIVE_INFINITY, settings.random));
       }
     }
   };

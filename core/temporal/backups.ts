@@ -1,5 +1,6 @@
 // Names shared by the backup workflows, the worker that schedules them and the API that starts them.
-export type BackupKind = 'nightly' | 'manual' | 'safety';
+export const BACKUP_KINDS = ['nightly', 'manual', 'safety'] as const;
+export type BackupKind = typeof BACKUP_KINDS[number];
 
 export const BACKUP_SCHEDULE_ID = 'backup-nightly';
 export const DRILL_SCHEDULE_ID = 'restore-drill-weekly';

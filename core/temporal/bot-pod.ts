@@ -62,7 +62,3 @@ export type BotPodActivities = {
   /** Restores a snapshot onto a pod whose sessions directory is empty, then reconnects its bots. */
   restoreSessions(input: SnapshotSessionsInput): Promise<{ readonly files: number }>;
 };
-
-/** Object key of a tenant's session snapshot taken at `at` (an ISO timestamp). */
-export const sessionSnapshotKey = (tenantId: string, at: string): string =>
-  `tenants/${tenantId}/sessions/${at.replace(/[:.]/g, '-')}.tar.gz.enc`;
