@@ -3,14 +3,15 @@
 // the outbox before delivering it to its lead workflow, and serves `bot-pod.<tenantId>`.
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
 import {
   botPodTaskQueue, INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
+import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { createBotPodActivities, type SessionStore } from './activities.ts';
 import { loadActiveBots } from './active-bots.ts';
@@ -79,7 +80,7 @@ await Promise.all([...transports.values()].map((transport) => transport.start())
 // Delivery: the outbox hands messages to Temporal in arrival order, retrying while it is away.
 let client: Client | null = null;
 const deliver = async (message: InboundMessage) => {
-  client ??= new Client({ connection: await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' }), namespace: config.temporal.namespace });
+  client ??= await connectTemporalClient(config.temporal, { connectTimeoutMs: 5_000 });
   await client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
     workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
     taskQueue: config.temporal.taskQueue,
@@ -116,9 +117,9 @@ const activities = createBotPodActivities({ tenantId, transports, sentLog, sessi
 const serveActivities = async () => {
   for (let attempt = 0; !stopping; ) {
     try {
-      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      const { connection, namespace } = await connectTemporalWorker(config.temporal);
       try {
-        worker = await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: botPodTaskQueue(tenantId), activities });
+        worker = await Worker.create({ connection, namespace, taskQueue: botPodTaskQueue(tenantId), activities });
         attempt = 0;
         await worker.run();
       } finally {

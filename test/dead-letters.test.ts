@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -17,6 +17,7 @@ import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '.
 import type { DatabasePool } from 'slonik';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
@@ -44,7 +45,7 @@ beforeAll(async () => {
   tokenPool = await createTokenAdminPool(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
-  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
   await processes.start(['activities/worker.ts']);
   pod = await startBotPod(processes, tenantA.tenantId);
   api = createApp({

@@ -4,12 +4,13 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   tenant = await seedTenant(withTenant);
-  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
     INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, tag) VALUES
       (${tenant.tenantId}, ${tenant.botId}, 'keyword', 'preço', 3, 'pricing'),
@@ -71,10 +72,9 @@ const signalOne = (through: Client, message: InboundMessage, idleTimeoutSeconds?
 
 /** Delivers concurrently from several clients (connections), like several bot pod replicas would. */
 const deliver = async (deliveries: InboundMessage[], clientCount: number) => {
-  const connections = await Promise.all(Array.from({ length: clientCount }, () => Connection.connect({ address: config.temporal.address })));
-  const clients = connections.map((connection) => new Client({ connection, namespace: config.temporal.namespace }));
+  const clients = await Promise.all(Array.from({ length: clientCount }, () => connectTemporalClient(config.temporal)));
   await Promise.all(deliveries.map((message, i) => signalOne(clients[i % clients.length]!, message)));
-  await Promise.all(connections.map((connection) => connection.close()));
+  await Promise.all(clients.map((each) => each.connection.close()));
 };
 
 const runsOf = async (workflowId: string) => {

@@ -4,13 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { assertPublicTarget } from '../activities/webhook-target.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage } from '../core/temporal/lead-conversation.ts';
 import { signWebhook, verifyWebhook } from '../core/webhook-signature.ts';
 import { saveHistories } from './support/histories.ts';
@@ -31,7 +32,7 @@ let tenant: TenantGraph;
 beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
-  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
   receiver = await startHttpRecorder((_request, response) => response.writeHead(204).end());
   tenant = await seedTenant(withTenant);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
