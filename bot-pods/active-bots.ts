@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Config } from '../core/config.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { POD_ACTIVE_BOTS_WORKFLOW, podActiveBotsWorkflowId, type PodActiveBotsInput } from '../core/temporal/pod-bots.ts';
+import type * as workflows from '../workflows/index.ts';
 import { writeFileDurably } from './durable-file.ts';
 import { backoffDelayMs } from './transport.ts';
 
@@ -17,13 +18,13 @@ const cachedBots = z.array(z.uuid());
 const askPlatform = async (tenantId: string, temporal: Config['temporal']): Promise<string[]> => {
   const client = await connectTemporalClient(temporal, { connectTimeoutMs: 5_000 });
   try {
-    return await client.workflow.execute(POD_ACTIVE_BOTS_WORKFLOW, {
+    return await client.workflow.execute<typeof workflows.podActiveBots>(POD_ACTIVE_BOTS_WORKFLOW, {
       workflowId: podActiveBotsWorkflowId(tenantId),
       taskQueue: temporal.taskQueue,
       args: [{ tenantId } satisfies PodActiveBotsInput],
       workflowExecutionTimeout: '15 seconds',
       workflowIdConflictPolicy: 'USE_EXISTING',
-    }) as string[];
+    });
   } finally {
     await client.connection.close();
   }

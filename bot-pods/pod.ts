@@ -11,8 +11,9 @@ import {
   botPodTaskQueue, INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
-import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
+import type * as workflows from '../workflows/index.ts';
 import { createBotPodActivities, type SessionStore } from './activities.ts';
 import { loadActiveBots } from './active-bots.ts';
 import { createBaileysTransport } from './baileys-transport.ts';
@@ -81,7 +82,7 @@ await Promise.all([...transports.values()].map((transport) => transport.start())
 let client: Client | null = null;
 const deliver = async (message: InboundMessage) => {
   client ??= await connectTemporalClient(config.temporal, { connectTimeoutMs: 5_000 });
-  await client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+  await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
     workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
     taskQueue: config.temporal.taskQueue,
     args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
