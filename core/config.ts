@@ -164,6 +164,18 @@ type Variables = typeof variables;
 export type Env = Record<string, string | undefined>;
 type RawConfig = { [K in keyof Variables]: z.output<Variables[K]['schema']> };
 
+/** TLS when asked for, or by default when anything TLS-only is set (an API key travels over TLS only). */
+const temporalTls = (raw: RawConfig) => {
+  const tlsOnly = [raw.TEMPORAL_API_KEY, raw.TEMPORAL_TLS_CA_FILE, raw.TEMPORAL_TLS_CERT_FILE, raw.TEMPORAL_TLS_SERVER_NAME];
+  if (!(raw.TEMPORAL_TLS ?? tlsOnly.some((value) => value !== undefined))) return null;
+  return {
+    caFile: raw.TEMPORAL_TLS_CA_FILE ?? null,
+    clientCertFile: raw.TEMPORAL_TLS_CERT_FILE ?? null,
+    clientKeyFile: raw.TEMPORAL_TLS_KEY_FILE ?? null,
+    serverName: raw.TEMPORAL_TLS_SERVER_NAME ?? null,
+  };
+};
+
 const toConfig = (raw: RawConfig) => ({
   logLevel: raw.LOG_LEVEL,
   database: {
@@ -182,14 +194,7 @@ const toConfig = (raw: RawConfig) => ({
     namespace: raw.TEMPORAL_NAMESPACE,
     taskQueue: raw.TEMPORAL_TASK_QUEUE,
     rpcTimeoutMs: raw.TEMPORAL_RPC_TIMEOUT_MS,
-    tls: (raw.TEMPORAL_TLS ?? [raw.TEMPORAL_API_KEY, raw.TEMPORAL_TLS_CA_FILE, raw.TEMPORAL_TLS_CERT_FILE, raw.TEMPORAL_TLS_SERVER_NAME].some((value) => value !== undefined))
-      ? {
-        caFile: raw.TEMPORAL_TLS_CA_FILE ?? null,
-        clientCertFile: raw.TEMPORAL_TLS_CERT_FILE ?? null,
-        clientKeyFile: raw.TEMPORAL_TLS_KEY_FILE ?? null,
-        serverName: raw.TEMPORAL_TLS_SERVER_NAME ?? null,
-      }
-      : null,
+    tls: temporalTls(raw),
     apiKey: raw.TEMPORAL_API_KEY ?? null,
   },
   conversation: {
