@@ -21,6 +21,7 @@ import { connectTemporalClient } from '../core/temporal/client.ts';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
+import type * as workflows from '../workflows/index.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
@@ -72,7 +73,7 @@ const messageOf = (waId: string, n: number, text = `mensagem ${n}, qual o price?
   tenantId: tenantA.tenantId, botId: tenantA.botId, waId, waMessageId: `${waId}-DL-${n}`, text, receivedAt: new Date().toISOString(),
   phoneE164: `+${waId}`, chatJid: `${waId}@s.whatsapp.net`,
 });
-const deliver = (message: InboundMessage) => client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+const deliver = (message: InboundMessage) => client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
   workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId),
   taskQueue: config.temporal.taskQueue,
   args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: 60 } satisfies LeadConversationInput],

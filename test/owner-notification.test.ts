@@ -14,6 +14,7 @@ import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage } from '../core/temporal/lead-conversation.ts';
 import { signWebhook, verifyWebhook } from '../core/webhook-signature.ts';
+import type * as workflows from '../workflows/index.ts';
 import { saveHistories } from './support/histories.ts';
 import { startBotPod } from './support/bot-pod.ts';
 import { startHttpRecorder } from './support/http-recorder.ts';
@@ -69,7 +70,7 @@ const qualificationOf = (leadId: string) => withTenant(tenant.tenantId, (tx) => 
          (SELECT s.name FROM pipeline_stages s WHERE s.id = l.stage_id) AS stage
   FROM leads l WHERE l.id = ${leadId}`));
 
-const changeThreshold = (threshold: number, workflowId: string) => client.workflow.execute('changeQualificationThreshold', {
+const changeThreshold = (threshold: number, workflowId: string) => client.workflow.execute<typeof workflows.changeQualificationThreshold>('changeQualificationThreshold', {
   workflowId, taskQueue: config.temporal.taskQueue, args: [{ tenantId: tenant.tenantId, botId: tenant.botId, threshold, actor: 'test' }],
 });
 
@@ -80,7 +81,7 @@ describe('owner notification', () => {
       tenantId: tenant.tenantId, botId: tenant.botId, waId, waMessageId: `${waId}-${i}`, text: 'what is the price?', receivedAt: new Date().toISOString(),
     }));
     for (const message of messages) {
-      await client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+      await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
         workflowId: leadWorkflowId(tenant.tenantId, tenant.botId, waId), taskQueue: config.temporal.taskQueue,
         args: [{ tenantId: tenant.tenantId, botId: tenant.botId, waId }], signal: INBOUND_SIGNAL, signalArgs: [message],
       });
