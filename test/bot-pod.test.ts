@@ -17,6 +17,7 @@ import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { sessionSnapshotKey } from '../core/temporal/lead-conversation.ts';
 import { startTemporal, stopTemporal } from '../stack/temporal.ts';
+import type * as workflows from '../workflows/index.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { processGroup } from './support/processes.ts';
 import { fillVolume, freeVolume, mountSmallVolume, unmountSmallVolume } from './support/small-volume.ts';
@@ -221,9 +222,9 @@ describe('bot pod', () => {
     // The same state as the API reads it, through the pod's own task queue.
     const client = await connectTemporalClient(config.temporal);
     try {
-      const statuses = await client.workflow.execute('readBotStatus', {
+      const statuses = await client.workflow.execute<typeof workflows.readBotStatus>('readBotStatus', {
         workflowId: `bot-status-test/${tenant.tenantId}`, taskQueue: config.temporal.taskQueue, args: [{ tenantId: tenant.tenantId }],
-      }) as { botId: string; state: string }[];
+      });
       expect(statuses).toEqual([expect.objectContaining({ botId: tenant.botId, state: 'open' })]);
     } finally {
       await client.connection.close();
@@ -289,14 +290,14 @@ describe('bot pod', () => {
     try {
       const objectKey = sessionSnapshotKey(tenant.tenantId, new Date().toISOString());
       const input = { tenantId: tenant.tenantId, objectKey };
-      const snapshot = await client.workflow.execute('snapshotTenantSessions', { workflowId: `snapshot/${objectKey}`, taskQueue: config.temporal.taskQueue, args: [input] });
+      const snapshot = await client.workflow.execute<typeof workflows.snapshotTenantSessions>('snapshotTenantSessions', { workflowId: `snapshot/${objectKey}`, taskQueue: config.temporal.taskQueue, args: [input] });
       expect(snapshot).toMatchObject({ objectKey, files: 2 });
 
       // A new pod for the tenant, on an empty volume.
       pod.child.kill('SIGTERM');
       await once(pod.child, 'exit');
       pod = await startBotPod(processes, tenant.tenantId);
-      const restore = (id: string) => client.workflow.execute('restoreTenantSessions', { workflowId: id, taskQueue: config.temporal.taskQueue, args: [input] });
+      const restore = (id: string) => client.workflow.execute<typeof workflows.restoreTenantSessions>('restoreTenantSessions', { workflowId: id, taskQueue: config.temporal.taskQueue, args: [input] });
       expect(await restore(`restore/${objectKey}`)).toEqual({ files: 2 });
       for (const [path, content] of Object.entries(sessionFiles)) expect(readFileSync(join(pod.dataDir, 'sessions', path), 'utf8')).toBe(content);
 

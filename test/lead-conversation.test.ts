@@ -15,6 +15,7 @@ import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
+import type * as workflows from '../workflows/index.ts';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { saveHistories } from './support/histories.ts';
@@ -62,7 +63,7 @@ const messagesFor = (waId: string, count: number): InboundMessage[] => Array.fro
 const expectedScoreOf = (count: number) =>
   Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 3 : 0) + (i % 3 === 0 ? 2 : 0)).reduce((a, b) => a + b, 0);
 
-const signalOne = (through: Client, message: InboundMessage, idleTimeoutSeconds?: number) => through.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+const signalOne = (through: Client, message: InboundMessage, idleTimeoutSeconds?: number) => through.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
   workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId),
   taskQueue: config.temporal.taskQueue,
   args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds } satisfies LeadConversationInput],
