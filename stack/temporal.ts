@@ -11,14 +11,14 @@ const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_
 
 /** Healthy = the frontend answers and the namespace has the TenantId, BotId and LeadId attributes. */
 const ensureSearchAttributes = async (config: Config) => {
-  const { connection } = await connectTemporalClient(config.temporal, { connectTimeoutMs: 2_000 });
+  const { connection, options: { namespace } } = await connectTemporalClient(config.temporal, { connectTimeoutMs: 2_000 });
   try {
     await connection.workflowService.getSystemInfo({});
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: config.temporal.namespace });
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = PLATFORM_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
     if (missing.length > 0) {
       await connection.operatorService.addSearchAttributes({
-        namespace: config.temporal.namespace,
+        namespace,
         searchAttributes: Object.fromEntries(missing.map((key) => [key.name, KEYWORD])),
       });
     }
