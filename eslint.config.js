@@ -47,19 +47,6 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    // The API, the bot pods and the stack start workflows typed with `import type`; they never load workflow or activity code.
-    files: ['api/**/*.ts', 'bot-pods/**/*.ts', 'stack/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{
-          group: ['**/workflows/**', '**/activities/**'],
-          allowTypeImports: true,
-          message: 'The API, bot pods and stack import only the types of workflows and activities (`import type`), never their code.',
-        }],
-      }],
-    },
-  },
-  {
     // Workflow code is replayed: only @temporalio/workflow, core contracts and activity *types* may be imported.
     files: ['workflows/**/*.ts', 'bench/floor/workflows.ts'],
     rules: {

@@ -36,18 +36,6 @@ describe('lint rules', () => {
     expect(messages.filter((message) => message.includes("'../activities/index.ts'"))).toHaveLength(1);
   });
 
-  it('keep workflow and activity code out of the API, the bot pods and the stack (types only)', async () => {
-    for (const folder of ['api', 'bot-pods', 'stack']) {
-      const messages = await lint(`${folder}/example.ts`, [
-        "import { leadConversation } from '../workflows/lead-conversation.ts';",
-        "import { createActivities } from '../activities/index.ts';",
-        "import type * as workflows from '../workflows/index.ts';",
-        'export const used: unknown[] = [leadConversation, createActivities, {} as typeof workflows];',
-      ].join('\n'));
-      expect(messages.filter((message) => message.includes('only the types of workflows and activities'))).toHaveLength(2);
-    }
-  });
-
   it('keep process.env inside core/config.ts', async () => {
     expect(await lint('api/example.ts', 'export const port = process.env.PORT;')).toContain(
       "'process.env' is restricted from being used. Read configuration through core/config.ts (parsed once with zod) and pass it down.",
