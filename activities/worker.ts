@@ -1,13 +1,13 @@
 // Entry point of the platform worker: `node activities/worker.ts`.
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
 import { loadKeyring, type Keyring } from '../core/crypto/keyring.ts';
 import { createDatabasePools } from '../core/db/pools.ts';
 import { waitForDatabase } from '../core/db/wait-for-database.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { waitFor } from '../core/wait-for.ts';
 import { ensureBackupSchedules } from './backups/schedules.ts';
 import { createActivities } from './index.ts';
@@ -23,24 +23,24 @@ const waiting = (dependency: string) => ({
 await waitForDatabase(config.database, waiting('Postgres'));
 const pools = await createDatabasePools(config.database);
 const s3 = createObjectStoreClient(config.s3);
-const connection = await waitFor(() => NativeConnection.connect({ address: config.temporal.address }), waiting('Temporal'));
+const { connection, namespace } = await waitFor(() => connectTemporalWorker(config.temporal), waiting('Temporal'));
 let keyring: Keyring | undefined;
 const scoring = createScoringPool(config.conversation.scoring);
 
 if (config.backup.schedulesEnabled) {
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = await connectTemporalClient(config.temporal);
   try {
-    await ensureBackupSchedules(new Client({ connection: clientConnection, namespace: config.temporal.namespace }), config);
+    await ensureBackupSchedules(client, config);
     logger.info({ backupTime: config.backup.time, timeZone: config.backup.timeZone }, 'backup schedules in place');
   } finally {
-    await clientConnection.close();
+    await client.connection.close();
   }
 }
 
 try {
   const worker = await Worker.create({
     connection,
-    namespace: config.temporal.namespace,
+    namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
     activities: createActivities({ config, pools, s3, logger, keyring: () => (keyring ??= loadKeyring(config.encryption)), scoring }),

@@ -4,12 +4,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
 import { sql } from 'slonik';
 import { loadConfig, loadConfigOrExit } from '../core/config.ts';
 import { createDatabasePools } from '../core/db/pools.ts';
 import { migrateUp } from '../core/db/migrations.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { recreateDatabase, withDatabaseName } from '../stack/databases.ts';
 import { startStack } from '../stack/harness.ts';
 import { terminateRunningWorkflows } from '../stack/workflows.ts';
@@ -90,8 +90,7 @@ try {
 
   const endToEnd = [];
   if (selected('pipeline')) {
-    const connection = await Connection.connect({ address: config.temporal.address });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = await connectTemporalClient(config.temporal);
     const expected = new Map<string, number>();
     const expectedPerLead = (message: BenchMessage) => expected.get(`${message.key.split('-')[0]}/${message.leadIndex}`)!;
     const floor = floorTarget(client, expectedPerLead);
@@ -130,7 +129,7 @@ try {
         platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
       });
     }
-    await connection.close();
+    await client.connection.close();
     // What the pipeline left in flight (qualification, owner notifications) would load the next sections.
     await processes.stopAll();
     const inFlight = await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the pipeline benchmark ended');
@@ -139,11 +138,11 @@ try {
   let tenantIsolation;
   if (selected('isolation')) {
     log('tenant isolation: one tenant\'s ingest latency alone and beside a hostile tenant');
-    const connection = await Connection.connect({ address: config.temporal.address });
+    const client = await connectTemporalClient(config.temporal);
     tenantIsolation = await runTenantIsolationBench({
-      client: new Client({ connection, namespace: config.temporal.namespace }), taskQueue: config.temporal.taskQueue, withTenant, processes, nodeFlags,
+      client, taskQueue: config.temporal.taskQueue, withTenant, processes, nodeFlags,
     });
-    await connection.close();
+    await client.connection.close();
     await processes.stopAll();
     await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the isolation benchmark ended');
   }

@@ -8,7 +8,9 @@ import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
+import type * as workflows from '../workflows/index.ts';
 import { FLOOR_TASK_QUEUE } from './floor/activities.ts';
+import type { benchFloor } from './floor/workflows.ts';
 import type { BenchMessage, Target } from './load.ts';
 
 /** Bench workflows end soon after their run instead of idling for the production default. */
@@ -28,7 +30,7 @@ export const platformTarget = (deps: {
       const inbound: InboundMessage = {
         tenantId, botId, waId, waMessageId: message.key, text: message.text, receivedAt: new Date().toISOString(),
       };
-      await client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+      await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
         workflowId: leadWorkflowId(tenantId, botId, waId),
         taskQueue,
         args: [{ tenantId, botId, waId, idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS } satisfies LeadConversationInput],
@@ -56,7 +58,7 @@ export const floorTarget = (client: Client, expectedPerLead: (message: BenchMess
   const handledAt = new Map<string, number>();
   const target: Target = {
     async send(message) {
-      await client.workflow.signalWithStart('benchFloor', {
+      await client.workflow.signalWithStart<typeof benchFloor, [{ key: string }]>('benchFloor', {
         workflowId: `bench-floor/${message.key.split('-')[0]}/${message.leadIndex}`,
         taskQueue: FLOOR_TASK_QUEUE,
         args: [{ expected: expectedPerLead(message) }],

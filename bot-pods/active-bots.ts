@@ -4,29 +4,29 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../core/config.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { POD_ACTIVE_BOTS_WORKFLOW, podActiveBotsWorkflowId, type PodActiveBotsInput } from '../core/temporal/pod-bots.ts';
+import type * as workflows from '../workflows/index.ts';
 import { writeFileDurably } from './durable-file.ts';
 import { backoffDelayMs } from '../core/backoff.ts';
 
 const cachedBots = z.array(z.uuid());
 
 const askPlatform = async (tenantId: string, temporal: Config['temporal']): Promise<string[]> => {
-  const connection = await Connection.connect({ address: temporal.address, connectTimeout: '5 seconds' });
+  const client = await connectTemporalClient(temporal, { connectTimeoutMs: 5_000 });
   try {
-    const client = new Client({ connection, namespace: temporal.namespace });
-    return await client.workflow.execute(POD_ACTIVE_BOTS_WORKFLOW, {
+    return await client.workflow.execute<typeof workflows.podActiveBots>(POD_ACTIVE_BOTS_WORKFLOW, {
       workflowId: podActiveBotsWorkflowId(tenantId),
       taskQueue: temporal.taskQueue,
       args: [{ tenantId } satisfies PodActiveBotsInput],
       workflowExecutionTimeout: '15 seconds',
       workflowIdConflictPolicy: 'USE_EXISTING',
-    }) as string[];
+    });
   } finally {
-    await connection.close();
+    await client.connection.close();
   }
 };
 

@@ -3,8 +3,8 @@
 // the outbox before delivering it to its lead workflow, and serves `bot-pod.<tenantId>`.
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
 import { botPodTaskQueue } from '../core/temporal/bot-pod.ts';
@@ -13,6 +13,8 @@ import {
 } from '../core/temporal/lead-conversation.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
+import type * as workflows from '../workflows/index.ts';
 import { createBotPodActivities, type SessionStore } from './activities.ts';
 import { loadActiveBots } from './active-bots.ts';
 import { createBaileysTransport } from './baileys-transport.ts';
@@ -81,8 +83,8 @@ await Promise.all([...transports.values()].map((transport) => transport.start())
 // Delivery: the outbox hands messages to Temporal in arrival order, retrying while it is away.
 let client: Client | null = null;
 const deliver = async (message: InboundMessage) => {
-  client ??= new Client({ connection: await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' }), namespace: config.temporal.namespace });
-  await client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+  client ??= await connectTemporalClient(config.temporal, { connectTimeoutMs: 5_000 });
+  await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
     workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
     taskQueue: config.temporal.taskQueue,
     args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
@@ -118,9 +120,9 @@ const activities = createBotPodActivities({ tenantId, transports, sentLog, sessi
 const serveActivities = async () => {
   for (let attempt = 0; !stopping; ) {
     try {
-      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      const { connection, namespace } = await connectTemporalWorker(config.temporal);
       try {
-        worker = await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: botPodTaskQueue(tenantId), activities });
+        worker = await Worker.create({ connection, namespace, taskQueue: botPodTaskQueue(tenantId), activities });
         attempt = 0;
         await worker.run();
       } finally {

@@ -51,6 +51,18 @@ export const variables = {
   TEMPORAL_TASK_QUEUE: variable(z.string().min(1), 'platform', 'Task queue of the platform worker.'),
   TEMPORAL_RPC_TIMEOUT_MS: variable(positiveInt.max(60_000), '2000',
     'Deadline of each call the API makes to Temporal (long polls for a result excepted); past it the API answers 503 with Retry-After.'),
+  TEMPORAL_TLS: variable(z.stringbool().optional(), undefined,
+    'Connect to Temporal over TLS. Unset: on when TEMPORAL_API_KEY or any TEMPORAL_TLS_* file or name is set, off otherwise (the local dev server).'),
+  TEMPORAL_TLS_CA_FILE: variable(z.string().min(1).optional(), undefined,
+    'PEM file of the CA that signed the Temporal server\'s certificate. Unset: the system\'s trusted roots (Temporal Cloud).'),
+  TEMPORAL_TLS_CERT_FILE: variable(z.string().min(1).optional(), undefined,
+    'PEM file of this process\'s client certificate, for mutual TLS (with TEMPORAL_TLS_KEY_FILE).'),
+  TEMPORAL_TLS_KEY_FILE: variable(z.string().min(1).optional(), undefined,
+    'PEM file of the private key of TEMPORAL_TLS_CERT_FILE.'),
+  TEMPORAL_TLS_SERVER_NAME: variable(z.string().min(1).optional(), undefined,
+    'Server name checked against the Temporal server\'s certificate (SNI), when it differs from TEMPORAL_ADDRESS\'s host.'),
+  TEMPORAL_API_KEY: variable(z.string().min(1).optional(), undefined,
+    'API key sent as `Authorization: Bearer <key>` on every call to Temporal (Temporal Cloud API-key authentication).'),
 
   LEAD_IDLE_TIMEOUT_SECONDS: variable(positiveInt.max(86_400), '600',
     'A lead conversation workflow ends after this long without a message; the next message starts a new one.'),
@@ -152,6 +164,18 @@ type Variables = typeof variables;
 export type Env = Record<string, string | undefined>;
 type RawConfig = { [K in keyof Variables]: z.output<Variables[K]['schema']> };
 
+/** TLS when asked for, or by default when anything TLS-only is set (an API key travels over TLS only). */
+const temporalTls = (raw: RawConfig) => {
+  const tlsOnly = [raw.TEMPORAL_API_KEY, raw.TEMPORAL_TLS_CA_FILE, raw.TEMPORAL_TLS_CERT_FILE, raw.TEMPORAL_TLS_SERVER_NAME];
+  if (!(raw.TEMPORAL_TLS ?? tlsOnly.some((value) => value !== undefined))) return null;
+  return {
+    caFile: raw.TEMPORAL_TLS_CA_FILE ?? null,
+    clientCertFile: raw.TEMPORAL_TLS_CERT_FILE ?? null,
+    clientKeyFile: raw.TEMPORAL_TLS_KEY_FILE ?? null,
+    serverName: raw.TEMPORAL_TLS_SERVER_NAME ?? null,
+  };
+};
+
 const toConfig = (raw: RawConfig) => ({
   logLevel: raw.LOG_LEVEL,
   database: {
@@ -170,6 +194,8 @@ const toConfig = (raw: RawConfig) => ({
     namespace: raw.TEMPORAL_NAMESPACE,
     taskQueue: raw.TEMPORAL_TASK_QUEUE,
     rpcTimeoutMs: raw.TEMPORAL_RPC_TIMEOUT_MS,
+    tls: temporalTls(raw),
+    apiKey: raw.TEMPORAL_API_KEY ?? null,
   },
   conversation: {
     idleTimeoutSeconds: raw.LEAD_IDLE_TIMEOUT_SECONDS,
@@ -248,6 +274,9 @@ export const parseConfig = (env: Env): Config => {
     const result = spec.schema.safeParse(value);
     if (result.success) raw[name] = result.data;
     else problems.push(`${name}: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  if ((raw.TEMPORAL_TLS_CERT_FILE === undefined) !== (raw.TEMPORAL_TLS_KEY_FILE === undefined)) {
+    problems.push('TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE: set both (mutual TLS) or neither');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(toConfig(raw as RawConfig));

@@ -1,26 +1,24 @@
 // The Temporal dev server (SQLite file, UI) with the platform's search attributes registered.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
 import type { Config } from '../core/config.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { PLATFORM_SEARCH_ATTRIBUTES } from '../core/temporal/search-attributes.ts';
 import { isHealthy, startService, stopService, waitUntilHealthy } from './processes.ts';
 
 const SERVICE = 'temporal';
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
-const connect = (config: Config) => Connection.connect({ address: config.temporal.address, connectTimeout: 2_000 });
-
 /** Healthy = the frontend answers and the namespace has the TenantId, BotId and LeadId attributes. */
 const ensureSearchAttributes = async (config: Config) => {
-  const connection = await connect(config);
+  const { connection, options: { namespace } } = await connectTemporalClient(config.temporal, { connectTimeoutMs: 2_000 });
   try {
     await connection.workflowService.getSystemInfo({});
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: config.temporal.namespace });
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = PLATFORM_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
     if (missing.length > 0) {
       await connection.operatorService.addSearchAttributes({
-        namespace: config.temporal.namespace,
+        namespace,
         searchAttributes: Object.fromEntries(missing.map((key) => [key.name, KEYWORD])),
       });
     }

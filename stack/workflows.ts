@@ -1,16 +1,16 @@
 // Test and benchmark runs keep the local Temporal server between runs: workflows they leave running
 // (an owner webhook retrying for a day, a backup started by an example) would load later runs.
-import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../core/config.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 
 /** Terminates every workflow still running on `taskQueue`; returns how many it terminated. */
 export const terminateRunningWorkflows = async (
-  temporal: { address: string; namespace: string },
+  temporal: Config['temporal'],
   taskQueue: string,
   reason: string,
 ): Promise<number> => {
-  const connection = await Connection.connect({ address: temporal.address });
+  const client = await connectTemporalClient(temporal);
   try {
-    const client = new Client({ connection, namespace: temporal.namespace });
     let terminated = 0;
     for await (const run of client.workflow.list({ query: `ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'` })) {
       // One that ended on its own meanwhile is fine.
@@ -18,6 +18,6 @@ export const terminateRunningWorkflows = async (
     }
     return terminated;
   } finally {
-    await connection.close();
+    await client.connection.close();
   }
 };

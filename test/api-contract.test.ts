@@ -6,7 +6,7 @@
 // schema stores): those routes run without the "valid data is accepted" check.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { createPool, sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
@@ -18,6 +18,7 @@ import { loadConfig } from '../core/config.ts';
 import { withDatabaseName } from '../core/db/database-url.ts';
 import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { terminateRunningWorkflows } from '../stack/workflows.ts';
 import { processGroup } from './support/processes.ts';
 
@@ -26,7 +27,7 @@ const processes = processGroup();
 const s3 = createObjectStoreClient(config.s3);
 let pools: DatabasePools;
 let tokenPool: DatabasePool;
-let connection: Connection;
+let client: Client;
 let api: ReturnType<typeof createApp>;
 let url: string;
 let token: string;
@@ -47,8 +48,7 @@ beforeAll(async () => {
   restoredBefore = await restoredDatabases();
   pools = await createDatabasePools(config.database);
   tokenPool = await createTokenAdminPool(config.database);
-  connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
   api = createApp({
     config: { ...config, api: { ...config.api, rateLimit: { windowSeconds: 900, perIp: 1_000_000, perToken: 1_000_000, lockoutMaxSeconds: 86_400 } } },
     pools, tokenPool, withTenant: createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 }), logger: pino({ level: 'silent' }),
@@ -68,7 +68,7 @@ afterAll(async () => {
   // ... and restored backups into databases named by its examples.
   const created = await restoredDatabases();
   for (const database of created.filter((name) => !restoredBefore.includes(name))) await dropDatabase(ownerUrl, database);
-  await connection.close();
+  await client.connection.close();
   s3.destroy();
   await Promise.all([pools.end(), tokenPool.end()]);
 });

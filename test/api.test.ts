@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
@@ -19,6 +19,7 @@ import { createObjectStoreClient } from '../core/object-store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
@@ -34,13 +35,12 @@ let api: ReturnType<typeof createApp>;
 let base: string;
 
 let temporal: Client;
-let temporalConnection: Connection;
 const processes = processGroup();
 
 const startApi = async (config: Config) => {
   const instance = createApp({
     config, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }),
-    temporalHealthy: async () => { await temporalConnection.healthService.check({}); return true; },
+    temporalHealthy: async () => { await temporal.connection.workflowService.getSystemInfo({}); return true; },
     temporal: async () => temporal, s3,
   });
   const server = await instance.start(0, '127.0.0.1');
@@ -51,8 +51,7 @@ const issue = async (tenantId: string | null) =>
   (await issueToken(tokenPool, { tenantId, name: 'test', expiresAt: null, actor: 'test' }))!.token;
 
 beforeAll(async () => {
-  temporalConnection = await Connection.connect({ address: baseConfig.temporal.address });
-  temporal = new Client({ connection: temporalConnection, namespace: baseConfig.temporal.namespace });
+  temporal = await connectTemporalClient(baseConfig.temporal);
   pools = await createDatabasePools(baseConfig.database);
   tokenPool = await createTokenAdminPool(baseConfig.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
@@ -68,7 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.stop();
   await processes.stopAll();
-  await temporalConnection.close();
+  await temporal.connection.close();
   s3.destroy();
   await Promise.all([pools.end(), tokenPool.end()]);
 });

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import pg from 'pg';
 import { createPool, sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
@@ -33,6 +33,7 @@ import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { APPROVE_RESTORE_SIGNAL, BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID, RESTORE_PHASE_QUERY, restoreWorkflowId } from '../core/temporal/backups.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { startS3, stopS3 } from '../stack/s3.ts';
 import { prepareBackupDatabase } from './support/backup-database.ts';
 import { saveHistories } from './support/histories.ts';
@@ -136,7 +137,7 @@ beforeAll(async () => {
     await startBotPod(processes, graph.tenantId, { dataDir, env });
     tenants.push({ graph, sessionsDir });
   }
-  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
 }, 120_000);
 
 afterAll(async () => {

@@ -7,15 +7,17 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { sessionSnapshotKey } from '../core/object-keys.ts';
 import { startTemporal, stopTemporal } from '../stack/temporal.ts';
+import type * as workflows from '../workflows/index.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { processGroup } from './support/processes.ts';
 import { fillVolume, freeVolume, mountSmallVolume, unmountSmallVolume } from './support/small-volume.ts';
@@ -168,7 +170,7 @@ const tortureSwitchingIdentities = async (people: number, rounds: number) => {
     return rounds.some((round, n) => n > 0 && round < rounds[n - 1]!);
   }).map((person) => person.i);
 
-  const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  const client = await connectTemporalClient(config.temporal);
   const failedWorkflows: string[] = [];
   try {
     for await (const execution of client.workflow.list({ query: `TenantId = '${tenant.tenantId}' AND ExecutionStatus = 'Failed'` })) failedWorkflows.push(execution.workflowId);
@@ -218,11 +220,11 @@ describe('bot pod', () => {
     const ready = await (await fetch(`${pod.url}/health/ready`)).json() as { bots: { botId: string }[] };
     expect(ready.bots.map((bot) => bot.botId)).toEqual([tenant.botId]);
     // The same state as the API reads it, through the pod's own task queue.
-    const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+    const client = await connectTemporalClient(config.temporal);
     try {
-      const statuses = await client.workflow.execute('readBotStatus', {
+      const statuses = await client.workflow.execute<typeof workflows.readBotStatus>('readBotStatus', {
         workflowId: `bot-status-test/${tenant.tenantId}`, taskQueue: config.temporal.taskQueue, args: [{ tenantId: tenant.tenantId }],
-      }) as { botId: string; state: string }[];
+      });
       expect(statuses).toEqual([expect.objectContaining({ botId: tenant.botId, state: 'open' })]);
     } finally {
       await client.connection.close();
@@ -284,18 +286,18 @@ describe('bot pod', () => {
       mkdirSync(dirname(join(pod.dataDir, 'sessions', path)), { recursive: true });
       writeFileSync(join(pod.dataDir, 'sessions', path), content);
     }
-    const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+    const client = await connectTemporalClient(config.temporal);
     try {
       const objectKey = sessionSnapshotKey(tenant.tenantId, new Date().toISOString());
       const input = { tenantId: tenant.tenantId, objectKey };
-      const snapshot = await client.workflow.execute('snapshotTenantSessions', { workflowId: `snapshot/${objectKey}`, taskQueue: config.temporal.taskQueue, args: [input] });
+      const snapshot = await client.workflow.execute<typeof workflows.snapshotTenantSessions>('snapshotTenantSessions', { workflowId: `snapshot/${objectKey}`, taskQueue: config.temporal.taskQueue, args: [input] });
       expect(snapshot).toMatchObject({ objectKey, files: 2 });
 
       // A new pod for the tenant, on an empty volume.
       pod.child.kill('SIGTERM');
       await once(pod.child, 'exit');
       pod = await startBotPod(processes, tenant.tenantId);
-      const restore = (id: string) => client.workflow.execute('restoreTenantSessions', { workflowId: id, taskQueue: config.temporal.taskQueue, args: [input] });
+      const restore = (id: string) => client.workflow.execute<typeof workflows.restoreTenantSessions>('restoreTenantSessions', { workflowId: id, taskQueue: config.temporal.taskQueue, args: [input] });
       expect(await restore(`restore/${objectKey}`)).toEqual({ files: 2 });
       for (const [path, content] of Object.entries(sessionFiles)) expect(readFileSync(join(pod.dataDir, 'sessions', path), 'utf8')).toBe(content);
 

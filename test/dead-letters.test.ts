@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -17,9 +17,11 @@ import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '.
 import type { DatabasePool } from 'slonik';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
+import type * as workflows from '../workflows/index.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
@@ -44,7 +46,7 @@ beforeAll(async () => {
   tokenPool = await createTokenAdminPool(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
-  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
   await processes.start(['activities/worker.ts']);
   pod = await startBotPod(processes, tenantA.tenantId);
   api = createApp({
@@ -71,7 +73,7 @@ const messageOf = (waId: string, n: number, text = `mensagem ${n}, qual o price?
   tenantId: tenantA.tenantId, botId: tenantA.botId, waId, waMessageId: `${waId}-DL-${n}`, text, receivedAt: new Date().toISOString(),
   phoneE164: `+${waId}`, chatJid: `${waId}@s.whatsapp.net`,
 });
-const deliver = (message: InboundMessage) => client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+const deliver = (message: InboundMessage) => client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
   workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId),
   taskQueue: config.temporal.taskQueue,
   args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: 60 } satisfies LeadConversationInput],

@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -18,6 +17,7 @@ import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '.
 import type { DatabasePool } from 'slonik';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { isHealthy } from '../stack/processes.ts';
 import { startPostgres, stopPostgres } from '../stack/postgres.ts';
 import { startTemporal, stopTemporal } from '../stack/temporal.ts';
@@ -220,19 +220,19 @@ describe('Temporal down', () => {
     const key = `temporal-back-${Date.now()}`;
     // Right after GetSystemInfo answers, the dev server may still be taking over its history shards, and a
     // start takes as long for any client: a fresh connection's first start is the yardstick, polled alongside.
-    const fresh = await Connection.connect({ address: config.temporal.address });
+    const fresh = await connectTemporalClient(config.temporal);
     const probeId = `faults-probe-${Date.now()}`;
     const [api, yardstick, ready] = await Promise.all([
       timeToSuccess(() => changeThreshold(key, 45)),
       (async () => {
         const started = performance.now();
-        await new Client({ connection: fresh, namespace: config.temporal.namespace }).workflow.start('faultsProbe', { taskQueue: 'faults-probe', workflowId: probeId });
+        await fresh.workflow.start('faultsProbe', { taskQueue: 'faults-probe', workflowId: probeId });
         return performance.now() - started;
       })(),
       timeToSuccess(() => call('GET', '/health/ready')),
     ]);
-    await new Client({ connection: fresh, namespace: config.temporal.namespace }).workflow.getHandle(probeId).terminate('probe');
-    await fresh.close();
+    await fresh.workflow.getHandle(probeId).terminate('probe');
+    await fresh.connection.close();
     process.stderr.write(`[faults] after Temporal answered again: API ready in ${Math.round(ready)} ms, first workflow start through the API ${Math.round(api)} ms, `
       + `through a fresh connection ${Math.round(yardstick)} ms\n`);
     expect(ready).toBeLessThan(1_000);

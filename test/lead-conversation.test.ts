@@ -4,16 +4,18 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../core/temporal/lead-conversation.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
+import type * as workflows from '../workflows/index.ts';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
 import { saveHistories } from './support/histories.ts';
@@ -31,7 +33,7 @@ beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   tenant = await seedTenant(withTenant);
-  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
     INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, tag) VALUES
       (${tenant.tenantId}, ${tenant.botId}, 'keyword', 'preço', 3, 'pricing'),
@@ -61,7 +63,7 @@ const messagesFor = (waId: string, count: number): InboundMessage[] => Array.fro
 const expectedScoreOf = (count: number) =>
   Array.from({ length: count }, (_, i) => (i % 2 === 0 ? 3 : 0) + (i % 3 === 0 ? 2 : 0)).reduce((a, b) => a + b, 0);
 
-const signalOne = (through: Client, message: InboundMessage, idleTimeoutSeconds?: number) => through.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+const signalOne = (through: Client, message: InboundMessage, idleTimeoutSeconds?: number) => through.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
   workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId),
   taskQueue: config.temporal.taskQueue,
   args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds } satisfies LeadConversationInput],
@@ -71,10 +73,9 @@ const signalOne = (through: Client, message: InboundMessage, idleTimeoutSeconds?
 
 /** Delivers concurrently from several clients (connections), like several bot pod replicas would. */
 const deliver = async (deliveries: InboundMessage[], clientCount: number) => {
-  const connections = await Promise.all(Array.from({ length: clientCount }, () => Connection.connect({ address: config.temporal.address })));
-  const clients = connections.map((connection) => new Client({ connection, namespace: config.temporal.namespace }));
+  const clients = await Promise.all(Array.from({ length: clientCount }, () => connectTemporalClient(config.temporal)));
   await Promise.all(deliveries.map((message, i) => signalOne(clients[i % clients.length]!, message)));
-  await Promise.all(connections.map((connection) => connection.close()));
+  await Promise.all(clients.map((each) => each.connection.close()));
 };
 
 const runsOf = async (workflowId: string) => {

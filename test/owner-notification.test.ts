@@ -4,15 +4,17 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { assertPublicTarget } from '../activities/owner-notification/webhook-target.ts';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage } from '../core/temporal/lead-conversation.ts';
 import { signWebhook, verifyWebhook } from '../core/owner-notification/webhook-signature.ts';
+import type * as workflows from '../workflows/index.ts';
 import { saveHistories } from './support/histories.ts';
 import { startBotPod } from './support/bot-pod.ts';
 import { startHttpRecorder } from './support/http-recorder.ts';
@@ -31,7 +33,7 @@ let tenant: TenantGraph;
 beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
-  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
   receiver = await startHttpRecorder((_request, response) => response.writeHead(204).end());
   tenant = await seedTenant(withTenant);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
@@ -68,7 +70,7 @@ const qualificationOf = (leadId: string) => withTenant(tenant.tenantId, (tx) => 
          (SELECT s.name FROM pipeline_stages s WHERE s.id = l.stage_id) AS stage
   FROM leads l WHERE l.id = ${leadId}`));
 
-const changeThreshold = (threshold: number, workflowId: string) => client.workflow.execute('changeQualificationThreshold', {
+const changeThreshold = (threshold: number, workflowId: string) => client.workflow.execute<typeof workflows.changeQualificationThreshold>('changeQualificationThreshold', {
   workflowId, taskQueue: config.temporal.taskQueue, args: [{ tenantId: tenant.tenantId, botId: tenant.botId, threshold, actor: 'test' }],
 });
 
@@ -79,7 +81,7 @@ describe('owner notification', () => {
       tenantId: tenant.tenantId, botId: tenant.botId, waId, waMessageId: `${waId}-${i}`, text: 'what is the price?', receivedAt: new Date().toISOString(),
     }));
     for (const message of messages) {
-      await client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+      await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
         workflowId: leadWorkflowId(tenant.tenantId, tenant.botId, waId), taskQueue: config.temporal.taskQueue,
         args: [{ tenantId: tenant.tenantId, botId: tenant.botId, waId }], signal: INBOUND_SIGNAL, signalArgs: [message],
       });

@@ -2,10 +2,11 @@
 // meet long messages on a real platform worker (real Temporal, real Postgres), while tenant B's
 // messages keep being ingested about as fast as without A.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { processGroup } from './support/processes.ts';
 import { createIsolationRun, percentile } from './support/tenant-isolation.ts';
 
@@ -17,7 +18,7 @@ const processes = processGroup();
 
 beforeAll(async () => {
   pools = await createDatabasePools(config.database);
-  client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
   isolation = await createIsolationRun({ client, taskQueue: config.temporal.taskQueue, withTenant: createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 }) });
   await processes.start(['activities/worker.ts'], { readyText: 'worker started' });
 });

@@ -3,21 +3,20 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadConfig } from '../core/config.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { selfCheckWorkflowId } from '../core/temporal/self-check.ts';
 import type { platformSelfCheck } from '../workflows/self-check.ts';
 
 const config = loadConfig();
-let connection: Connection;
 let client: Client;
 
 beforeAll(async () => {
-  connection = await Connection.connect({ address: config.temporal.address });
-  client = new Client({ connection, namespace: config.temporal.namespace });
+  client = await connectTemporalClient(config.temporal);
 });
 afterAll(async () => {
-  await connection.close();
+  await client.connection.close();
 });
 
 describe('platform worker', () => {

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Connection } from '@temporalio/client';
 import { loadConfig } from '../core/config.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { startStack } from '../stack/harness.ts';
 import { isAlive, startService, stopService, waitUntilHealthy } from '../stack/processes.ts';
 
@@ -24,7 +24,7 @@ describe('stack harness', () => {
   });
 
   it('registers the TenantId, BotId and LeadId search attributes', async () => {
-    const connection = await Connection.connect({ address: config.temporal.address });
+    const { connection } = await connectTemporalClient(config.temporal);
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: config.temporal.namespace });
     await connection.close();
     expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['TenantId', 'BotId', 'LeadId']));

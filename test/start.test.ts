@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { Connection } from '@temporalio/client';
 import { dropDatabase } from '../activities/backups/restore-database.ts';
 import { loadConfig } from '../core/config.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { withDatabaseName } from '../stack/databases.ts';
 import { isHealthy, servicePid } from '../stack/processes.ts';
 import { startTemporal } from '../stack/temporal.ts';
@@ -24,7 +24,7 @@ const freePort = () => new Promise<number>((done) => {
 });
 
 const temporalAnswers = () => isHealthy(async () => {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1_000 });
+  const { connection } = await connectTemporalClient(config.temporal, { connectTimeoutMs: 1_000 });
   await connection.workflowService.getSystemInfo({});
   await connection.close();
 });

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
-import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { loadConfig } from '../core/config.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
 import { isHealthy, servicePid } from '../stack/processes.ts';
 import { startPostgres } from '../stack/postgres.ts';
 import { crashesInARow, DEFAULT_RESTART_POLICY, restartDelayMs } from '../stack/restart-policy.ts';
@@ -93,7 +93,7 @@ describe('supervisor', () => {
 
   it('brings Temporal back after its process group is killed', async () => {
     await killAndSeeBack('temporal', () => startTemporal(config), async () => {
-      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1_000 });
+      const { connection } = await connectTemporalClient(config.temporal, { connectTimeoutMs: 1_000 });
       await connection.workflowService.getSystemInfo({});
       await connection.close();
     });

@@ -4,6 +4,14 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../../core/config.ts';
 import { BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID } from '../../core/temporal/backups.ts';
+import type * as workflows from '../../workflows/index.ts';
+
+type Workflows = typeof workflows;
+
+/** A Schedule's action, typed by the worker's own workflows: a renamed workflow or a wrong argument fails `tsc`. */
+export const startWorkflowAction = <Name extends keyof Workflows>(
+  workflowType: Name, taskQueue: string, args: Parameters<Workflows[Name]>,
+): ScheduleOptions['action'] => ({ type: 'startWorkflow', workflowType, taskQueue, args });
 
 const hourMinute = (time: string) => ({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)) });
 
@@ -11,7 +19,7 @@ export const backupSchedules = (config: Config): ScheduleOptions[] => [
   {
     scheduleId: BACKUP_SCHEDULE_ID,
     spec: { calendars: [{ ...hourMinute(config.backup.time), comment: 'nightly backup' }], timezone: config.backup.timeZone },
-    action: { type: 'startWorkflow', workflowType: 'backupDatabase', taskQueue: config.temporal.taskQueue, args: [{ kind: 'nightly' }] },
+    action: startWorkflowAction('backupDatabase', config.temporal.taskQueue, [{ kind: 'nightly' }]),
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   },
   {
@@ -20,7 +28,7 @@ export const backupSchedules = (config: Config): ScheduleOptions[] => [
       calendars: [{ ...hourMinute(config.backup.drillTime), dayOfWeek: config.backup.drillWeekday, comment: 'weekly restore drill' }],
       timezone: config.backup.timeZone,
     },
-    action: { type: 'startWorkflow', workflowType: 'restoreDrill', taskQueue: config.temporal.taskQueue, args: [] },
+    action: startWorkflowAction('restoreDrill', config.temporal.taskQueue, []),
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
   },
 ];

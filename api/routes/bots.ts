@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
-import type { BotStatus } from '../../core/temporal/bot-pod.ts';
 import { unavailableDependency } from '../../core/unavailable-dependency.ts';
+import type * as workflows from '../../workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
@@ -57,14 +57,14 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
   }, async ({ params }) => {
     await deps.withTenant(params.tenantId, (tx) => requireBot(tx, params.tenantId, params.botId));
     // Only the pod holds the socket: a short workflow asks it, and a pod that does not answer is reported as such.
-    const statuses = await (await deps.temporal()).workflow.execute('readBotStatus', {
+    const statuses = await (await deps.temporal()).workflow.execute<typeof workflows.readBotStatus>('readBotStatus', {
       workflowId: `api/${params.tenantId}/bot-status/${randomUUID()}`, taskQueue: deps.config.temporal.taskQueue,
       args: [{ tenantId: params.tenantId, botId: params.botId }], workflowExecutionTimeout: '15 seconds',
     }).catch((error: unknown) => {
       // Temporal itself away is a 503 (the problem handler), not a pod that did not answer.
       if (unavailableDependency(error)) throw error;
       return null;
-    }) as readonly BotStatus[] | null;
+    });
     const status = statuses?.[0];
     return status ?? { botId: params.botId, state: 'unreachable' as const, lastError: 'the tenant\'s bot pod did not answer', qrDataUrl: null, updatedAt: null };
   });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../../core/temporal/lead-conversation.ts';
+import type * as workflows from '../../workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
@@ -87,7 +88,7 @@ export const registerDeadLetterRoutes = (registry: Registry, deps: ApiDeps) => {
       if (message.tenantId !== tenantId || message.botId !== row.bot_id) throw new HttpProblem(409, 'Conflicts with stored data', 'the stored message names another bot');
       // Delivered before the row is marked: if the commit fails the row stays pending, and a
       // second delivery is a duplicate the workflow answers once (idempotent on the WhatsApp id).
-      await (await deps.temporal()).workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+      await (await deps.temporal()).workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
         workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
         taskQueue: config.temporal.taskQueue,
         args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],

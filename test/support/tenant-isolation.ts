@@ -7,7 +7,10 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { WithTenant } from '../../core/db/with-tenant.ts';
 import { validateScoringRules, type ScoringRule } from '../../core/scoring/rules.ts';
-import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type LeadConversationInput } from '../../core/temporal/lead-conversation.ts';
+import {
+  INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
+} from '../../core/temporal/lead-conversation.ts';
+import type * as workflows from '../../workflows/index.ts';
 import { hostileRules, hostileText } from './hostile-scoring.ts';
 import { seedTenant, type TenantGraph } from './tenant-fixture.ts';
 
@@ -27,7 +30,7 @@ export const createIsolationRun = async (deps: { client: Client; taskQueue: stri
   await storeRules(benign, cheapRules);
   await storeRules(calm, cheapRules);
 
-  const send = (tenant: TenantGraph, waId: string, waMessageId: string, text: string) => client.workflow.signalWithStart(LEAD_CONVERSATION_WORKFLOW, {
+  const send = (tenant: TenantGraph, waId: string, waMessageId: string, text: string) => client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
     workflowId: leadWorkflowId(tenant.tenantId, tenant.botId, waId),
     taskQueue,
     args: [{ tenantId: tenant.tenantId, botId: tenant.botId, waId, idleTimeoutSeconds: 30 } satisfies LeadConversationInput],
