@@ -10,7 +10,8 @@ import type * as workflows from '../../workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
-import { cursorSchema, encodeCursor, tenantParams } from './schemas.ts';
+import { CREATED_US, keysetPage, olderThan } from './keyset-page.ts';
+import { cursorSchema, tenantParams } from './schemas.ts';
 
 const deadLetterParams = z.strictObject({ tenantId: z.uuid(), deadLetterId: z.uuid() });
 const status = z.enum(['pending', 'replayed']);
@@ -30,8 +31,7 @@ const deadLetterRow = z.object({
   id: z.uuid(), bot_id: z.uuid(), wa_message_id: z.string(), message: z.unknown(), reason: z.string(), attempts: z.number(), status,
   created_at: z.number(), updated_at: z.number(), replayed_at: z.number().nullable(), created_us: z.string(),
 });
-const COLUMNS = sql.fragment`id, bot_id, wa_message_id, message, reason, attempts, status, created_at, updated_at, replayed_at,
-  (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
+const COLUMNS = sql.fragment`id, bot_id, wa_message_id, message, reason, attempts, status, created_at, updated_at, replayed_at, ${CREATED_US}`;
 const iso = (millis: number) => new Date(millis).toISOString();
 const toDeadLetter = (row: z.infer<typeof deadLetterRow>) => ({
   id: row.id, botId: row.bot_id, waMessageId: row.wa_message_id, message: storedMessage.parse(row.message), reason: row.reason,
@@ -49,15 +49,11 @@ export const registerDeadLetterRoutes = (registry: Registry, deps: ApiDeps) => {
     const { tenantId } = params;
     const conditions = [sql.fragment`tenant_id = ${tenantId}`];
     if (query.status) conditions.push(sql.fragment`status = ${query.status}`);
-    if (query.cursor) {
-      conditions.push(sql.fragment`(created_at, id) < (timestamptz 'epoch' + ${query.cursor.micros}::bigint * interval '1 microsecond', ${query.cursor.id}::uuid)`);
-    }
+    if (query.cursor) conditions.push(olderThan(query.cursor));
     const rows = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(deadLetterRow)`
       SELECT ${COLUMNS} FROM dead_letters WHERE ${sql.join(conditions, sql.fragment` AND `)}
       ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`));
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return { items: page.map(toDeadLetter), nextCursor: rows.length > query.limit && last ? encodeCursor(last.created_us, last.id) : null };
+    return keysetPage(rows, query.limit, toDeadLetter);
   });
 
   registry.add({

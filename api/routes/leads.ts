@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
-import { cursorSchema, encodeCursor, leadParams, searchText, tenantParams } from './schemas.ts';
+import { CREATED_US, keysetPage, olderThan } from './keyset-page.ts';
+import { cursorSchema, leadParams, searchText, tenantParams } from './schemas.ts';
 
 const lead = z.object({
   id: z.uuid(), botId: z.uuid(), waId: z.string(), phoneE164: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(),
@@ -22,7 +23,7 @@ const toLead = (row: z.infer<typeof leadRow>) => ({
   createdAt: new Date(row.created_at).toISOString(), lastMessageAt: row.last_message_at === null ? null : new Date(row.last_message_at).toISOString(),
 });
 const LEAD_COLUMNS = sql.fragment`id, bot_id, wa_id, phone_e164, name, email, company, score, is_qualified, tags, stage_id, created_at, last_message_at,
-  (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
+  ${CREATED_US}`;
 const message = z.object({ id: z.uuid(), direction: z.enum(['inbound', 'outbound']), waMessageId: z.string(), body: z.string(), createdAt: z.string() });
 const messageRow = z.object({ id: z.uuid(), direction: z.enum(['inbound', 'outbound']), wa_message_id: z.string(), body: z.string(), created_at: z.number() });
 
@@ -48,18 +49,11 @@ export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
       const like = `%${query.q.trim().replace(/[\\%_]/g, '\\$&')}%`;
       conditions.push(sql.fragment`(name ILIKE ${like} OR email ILIKE ${like} OR company ILIKE ${like} OR phone_e164 LIKE ${like} OR wa_id LIKE ${like})`);
     }
-    if (query.cursor) {
-      conditions.push(sql.fragment`(created_at, id) < (timestamptz 'epoch' + ${query.cursor.micros}::bigint * interval '1 microsecond', ${query.cursor.id}::uuid)`);
-    }
+    if (query.cursor) conditions.push(olderThan(query.cursor));
     const rows = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(leadRow)`
       SELECT ${LEAD_COLUMNS} FROM leads WHERE ${sql.join(conditions, sql.fragment` AND `)}
       ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`));
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toLead),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last.created_us, last.id) : null,
-    };
+    return keysetPage(rows, query.limit, toLead);
   });
 
   registry.add({
