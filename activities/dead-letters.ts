@@ -5,7 +5,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { WithTenant } from '../core/db/with-tenant.ts';
 import type { DeadLetterInput } from '../core/temporal/lead-conversation.ts';
-import { alert } from './backups/catalog.ts';
+import { alert } from './platform-events.ts';
 
 const storedRow = z.object({ id: z.uuid(), attempts: z.number() });
 const ACTOR = 'lead-conversation';
@@ -44,3 +44,5 @@ export const createDeadLetterActivities = (deps: { withTenant: WithTenant; maint
     return { deadLetterId: stored.id };
   },
 });
+
+export type DeadLetterActivities = ReturnType<typeof createDeadLetterActivities>;

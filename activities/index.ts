@@ -8,6 +8,8 @@ import { createChatComposerActivities } from './lead-conversation/chat-composer.
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
 import { createOwnerNotificationActivities } from './owner-notification/delivery.ts';
+import { mergeActivities } from './merge-activities.ts';
+import { createPlatformEventActivities } from './platform-events.ts';
 import { createPodBotsActivities } from './pod-bots.ts';
 import { createQualificationActivities } from './qualification-threshold.ts';
 import type { ScoringPool } from './scoring/pool.ts';
@@ -23,25 +25,27 @@ export type ActivityDependencies = {
   readonly scoring: ScoringPool;
 };
 
-/** Every activity of the platform worker, built from its dependencies (no module-level state). */
+/**
+ * Every activity of the platform worker, built from its dependencies (no module-level state).
+ * Merged by mergeActivities: two features declaring one activity name fail `tsc`.
+ */
 export const createActivities = (deps: ActivityDependencies) => {
   const withTenant = createWithTenant(deps.pools.app, {
     maxAttempts: deps.config.database.tenantTxMaxAttempts,
     retryBaseMs: deps.config.database.tenantTxRetryBaseMs,
   });
   const { conversation } = deps.config;
-  return {
-    ...createSelfCheckActivities({ maintenancePool: deps.pools.maintenance, s3: deps.s3, bucket: deps.config.s3.bucket }),
-    ...createLeadActivities({ withTenant, chatComposerConfigured: conversation.chatComposer !== null, scoring: deps.scoring }),
-    ...createDeadLetterActivities({ withTenant, maintenancePool: deps.pools.maintenance }),
-    ...createChatComposerActivities({ withTenant, chatComposer: conversation.chatComposer, log: (message) => deps.logger.warn(message) }),
-    ...createOwnerNotificationActivities({
+  return mergeActivities(
+    createSelfCheckActivities({ maintenancePool: deps.pools.maintenance, s3: deps.s3, bucket: deps.config.s3.bucket }),
+    createLeadActivities({ withTenant, chatComposerConfigured: conversation.chatComposer !== null, scoring: deps.scoring }),
+    createDeadLetterActivities({ withTenant, maintenancePool: deps.pools.maintenance }),
+    createChatComposerActivities({ withTenant, chatComposer: conversation.chatComposer, log: (message) => deps.logger.warn(message) }),
+    createOwnerNotificationActivities({
       withTenant, timeoutMs: conversation.ownerWebhookTimeoutMs, allowPrivateNetworks: conversation.ownerWebhookAllowPrivateNetworks,
     }),
-    ...createQualificationActivities({ withTenant }),
-    ...createPodBotsActivities({ withTenant }),
-    ...createBackupActivities(deps),
-  };
+    createQualificationActivities({ withTenant }),
+    createPodBotsActivities({ withTenant }),
+    createBackupActivities(deps),
+    createPlatformEventActivities({ maintenancePool: deps.pools.maintenance }),
+  );
 };
-
-export type Activities = ReturnType<typeof createActivities>;

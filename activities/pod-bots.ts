@@ -9,3 +9,5 @@ export const createPodBotsActivities = (deps: { withTenant: WithTenant }) => ({
       SELECT id FROM bots WHERE tenant_id = ${tenantId} AND status = 'active' ORDER BY created_at, id`))];
   },
 });
+
+export type PodBotsActivities = ReturnType<typeof createPodBotsActivities>;

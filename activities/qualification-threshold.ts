@@ -48,3 +48,5 @@ export const createQualificationActivities = (deps: { withTenant: WithTenant }) 
     }, { actor: input.actor });
   },
 });
+
+export type QualificationThresholdActivities = ReturnType<typeof createQualificationActivities>;

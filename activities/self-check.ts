@@ -23,3 +23,5 @@ export const createSelfCheckActivities = (deps: { maintenancePool: DatabasePool;
     return { bucket: deps.bucket, reachable: true };
   },
 });
+
+export type SelfCheckActivities = ReturnType<typeof createSelfCheckActivities>;

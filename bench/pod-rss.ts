@@ -29,7 +29,7 @@ const tenantWithBots = async (withTenant: WithTenant, bots: number) => {
 export const runPodRssBench = async (processes: ProcessGroup, withTenant: WithTenant) => {
   const bare = await processes.start(['-e', 'process.stdout.write("idle\\n"); setInterval(() => {}, 1000)'], { readyText: 'idle' });
   // A pod asks the platform worker which bots to run.
-  const worker = await processes.start(['activities/worker.ts'], { readyText: 'worker started' });
+  const worker = await processes.start(['worker/main.ts'], { readyText: 'worker started' });
   const results: { transport: string; bots: number; rssMb: number }[] = [];
   for (const transport of ['baileys', 'simulator'] as const) {
     for (const bots of [1, 10]) {

@@ -97,7 +97,7 @@ try {
     const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
     await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
-    await processes.start([...nodeFlags, 'activities/worker.ts']);
+    await processes.start([...nodeFlags, 'worker/main.ts']);
     await startBotPod(processes, tenant.tenantId, { nodeFlags });
 
     const plan = (run: string, leads: number, count: number) => {

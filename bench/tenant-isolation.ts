@@ -13,7 +13,7 @@ const HOSTILE_LEADS = 20;
 export const runTenantIsolationBench = async (deps: { client: Client; taskQueue: string; withTenant: WithTenant; processes: ProcessGroup; nodeFlags: string[] }) => {
   const isolation = await createIsolationRun(deps);
   // No ready text: the bench logs at warn. The warm-up messages wait for the worker to start.
-  const worker = await deps.processes.start([...deps.nodeFlags, 'activities/worker.ts']);
+  const worker = await deps.processes.start([...deps.nodeFlags, 'worker/main.ts']);
   try {
     await isolation.calmLatencies(10);
     const alone = await isolation.calmLatencies(MESSAGES);

@@ -76,7 +76,7 @@ const pods = tenantIds.map((tenantId, index) => ({
 }));
 const supervision = Promise.all([
   ...services,
-  supervise('worker', node('activities/worker.ts'), supervised),
+  supervise('worker', node('worker/main.ts'), supervised),
   supervise('api', node('api/server.ts'), supervised),
   ...pods.map((pod) => supervise(`bot pod ${pod.tenantId}`, node('bot-pods/pod.ts', botPodEnvironment({
     BOT_POD_TENANT_ID: pod.tenantId,

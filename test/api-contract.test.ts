@@ -57,7 +57,7 @@ beforeAll(async () => {
   const server = await api.start(0, '127.0.0.1');
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   // The platform worker runs the short workflows some routes start (a bot's status).
-  await processes.start(['activities/worker.ts']);
+  await processes.start(['worker/main.ts']);
   ({ token } = (await issueToken(tokenPool, { tenantId: null, name: 'schemathesis', expiresAt: null, actor: 'test' }))!);
 });
 afterAll(async () => {

@@ -377,7 +377,7 @@ describe('events', () => {
 
 describe('workflows from the API', () => {
   it('start once per Idempotency-Key, report their status, and refuse a start without a key', async () => {
-    await processes.start(['activities/worker.ts']);
+    await processes.start(['worker/main.ts']);
     const path = `/api/v1/tenants/${tenantA.tenantId}/bots/${tenantA.botId}/qualification-threshold`;
     expect((await call('POST', path, tokens.tenantA, { threshold: 60 })).status).toBe(400);
     const key = `threshold-${Date.now()}`;
@@ -483,7 +483,7 @@ describe('rate limits and documents', () => {
 
 describe('backups from the API', () => {
   it('list, start once per Idempotency-Key, serve the manifest, restore into a new database, drill, stream platform events; platform admins only', async () => {
-    await processes.start(['activities/worker.ts']);
+    await processes.start(['worker/main.ts']);
     expect((await call('GET', '/api/v1/backups', tokens.tenantA)).status).toBe(403);
     expect((await call('POST', '/api/v1/backups', tokens.platform)).status).toBe(400);
     expect((await call('GET', '/api/v1/backups/not-an-id', tokens.platform)).status).toBe(400);

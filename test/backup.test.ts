@@ -123,7 +123,7 @@ beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   const withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   // The worker first: each pod asks the platform which bots to run.
-  await processes.start(['activities/worker.ts'], { env, readyText: 'worker started' });
+  await processes.start(['worker/main.ts'], { env, readyText: 'worker started' });
   for (let index = 0; index < 2; index += 1) {
     const graph = await seedTenant(withTenant);
     // Awkward text (accents, emoji, quotes) and timestamps µs apart.
@@ -263,7 +263,7 @@ describe('backups', () => {
   it('records a failed backup in the catalog and alerts through the audit log and the platform events', async () => {
     // A worker of its own, on its own queue, without any encryption key.
     const queue = `${TASK_QUEUE}-no-key`;
-    await processes.start(['activities/worker.ts'], {
+    await processes.start(['worker/main.ts'], {
       env: { ...env, TEMPORAL_TASK_QUEUE: queue, BACKUP_SCHEDULES_ENABLED: 'false', ENCRYPTION_KEYS: '', ENCRYPTION_KEYS_FILE: join(tmpdir(), 'no-such-key-file') },
       readyText: 'worker started',
     });

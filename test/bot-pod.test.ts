@@ -37,7 +37,7 @@ beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   tenant = await seedTenant(withTenant);
-  worker = await processes.start(['activities/worker.ts']);
+  worker = await processes.start(['worker/main.ts']);
   podVolume = mountSmallVolume(16 * 1024 * 1024);
   pod = await startBotPod(processes, tenant.tenantId, { dataDir: podVolume });
 }, 60_000);
@@ -138,7 +138,7 @@ const tortureSwitchingIdentities = async (people: number, rounds: number) => {
   } finally {
     await startTemporal(config);
   }
-  worker = await processes.start(['activities/worker.ts']);
+  worker = await processes.start(['worker/main.ts']);
 
   const allIds = [...sentIds.values()].flat(2);
   const countsOf = () => withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ inbound: z.number(), outbound: z.number() }))`
@@ -257,7 +257,7 @@ describe('bot pod', () => {
     } finally {
       await startTemporal(config);
     }
-    worker = await processes.start(['activities/worker.ts']);
+    worker = await processes.start(['worker/main.ts']);
 
     await fillVolumeWhileReplying(leads, 100);
     expect(await waitForReplies(leads, 300, 150_000)).toEqual({ inbound: 300, outbound: 300 });

@@ -26,7 +26,7 @@ describe('configuration', () => {
   });
 
   it('stops an entry point with a message naming the variable', () => {
-    const result = spawnSync(process.execPath, ['activities/worker.ts'], {
+    const result = spawnSync(process.execPath, ['worker/main.ts'], {
       env: { PATH: '', TEMPORAL_ADDRESS: 'not an address' },
       encoding: 'utf8',
       timeout: 20_000,

@@ -47,7 +47,7 @@ beforeAll(async () => {
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
   client = await connectTemporalClient(config.temporal);
-  await processes.start(['activities/worker.ts']);
+  await processes.start(['worker/main.ts']);
   pod = await startBotPod(processes, tenantA.tenantId);
   api = createApp({
     config, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }), s3, temporalHealthy: async () => true, temporal: async () => client,

@@ -129,7 +129,7 @@ describe('Postgres down', () => {
     const botsBefore = await countBots();
     await stopPostgres(config);
     let workerLog = '';
-    const worker = await processes.start(['activities/worker.ts']);
+    const worker = await processes.start(['worker/main.ts']);
     // A bot pod started meanwhile, too: it must not exit, and is ready once the platform answers again.
     const pod = startBotPod(processes, tenant.tenantId);
     pod.catch(() => undefined); // awaited below
@@ -208,7 +208,7 @@ describe('Temporal down', () => {
   }, 60_000);
 
   it('a worker started while Temporal is down keeps waiting for it instead of exiting', async () => {
-    worker = await processes.start(['activities/worker.ts']);
+    worker = await processes.start(['worker/main.ts']);
     worker.stdout!.on('data', (chunk: Buffer) => { workerLog += chunk.toString(); });
     await untilLogged(() => workerLog, 'waiting for Temporal');
     await sleep(3_000);

@@ -102,7 +102,7 @@ let worker: ChildProcess;
 describe('lead conversation', () => {
   it('processes 200 concurrent messages (20 delivered twice) exactly once each, scored and answered once', async () => {
     // The worker first: the pod asks the platform which bots to run.
-    worker = await processes.start(['activities/worker.ts']);
+    worker = await processes.start(['worker/main.ts']);
     pod = await startBotPod(processes, tenant.tenantId);
 
     const waId = '5511988887777';
@@ -151,7 +151,7 @@ describe('lead conversation', () => {
     await once(worker, 'exit');
     const midway = await counts(waId);
     expect(midway.inbound).toBeLessThan(60);
-    worker = await processes.start(['activities/worker.ts']);
+    worker = await processes.start(['worker/main.ts']);
 
     await waitForOutbound(waId, 60, 150_000);
     await sleep(1_000);

@@ -38,7 +38,7 @@ beforeAll(async () => {
   tenant = await seedTenant(withTenant);
   await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`
     INSERT INTO owner_webhooks (tenant_id, url, secret) VALUES (${tenant.tenantId}, ${`${receiver.url}/hooks/leads`}, ${secret})`));
-  await processes.start(['activities/worker.ts']);
+  await processes.start(['worker/main.ts']);
   await startBotPod(processes, tenant.tenantId);
 }, 60_000);
 

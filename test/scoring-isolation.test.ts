@@ -20,7 +20,7 @@ beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   client = await connectTemporalClient(config.temporal);
   isolation = await createIsolationRun({ client, taskQueue: config.temporal.taskQueue, withTenant: createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 }) });
-  await processes.start(['activities/worker.ts'], { readyText: 'worker started' });
+  await processes.start(['worker/main.ts'], { readyText: 'worker started' });
 });
 afterAll(async () => {
   await processes.stopAll();

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe('platform worker', () => {
   it('runs the self-check workflow against the real services and stops gracefully on SIGTERM', async () => {
-    const worker = spawn(process.execPath, ['activities/worker.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(process.execPath, ['worker/main.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

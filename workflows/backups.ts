@@ -2,6 +2,7 @@ import {
   ApplicationFailure, condition, defineQuery, defineSignal, executeChild, patched, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backups/index.ts';
+import type { PlatformEventActivities } from '../activities/platform-events.ts';
 import { newBackupId } from '../core/backups/backup-id.ts';
 import type { SessionEntry } from '../core/backups/manifest.ts';
 import {
@@ -14,7 +15,7 @@ import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod
 
 const REFUSED = ['BackupRefusedError', 'EncryptionKeyError', 'IntegrityError'];
 
-const quick = proxyActivities<BackupActivities>({
+const quick = proxyActivities<BackupActivities & PlatformEventActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: REFUSED },
 });

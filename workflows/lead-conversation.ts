@@ -2,7 +2,9 @@ import {
   CancelledFailure, condition, continueAsNew, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler,
   TemporalFailure, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { DeadLetterActivities } from '../activities/dead-letters.ts';
+import type { ChatComposerActivities } from '../activities/lead-conversation/chat-composer.ts';
+import type { LeadIngestActivities } from '../activities/lead-conversation/ingest.ts';
 import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod.ts';
 import { INBOUND_SIGNAL, type InboundMessage, type IngestResult, type LeadConversationInput } from '../core/temporal/lead-conversation.ts';
 import { failureReason } from '../core/temporal/failure-reason.ts';
@@ -18,14 +20,14 @@ const DEAD_LETTER_PATCH = 'lead-conversation-dead-letters';
 // Ingest and record are one short, idempotent transaction each: local activities run them inside
 // the workflow task, which halves the round trips to the server per message (see docs/lead-conversation.md).
 const localRetry = { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS };
-const { ingestInbound: ingestWithoutLimit, recordOutbound } = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: localRetry });
+const { ingestInbound: ingestWithoutLimit, recordOutbound } = proxyLocalActivities<LeadIngestActivities>({ startToCloseTimeout: '30 seconds', retry: localRetry });
 // Retried long enough to ride out a database restart or failover; after that the message is
 // dead-lettered and the lead's other messages go on.
-const { ingestInbound } = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '10 minutes', retry: localRetry });
+const { ingestInbound } = proxyLocalActivities<LeadIngestActivities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '10 minutes', retry: localRetry });
 // The chat composer bounds its own wait and falls back to the template, so it never needs a retry.
-const { composeChatReply } = proxyActivities<Activities>({ startToCloseTimeout: '90 seconds', retry: { maximumAttempts: 3 } });
+const { composeChatReply } = proxyActivities<ChatComposerActivities>({ startToCloseTimeout: '90 seconds', retry: { maximumAttempts: 3 } });
 // Retried until it lands: a dead letter must never be lost itself.
-const { deadLetterInbound } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '1 minute' } });
+const { deadLetterInbound } = proxyActivities<DeadLetterActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '1 minute' } });
 
 const DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
 

@@ -1,12 +1,12 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { OwnerNotificationActivities } from '../activities/owner-notification/delivery.ts';
 import type { OwnerNotificationInput } from '../core/temporal/owner-notification.ts';
 import { failureReason } from '../core/temporal/failure-reason.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 
-const { listOwnerWebhooks } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
+const { listOwnerWebhooks } = proxyActivities<OwnerNotificationActivities>({ startToCloseTimeout: '30 seconds' });
 // An owner's endpoint may be down for hours: back off up to 10 minutes between tries, for a day.
-const { deliverOwnerWebhook } = proxyActivities<Activities>({
+const { deliverOwnerWebhook } = proxyActivities<OwnerNotificationActivities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '24 hours',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS },

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { PodBotsActivities } from '../activities/pod-bots.ts';
 import type { PodActiveBotsInput } from '../core/temporal/pod-bots.ts';
 
-const { listActiveBots } = proxyActivities<Activities>({
+const { listActiveBots } = proxyActivities<PodBotsActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
 });

@@ -1,9 +1,9 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { QualificationThresholdActivities } from '../activities/qualification-threshold.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 import { startOwnerNotification } from './start-owner-notification.ts';
 
-const { setQualificationThreshold } = proxyActivities<Activities>({
+const { setQualificationThreshold } = proxyActivities<QualificationThresholdActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS },
 });

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { SelfCheckReport } from '../core/temporal/self-check.ts';
-import type { Activities } from '../activities/index.ts';
+import type { SelfCheckActivities } from '../activities/self-check.ts';
 
-const { checkDatabase, checkObjectStore } = proxyActivities<Activities>({
+const { checkDatabase, checkObjectStore } = proxyActivities<SelfCheckActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
 });

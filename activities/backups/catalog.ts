@@ -1,20 +1,8 @@
-// The `backups` catalog and the platform's alerts (audit log + platform events, which the API
-// streams to platform admins). Written by the maintenance role; no tenant can read either.
+// The `backups` catalog. Written by the maintenance role; no tenant can read it.
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { CatalogEntry } from '../../core/backups/retention-plan.ts';
 import type { BackupKind } from '../../core/temporal/backups.ts';
-
-export type PlatformEventKind =
-  | 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed' | 'drill.passed' | 'drill.failed' | 'retention.applied'
-  | 'lead.dead_lettered';
-
-/** One audit entry (tenant NULL: a platform action) and one platform event, in one transaction. */
-export const alert = (pool: DatabasePool, kind: PlatformEventKind, actor: string, payload: Record<string, unknown>) =>
-  pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action, details) VALUES (NULL, ${actor}, ${kind}, ${sql.jsonb(payload as never)})`);
-    await tx.query(sql.unsafe`INSERT INTO platform_events (kind, payload) VALUES (${kind}, ${sql.jsonb(payload as never)})`);
-  });
 
 export const recordBackupStarted = (pool: DatabasePool, input: { backupId: string; kind: BackupKind; workflowId: string }) =>
   pool.query(sql.unsafe`

@@ -11,8 +11,9 @@ import { databaseNameOf } from '../../core/db/database-url.ts';
 import type { DatabasePools } from '../../core/db/pools.ts';
 import type { BackupKind } from '../../core/temporal/backups.ts';
 import {
-  alert, holdBackup, newestCompleteBackup, recordBackupComplete, recordBackupFailed, recordBackupStarted, recordDrill, releaseBackup, type PlatformEventKind,
+  holdBackup, newestCompleteBackup, recordBackupComplete, recordBackupFailed, recordBackupStarted, recordDrill, releaseBackup,
 } from './catalog.ts';
+import { alert } from '../platform-events.ts';
 import { dumpDatabase, type DatabaseDump } from './database-dump.ts';
 import { heartbeating } from './keep-alive.ts';
 import { swapIntoLive } from './live-swap.ts';
@@ -150,10 +151,6 @@ export const createBackupActivities = (deps: BackupActivityDeps) => {
       const retired = `${live}_before_${input.backupId.toLowerCase().replace(/-/g, '_')}`.slice(0, 63);
       await swapIntoLive({ ownerUrl: config.database.migrationUrl, maintenanceUrl: config.database.maintenanceUrl }, input.restored, retired);
       return { retired, live };
-    },
-
-    async recordPlatformEvent(input: { kind: PlatformEventKind; actor: string; payload: Record<string, unknown> }): Promise<void> {
-      await alert(pools.maintenance, input.kind, input.actor, input.payload);
     },
   };
 };

@@ -7,7 +7,8 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { BACKUP_PREFIX, backupIdOfKey } from '../../core/object-keys.ts';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from '../../core/backups/retention-plan.ts';
-import { alert, readCatalog, recordBackupDeleted } from './catalog.ts';
+import { alert } from '../platform-events.ts';
+import { readCatalog, recordBackupDeleted } from './catalog.ts';
 
 export type RetentionResult = {
   readonly plan: RetentionPlan;

@@ -64,3 +64,5 @@ export const createChatComposerActivities = (deps: { withTenant: WithTenant; cha
     }
   },
 });
+
+export type ChatComposerActivities = ReturnType<typeof createChatComposerActivities>;

@@ -116,3 +116,5 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
     },
   };
 };
+
+export type LeadIngestActivities = ReturnType<typeof createLeadActivities>;

@@ -63,3 +63,5 @@ export const createOwnerNotificationActivities = (deps: {
     throw ApplicationFailure.retryable(reason, 'WebhookUnavailable');
   },
 });
+
+export type OwnerNotificationActivities = ReturnType<typeof createOwnerNotificationActivities>;

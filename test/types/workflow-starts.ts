@@ -2,11 +2,11 @@
 // or a wrong argument fails `tsc --noEmit` (the first step of `npm test`), not a request at run
 // time. Each `@ts-expect-error` line must stay an error: tsc fails if one compiles. Never run.
 import type { Client } from '@temporalio/client';
-import type { startWorkflowAction } from '../../activities/backups/schedules.ts';
 import type { createWorkflowStarter } from '../../api/start-workflow.ts';
 import { LEAD_CONVERSATION_WORKFLOW, type InboundMessage } from '../../core/temporal/lead-conversation.ts';
 import { POD_ACTIVE_BOTS_WORKFLOW } from '../../core/temporal/pod-bots.ts';
 import type * as workflows from '../../workflows/index.ts';
+import type { startWorkflowAction } from '../../worker/schedules.ts';
 
 declare const start: ReturnType<typeof createWorkflowStarter>;
 declare const scheduled: typeof startWorkflowAction;

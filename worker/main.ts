@@ -1,4 +1,4 @@
-// Entry point of the platform worker: `node activities/worker.ts`.
+// Entry point of the platform worker: `node worker/main.ts`.
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
@@ -9,9 +9,9 @@ import { waitForDatabase } from '../core/db/wait-for-database.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { waitFor } from '../core/wait-for.ts';
-import { ensureBackupSchedules } from './backups/schedules.ts';
-import { createActivities } from './index.ts';
-import { createScoringPool } from './scoring/pool.ts';
+import { createActivities } from '../activities/index.ts';
+import { createScoringPool } from '../activities/scoring/pool.ts';
+import { ensureSchedules } from './schedules.ts';
 
 const config = loadConfigOrExit();
 const logger = pino({ level: config.logLevel, base: { process: 'worker' } });
@@ -30,7 +30,7 @@ const scoring = createScoringPool(config.conversation.scoring);
 if (config.backup.schedulesEnabled) {
   const client = await connectTemporalClient(config.temporal);
   try {
-    await ensureBackupSchedules(client, config);
+    await ensureSchedules(client, config);
     logger.info({ backupTime: config.backup.time, timeZone: config.backup.timeZone }, 'backup schedules in place');
   } finally {
     await client.connection.close();

@@ -1,10 +1,10 @@
-// The Schedules `backup-nightly` and `restore-drill-weekly`, created at worker start or brought in
-// line with the configuration when they exist (so a changed time takes effect on restart). A run
-// still going when the next is due is skipped, never doubled.
+// Every Schedule of the platform, declared in one list. The worker creates each at start, or brings
+// it in line with the configuration when it exists (so a changed time takes effect on restart). A
+// run still going when the next is due is skipped, never doubled.
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import type { Config } from '../../core/config.ts';
-import { BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID } from '../../core/temporal/backups.ts';
-import type * as workflows from '../../workflows/index.ts';
+import type { Config } from '../core/config.ts';
+import { BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID } from '../core/temporal/backups.ts';
+import type * as workflows from '../workflows/index.ts';
 
 type Workflows = typeof workflows;
 
@@ -15,7 +15,8 @@ export const startWorkflowAction = <Name extends keyof Workflows>(
 
 const hourMinute = (time: string) => ({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)) });
 
-export const backupSchedules = (config: Config): ScheduleOptions[] => [
+/** Every Schedule: `backup-nightly` and `restore-drill-weekly` today. Add a new one here. */
+export const platformSchedules = (config: Config): ScheduleOptions[] => [
   {
     scheduleId: BACKUP_SCHEDULE_ID,
     spec: { calendars: [{ ...hourMinute(config.backup.time), comment: 'nightly backup' }], timezone: config.backup.timeZone },
@@ -33,8 +34,8 @@ export const backupSchedules = (config: Config): ScheduleOptions[] => [
   },
 ];
 
-export const ensureBackupSchedules = async (client: Client, config: Config): Promise<void> => {
-  for (const options of backupSchedules(config)) {
+export const ensureSchedules = async (client: Client, config: Config): Promise<void> => {
+  for (const options of platformSchedules(config)) {
     try {
       await client.schedule.create(options);
     } catch (error) {

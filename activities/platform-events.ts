@@ -1,0 +1,23 @@
+// The platform's alerts: an audit entry and a platform event (which the API streams to platform
+// admins). Any feature raises them; written by the maintenance role, no tenant can read either.
+import { sql, type DatabasePool } from 'slonik';
+
+export type PlatformEventKind =
+  | 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed' | 'drill.passed' | 'drill.failed' | 'retention.applied'
+  | 'lead.dead_lettered';
+
+/** One audit entry (tenant NULL: a platform action) and one platform event, in one transaction. */
+export const alert = (pool: DatabasePool, kind: PlatformEventKind, actor: string, payload: Record<string, unknown>) =>
+  pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action, details) VALUES (NULL, ${actor}, ${kind}, ${sql.jsonb(payload as never)})`);
+    await tx.query(sql.unsafe`INSERT INTO platform_events (kind, payload) VALUES (${kind}, ${sql.jsonb(payload as never)})`);
+  });
+
+/** The alert as an activity, for workflows that raise one themselves. */
+export const createPlatformEventActivities = (deps: { maintenancePool: DatabasePool }) => ({
+  async recordPlatformEvent(input: { kind: PlatformEventKind; actor: string; payload: Record<string, unknown> }): Promise<void> {
+    await alert(deps.maintenancePool, input.kind, input.actor, input.payload);
+  },
+});
+
+export type PlatformEventActivities = ReturnType<typeof createPlatformEventActivities>;
