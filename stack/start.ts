@@ -110,7 +110,8 @@ const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
   if (stopping.signal.aborted) return;
   log(`${signal}: stopping`);
   stopping.abort();
-  await Promise.all([supervision, watching, pods.removeAll()]);
+  await watching; // no pod is ensured after this
+  await Promise.all([supervision, pods.removeAll()]);
   await pools.end();
   await Promise.all([stack.stop(), ...restarted.map((stop) => stop())]);
   log('stopped');
