@@ -17,6 +17,18 @@ export type LocalPodRuntimeOptions = {
   readonly env: NodeJS.ProcessEnv;
 };
 
+/** The one recipe for a pod's process: its script and its environment additions (no database variables). */
+export const botPodLaunch = (pod: { tenantId: string; dataDir: string; transport: 'simulator' | 'baileys'; port: number; env?: Record<string, string> }) => ({
+  script: 'bot-pods/pod.ts',
+  env: botPodEnvironment({
+    ...pod.env,
+    BOT_POD_TENANT_ID: pod.tenantId,
+    BOT_POD_DATA_DIR: pod.dataDir,
+    BOT_POD_TRANSPORT: pod.transport,
+    BOT_POD_HTTP_PORT: String(pod.port),
+  }),
+});
+
 type Pod = { readonly stop: AbortController; supervision: Promise<void>; readonly url: string; runs: number };
 
 export const createLocalPodRuntime = (options: LocalPodRuntimeOptions): PodRuntime & { removeAll(): Promise<void> } => {
@@ -41,19 +53,8 @@ export const createLocalPodRuntime = (options: LocalPodRuntimeOptions): PodRunti
       const port = await options.port(tenantId);
       if (pods.has(tenantId)) return status(tenantId);
       const stop = new AbortController();
-      const run = nodeProcess('bot-pods/pod.ts', {
-        cwd: options.cwd,
-        signal: stop.signal,
-        env: {
-          ...options.env,
-          ...botPodEnvironment({
-            BOT_POD_TENANT_ID: tenantId,
-            BOT_POD_DATA_DIR: join(options.volumesDir, tenantId),
-            BOT_POD_TRANSPORT: options.transport(tenantId),
-            BOT_POD_HTTP_PORT: String(port),
-          }),
-        },
-      });
+      const launch = botPodLaunch({ tenantId, dataDir: join(options.volumesDir, tenantId), transport: options.transport(tenantId), port });
+      const run = nodeProcess(launch.script, { cwd: options.cwd, signal: stop.signal, env: { ...options.env, ...launch.env } });
       const pod: Pod = { stop, url: `http://127.0.0.1:${port}`, runs: 0, supervision: Promise.resolve() };
       pods.set(tenantId, pod);
       pod.supervision = supervise(`bot pod ${tenantId}`, () => { pod.runs += 1; return run(); }, { log: options.log, signal: stop.signal });
