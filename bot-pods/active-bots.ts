@@ -1,6 +1,7 @@
-// The bots a pod runs, asked of the platform at start through Temporal (workflow podActiveBots):
-// the pod holds no database credentials. The last answer is kept on the volume, so a pod also
-// restarts while Temporal or the platform worker is away; with no answer yet, it keeps asking.
+// The bots a pod runs, asked of the platform through Temporal (workflow podActiveBots) at start and
+// again every few seconds, so a bot added through the API runs without a restart: the pod holds no
+// database credentials. The last answer is kept on the volume, so a pod also restarts while
+// Temporal or the platform worker is away; with no answer yet, it keeps asking.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,16 +42,27 @@ const readCache = async (path: string): Promise<string[] | null> => {
   }
 };
 
-export const loadActiveBots = async (options: {
-  tenantId: string; dataDir: string; temporal: Config['temporal']; logger: Logger;
-}): Promise<string[]> => {
-  const cacheFile = join(options.dataDir, 'active-bots.json');
+/** How often a running pod asks again. */
+export const ACTIVE_BOTS_REFRESH_MS = 3_000;
+
+type ActiveBotsOptions = { tenantId: string; dataDir: string; temporal: Config['temporal']; logger: Logger };
+
+const cacheFileOf = (dataDir: string) => join(dataDir, 'active-bots.json');
+
+/** One question to the platform; the answer is kept on the volume. Throws when the platform does not answer. */
+export const askActiveBots = async (options: ActiveBotsOptions): Promise<string[]> => {
+  const bots = await askPlatform(options.tenantId, options.temporal);
+  await mkdir(options.dataDir, { recursive: true });
+  await writeFileDurably(cacheFileOf(options.dataDir), JSON.stringify(bots));
+  return bots;
+};
+
+/** The bots to run at start: the platform's answer, else the cached one, else ask until it answers. */
+export const loadActiveBots = async (options: ActiveBotsOptions): Promise<string[]> => {
+  const cacheFile = cacheFileOf(options.dataDir);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const bots = await askPlatform(options.tenantId, options.temporal);
-      await mkdir(options.dataDir, { recursive: true });
-      await writeFileDurably(cacheFile, JSON.stringify(bots));
-      return bots;
+      return await askActiveBots(options);
     } catch (error) {
       const cached = await readCache(cacheFile);
       if (cached) {

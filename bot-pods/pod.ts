@@ -1,35 +1,8 @@
 // Entry point of a tenant's bot pod: `node bot-pods/pod.ts` with BOT_POD_TENANT_ID and the volume
-// in BOT_POD_DATA_DIR. Runs one WhatsApp transport per active bot, stores every inbound message in
-// the outbox before delivering it to its lead workflow, and serves `bot-pod.<tenantId>`.
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+// in BOT_POD_DATA_DIR. Loads the config, builds the pod (bot-pods/bot-pod.ts) and stops it on a signal.
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../core/config.ts';
-import { botPodTaskQueue } from '../core/temporal/bot-pod.ts';
-import {
-  INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
-} from '../core/temporal/lead-conversation.ts';
-import { loadKeyring } from '../core/crypto/keyring.ts';
-import { createObjectStoreClient } from '../core/object-store.ts';
-import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
-import type * as workflows from '../workflows/index.ts';
-import { createBotPodActivities, type SessionStore } from './activities.ts';
-import { loadActiveBots } from './active-bots.ts';
-import { createBaileysTransport } from './baileys-transport.ts';
-import { createWriteGate } from './durable-file.ts';
-import { startPodHttp } from './http.ts';
-import { openIdentityMap } from './identity-map.ts';
-import { toInboundMessage } from './inbound.ts';
-import { createMediaReader } from './media.ts';
-import { openOutbox } from './outbox.ts';
-import { openSentLog } from './sent-log.ts';
-import { restoreSessions, snapshotSessions } from './session-snapshot.ts';
-import { createSimulatorTransport, type SimulatorTransport } from './simulator-transport.ts';
-import { createVolumeHealth } from './volume-health.ts';
-import type { Transport, TransportHandlers } from './transport.ts';
-import { backoffDelayMs } from '../core/backoff.ts';
+import { createBotPod } from './bot-pod.ts';
 
 const config = loadConfigOrExit();
 const tenantId = config.botPod.tenantId;
@@ -38,138 +11,13 @@ if (!tenantId) {
   process.exit(78);
 }
 const logger = pino({ level: config.logLevel, base: { process: 'bot-pod', tenantId } });
-const dataDir = resolve(config.botPod.dataDir);
-
-// The pod holds no database credentials: the platform tells it which bots to run.
-const bots = await loadActiveBots({ tenantId, dataDir, temporal: config.temporal, logger });
-
-// Every journal reports whether the volume took its writes: not ready while it does not.
-const volume = createVolumeHealth(dataDir, { onChange: (state) => logger[state.writable ? 'info' : 'error']({ volume: state }, 'volume writability changed') });
-const journal = { onWrite: volume.observe };
-const outbox = openOutbox(join(dataDir, 'outbox.jsonl'), {
-  journal,
-  onError: (error, attempt) => logger.warn({ err: error, attempt, pending: outbox.pending().length }, 'an inbound message is not delivered yet: kept in the outbox'),
-});
-const sentLog = openSentLog(join(dataDir, 'sent-log.jsonl'), journal);
-const identities = openIdentityMap(join(dataDir, 'identities.jsonl'), journal);
-
-const sessionsDir = join(dataDir, 'sessions');
-const gate = createWriteGate();
-const transports = new Map<string, Transport>();
-const simulators = config.botPod.transport === 'simulator' ? new Map<string, SimulatorTransport>() : null;
-const createTransport = (botId: string): Transport => {
-  const handlers: TransportHandlers = {
-    async onMessage(info) {
-      const message = await toInboundMessage(info, {
-        tenantId, botId, ignoreGroups: config.botPod.ignoreGroups, phoneJidForLid: (lidJid) => transports.get(botId)!.phoneJidForLid(lidJid),
-        routingKey: (identity) => identities.routingKey(botId, identity),
-      });
-      if (message) outbox.add(message);
-    },
-    onStatus: (status) => logger.info({ botId, state: status.state, lastError: status.lastError }, 'bot connection'),
-  };
-  if (simulators) {
-    const simulator = createSimulatorTransport(botId, join(dataDir, 'simulator', `${botId}.sent.jsonl`), handlers, journal);
-    simulators.set(botId, simulator);
-    return simulator;
-  }
-  return createBaileysTransport({
-    botId, sessionDir: join(sessionsDir, botId), gate, reconnectMaxMs: config.botPod.reconnectMaxMs, logger: logger.child({ botId }), handlers,
-  });
-};
-for (const botId of bots) transports.set(botId, createTransport(botId));
-await Promise.all([...transports.values()].map((transport) => transport.start()));
-
-// Delivery: the outbox hands messages to Temporal in arrival order, retrying while it is away.
-let client: Client | null = null;
-const deliver = async (message: InboundMessage) => {
-  client ??= await connectTemporalClient(config.temporal, { connectTimeoutMs: 5_000 });
-  await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
-    workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
-    taskQueue: config.temporal.taskQueue,
-    args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
-    signal: INBOUND_SIGNAL,
-    signalArgs: [message],
-  });
-};
-const draining = outbox.drain(deliver);
-
-// The worker of `bot-pod.<tenantId>`, reconnecting with backoff whenever Temporal goes away.
-let stopping = false;
-const stopped = new AbortController();
-let worker: Worker | null = null;
-const s3 = createObjectStoreClient(config.s3);
-// Loaded when first needed: a pod without a configured key runs, and only its snapshots fail (readably).
-const keyring = () => loadKeyring(config.encryption);
-const sessions: SessionStore = {
-  snapshot: (objectKey) => snapshotSessions({ sessionsDir, gate, s3, bucket: config.s3.bucket, objectKey, keyring: keyring() }),
-  async restore(objectKey) {
-    const restored = await restoreSessions({ sessionsDir, s3, bucket: config.s3.bucket, objectKey, keyring: keyring() });
-    // The bots reconnect from the restored credentials.
-    for (const [botId, old] of transports) {
-      await old.stop();
-      const fresh = createTransport(botId);
-      transports.set(botId, fresh);
-      await fresh.start();
-    }
-    logger.info({ objectKey, files: restored.files }, 'sessions restored');
-    return restored;
-  },
-};
-const activities = createBotPodActivities({ tenantId, transports, sentLog, sessions, readMedia: createMediaReader(s3, config.s3.bucket) });
-const serveActivities = async () => {
-  for (let attempt = 0; !stopping; ) {
-    try {
-      const { connection, namespace } = await connectTemporalWorker(config.temporal);
-      try {
-        worker = await Worker.create({ connection, namespace, taskQueue: botPodTaskQueue(tenantId), activities });
-        attempt = 0;
-        await worker.run();
-      } finally {
-        worker = null;
-        await connection.close();
-      }
-    } catch (error) {
-      attempt += 1;
-      logger.warn({ err: error, attempt }, 'bot pod worker stopped: reconnecting');
-    }
-    if (!stopping) await sleep(backoffDelayMs(Math.max(1, attempt), 500, 30_000), undefined, { signal: stopped.signal }).catch(() => undefined);
-  }
-};
-const serving = serveActivities();
-
-const server = await startPodHttp({
-  host: config.botPod.httpHost,
-  port: config.botPod.httpPort,
-  isReady: () => !stopping && volume.state().writable,
-  readiness: () => ({
-    volume: volume.state(),
-    bots: [...transports.values()].map((transport) => transport.status()),
-    outboxPending: outbox.pending().length,
-    worker: worker?.getState() ?? 'connecting',
-  }),
-  simulators,
-});
-logger.info({ bots: bots.length, transport: config.botPod.transport, port: config.botPod.httpPort, dataDir }, 'bot pod ready');
+const pod = createBotPod({ config, tenantId, logger });
 
 const shutdown = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  stopped.abort();
   logger.info({ signal }, 'bot pod stopping');
-  server.close();
-  if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-  await serving;
-  // Sockets first (no new inbound), then the outbox; its pending messages stay on the volume.
-  await Promise.all([...transports.values()].map((transport) => transport.stop()));
-  await outbox.close();
-  await draining;
-  sentLog.close();
-  identities.close();
-  await client?.connection.close();
-  s3.destroy();
-  logger.info('bot pod stopped');
+  await pod.stop();
   process.exit(0);
 };
 process.on('SIGTERM', (signal) => void shutdown(signal));
 process.on('SIGINT', (signal) => void shutdown(signal));
+await pod.start();

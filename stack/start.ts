@@ -5,14 +5,13 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql } from 'slonik';
-import { z } from 'zod';
 import { issueToken } from '../api/token-store.ts';
 import { loadConfigOrExit, type Config } from '../core/config.ts';
 import { migrateUp } from '../core/db/migrations.ts';
 import { createDatabasePools, createTokenAdminPool } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
-import { botPodEnvironment } from './bot-pod-env.ts';
+import { createLocalPodRuntime } from './local-pod-runtime.ts';
+import { ensureTenantPods, listTenants, watchTenants } from './tenant-pods.ts';
 import { DEMO_BOT_ID, DEMO_TENANT_ID, ensureDemoTenant } from './demo-tenant.ts';
 import { startStack } from './harness.ts';
 import { startPostgres, stopPostgres } from './postgres.ts';
@@ -67,25 +66,27 @@ if (!existsSync(tokenFile)) {
   log('created the first platform-admin API token');
 }
 const apiToken = readFileSync(tokenFile, 'utf8').trim();
-const tenantIds = await pools.maintenance.anyFirst(sql.type(z.object({ id: z.uuid() }))`SELECT id FROM tenants ORDER BY created_at, id`);
-await pools.end();
-const pods = tenantIds.map((tenantId, index) => ({
-  tenantId,
-  port: config.botPod.httpPort + index,
-  transport: tenantId === DEMO_TENANT_ID ? 'simulator' : config.botPod.transport,
-}));
+// Each tenant's pod, on the local pod runtime; a tenant created through the API gets its pod at
+// the next look at the tenants list, without a restart.
+const demoTransport = (tenantId: string) => tenantId === DEMO_TENANT_ID ? 'simulator' : config.botPod.transport;
+let nextPort = config.botPod.httpPort;
+const pods = createLocalPodRuntime({
+  cwd: repositoryRoot,
+  volumesDir: join(config.stack.dir, 'bot-pods'),
+  port: () => nextPort++,
+  transport: demoTransport,
+  env: process.env,
+  log,
+});
+const tenants = listTenants(pools.maintenance);
+const tenantIds = await ensureTenantPods(tenants, pods);
+const watching = watchTenants(tenants, pods, { signal: stopping.signal, log });
 const supervision = Promise.all([
   ...services,
   supervise('worker', node('worker/main.ts'), supervised),
   supervise('api', node('api/server.ts'), supervised),
-  ...pods.map((pod) => supervise(`bot pod ${pod.tenantId}`, node('bot-pods/pod.ts', botPodEnvironment({
-    BOT_POD_TENANT_ID: pod.tenantId,
-    BOT_POD_DATA_DIR: join(config.stack.dir, 'bot-pods', pod.tenantId),
-    BOT_POD_TRANSPORT: pod.transport,
-    BOT_POD_HTTP_PORT: String(pod.port),
-  })), supervised)),
 ]);
-const demoPort = pods.find((pod) => pod.tenantId === DEMO_TENANT_ID)!.port;
+const demoUrl = pods.podStatus(DEMO_TENANT_ID).url!;
 
 const appUrl = new URL(config.database.appUrl);
 appUrl.password = '***';
@@ -94,22 +95,24 @@ log(`ready:
   Temporal gRPC  ${stack.urls.temporalGrpc} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
   S3             ${stack.urls.s3} (bucket ${config.s3.bucket})
   Postgres       ${appUrl.toString()} (application role; see docs/configuration.md)
-  Bot pods       ${pods.map((pod) => `${pod.tenantId} :${pod.port} (${pod.transport})`).join('\n                 ')}
+  Bot pods       ${tenantIds.map((tenantId) => `${tenantId} ${pods.podStatus(tenantId).url!} (${demoTransport(tenantId)})`).join('\n                 ')}
   API            http://${config.api.host}:${config.api.port}/api/v1 (OpenAPI: /api/v1/openapi.json)
   API token      ${apiToken} (platform admin; also in ${tokenFile})
 Try the API:
   curl -H 'authorization: Bearer ${apiToken}' http://${config.api.host}:${config.api.port}/api/v1/tenants
 Try the demo bot as a simulated WhatsApp user:
-  curl -X POST http://127.0.0.1:${demoPort}/simulator/bots/${DEMO_BOT_ID}/inbound -H 'content-type: application/json' \\
+  curl -X POST ${demoUrl}/simulator/bots/${DEMO_BOT_ID}/inbound -H 'content-type: application/json' \\
     -d '{"key":{"remoteJid":"5511987654321@s.whatsapp.net","id":"DEMO-1"},"message":{"conversation":"Olá! Qual o preço do Plano Pro para 20 usuários?"}}'
-  curl http://127.0.0.1:${demoPort}/simulator/bots/${DEMO_BOT_ID}/sent
+  curl ${demoUrl}/simulator/bots/${DEMO_BOT_ID}/sent
 Press Ctrl-C to stop.`);
 
 const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
   if (stopping.signal.aborted) return;
   log(`${signal}: stopping`);
   stopping.abort();
-  await supervision;
+  await watching; // no pod is ensured after this
+  await Promise.all([supervision, pods.removeAll()]);
+  await pools.end();
   await Promise.all([stack.stop(), ...restarted.map((stop) => stop())]);
   log('stopped');
   process.exit(0);

@@ -1,5 +1,6 @@
 // A real bot pod (bot-pods/pod.ts), on the simulator transport unless told otherwise, as a child
-// process with a volume of its own, for tests and benchmarks.
+// process with a volume of its own, for tests and benchmarks. It is launched the way the local pod
+// runtime launches one (botPodLaunch), but unsupervised: a test that kills it restarts it itself.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readJournal } from '../../bot-pods/journal.ts';
-import { botPodEnvironment } from '../../stack/bot-pod-env.ts';
+import { botPodLaunch } from '../../stack/local-pod-runtime.ts';
 import type { ProcessGroup } from './processes.ts';
 
 export type SimulatedSend = { jid: string; text: string; waMessageId: string };
@@ -16,7 +17,6 @@ export type BotPodHandle = {
   readonly child: ChildProcess;
   readonly dataDir: string;
   readonly url: string;
-  readonly env: Record<string, string>;
   /** What the bot sent on the simulated network (read from the volume: valid across restarts). */
   sends(botId: string): SimulatedSend[];
 };
@@ -46,16 +46,15 @@ export const startBotPod = async (
 ): Promise<BotPodHandle> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bot-pod-'));
   const port = await freePort();
-  const env = { ...options.env, BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: dataDir, BOT_POD_TRANSPORT: options.transport ?? 'simulator', BOT_POD_HTTP_PORT: String(port) };
+  const launch = botPodLaunch({ tenantId, dataDir, transport: options.transport ?? 'simulator', port, env: options.env });
   // Like the local stack and Kubernetes: the pod's process gets no database URL.
-  const child = await processes.start([...(options.nodeFlags ?? []), 'bot-pods/pod.ts'], { env: botPodEnvironment(env) });
+  const child = await processes.start([...(options.nodeFlags ?? []), launch.script], { env: launch.env });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, url);
   return {
     child,
     dataDir,
     url,
-    env,
     sends(botId) {
       return readJournal<SimulatedSend>(join(dataDir, 'simulator', `${botId}.sent.jsonl`));
     },

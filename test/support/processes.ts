@@ -51,3 +51,6 @@ export const processGroup = (): ProcessGroup => {
     },
   };
 };
+
+/** This process's environment, for a child started by other means (e.g. the local pod runtime). */
+export const inheritedEnvironment = (): NodeJS.ProcessEnv => ({ ...process.env });
