@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../core/config.ts';
 import { asPostgresUser, clusterBase, POSTGRES_OS_USER, postgresProgram, runningAsRoot } from './postgres-location.ts';
-import { isHealthy, startService, stopService, waitUntilHealthy } from './processes.ts';
+import { isRunning, startService, stopService, waitUntilHealthy } from './processes.ts';
 
 const SERVICE = 'postgres';
 
@@ -123,7 +123,7 @@ const ensureDatabaseWith = async (client: pg.Client, database: string, owner: st
 export const startPostgres = async (config: Config): Promise<{ reused: boolean; url: string }> => {
   const port = new URL(config.database.appUrl).port || '5432';
   const url = `postgres://127.0.0.1:${port}`;
-  if (await isHealthy(() => ownerCanConnect(config))) {
+  if (await isRunning(() => ownerCanConnect(config))) {
     await bootstrap(config); // idempotent: brings a cluster of an older checkout up to date
     return { reused: true, url };
   }

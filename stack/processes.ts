@@ -100,3 +100,15 @@ export const isHealthy = async (check: () => Promise<unknown>): Promise<boolean>
     return false;
   }
 };
+
+/**
+ * Whether a service already runs, before starting one: asked three times, half a second apart, so
+ * a service slow to answer on busy cores is reused rather than started a second time beside itself.
+ */
+export const isRunning = async (check: () => Promise<unknown>): Promise<boolean> => {
+  for (let attempt = 1; ; attempt += 1) {
+    if (await isHealthy(check)) return true;
+    if (attempt === 3) return false;
+    await sleep(500);
+  }
+};

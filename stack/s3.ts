@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Config } from '../core/config.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
-import { isHealthy, startService, stopService, waitUntilHealthy } from './processes.ts';
+import { isRunning, startService, stopService, waitUntilHealthy } from './processes.ts';
 
 const SERVICE = 's3';
 
@@ -24,7 +24,7 @@ const ensureBucket = async (config: Config) => {
 
 export const startS3 = async (config: Config): Promise<{ reused: boolean; url: string }> => {
   const endpoint = new URL(config.s3.endpoint);
-  if (await isHealthy(() => ensureBucket(config))) return { reused: true, url: config.s3.endpoint };
+  if (await isRunning(() => ensureBucket(config))) return { reused: true, url: config.s3.endpoint };
   const dir = resolve(config.stack.dir, 's3');
   mkdirSync(join(dir, 'data'), { recursive: true });
   const identities = join(dir, 's3-identities.json');

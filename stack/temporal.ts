@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../core/config.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { PLATFORM_SEARCH_ATTRIBUTES } from '../core/temporal/search-attributes.ts';
-import { isHealthy, startService, stopService, waitUntilHealthy } from './processes.ts';
+import { isRunning, startService, stopService, waitUntilHealthy } from './processes.ts';
 
 const SERVICE = 'temporal';
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
@@ -32,7 +32,7 @@ export const SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
 export const startTemporal = async (config: Config): Promise<{ reused: boolean; grpc: string; ui: string }> => {
   const [host, port] = config.temporal.address.split(':') as [string, string];
   const urls = { grpc: config.temporal.address, ui: `http://${host}:${config.stack.temporalUiPort}` };
-  if (await isHealthy(() => ensureSearchAttributes(config))) return { reused: true, ...urls };
+  if (await isRunning(() => ensureSearchAttributes(config))) return { reused: true, ...urls };
   const dir = resolve(config.stack.dir, 'temporal');
   mkdirSync(dir, { recursive: true });
   startService(config.stack.dir, SERVICE, resolve(config.stack.toolsDir, 'bin', 'temporal'), [
