@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
-import { unavailableDependency } from '../../core/unavailable-dependency.ts';
 import type * as workflows from '../../workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -57,14 +56,13 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
   }, async ({ params }) => {
     await deps.withTenant(params.tenantId, (tx) => requireBot(tx, params.tenantId, params.botId));
     // Only the pod holds the socket: a short workflow asks it, and a pod that does not answer is reported as such.
-    const statuses = await (await deps.temporal()).workflow.execute<typeof workflows.readBotStatus>('readBotStatus', {
+    // Temporal away fails the start: a 503 (the problem handler). Once it took the start, anything
+    // short of an answer (timeout, a long poll cut off) is a pod that did not answer.
+    const handle = await (await deps.temporal()).workflow.start<typeof workflows.readBotStatus>('readBotStatus', {
       workflowId: `api/${params.tenantId}/bot-status/${randomUUID()}`, taskQueue: deps.config.temporal.taskQueue,
       args: [{ tenantId: params.tenantId, botId: params.botId }], workflowExecutionTimeout: '15 seconds',
-    }).catch((error: unknown) => {
-      // Temporal itself away is a 503 (the problem handler), not a pod that did not answer.
-      if (unavailableDependency(error)) throw error;
-      return null;
     });
+    const statuses = await handle.result().catch(() => null);
     const status = statuses?.[0];
     return status ?? { botId: params.botId, state: 'unreachable' as const, lastError: 'the tenant\'s bot pod did not answer', qrDataUrl: null, updatedAt: null };
   });
