@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../core/config.ts';
-import { connectTemporalClient } from '../core/temporal/client.ts';
 import { POD_ACTIVE_BOTS_WORKFLOW, podActiveBotsWorkflowId, type PodActiveBotsInput } from '../core/temporal/pod-bots.ts';
 import type * as workflows from '../workflows/index.ts';
 import { writeFileDurably } from './durable-file.ts';
@@ -16,20 +16,17 @@ import { backoffDelayMs } from '../core/backoff.ts';
 
 const cachedBots = z.array(z.uuid());
 
-const askPlatform = async (tenantId: string, temporal: Config['temporal']): Promise<string[]> => {
-  const client = await connectTemporalClient(temporal, { connectTimeoutMs: 5_000 });
-  try {
-    return await client.workflow.execute<typeof workflows.podActiveBots>(POD_ACTIVE_BOTS_WORKFLOW, {
-      workflowId: podActiveBotsWorkflowId(tenantId),
-      taskQueue: temporal.taskQueue,
-      args: [{ tenantId } satisfies PodActiveBotsInput],
-      workflowExecutionTimeout: '15 seconds',
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
-  } finally {
-    await client.connection.close();
-  }
-};
+/** `client`: the pod's one connection (a new one per question cost a handshake every few seconds per pod). */
+type ActiveBotsOptions = { tenantId: string; dataDir: string; client: () => Promise<Client>; taskQueue: Config['temporal']['taskQueue']; logger: Logger };
+
+const askPlatform = async (options: ActiveBotsOptions): Promise<string[]> =>
+  (await options.client()).workflow.execute<typeof workflows.podActiveBots>(POD_ACTIVE_BOTS_WORKFLOW, {
+    workflowId: podActiveBotsWorkflowId(options.tenantId),
+    taskQueue: options.taskQueue,
+    args: [{ tenantId: options.tenantId } satisfies PodActiveBotsInput],
+    workflowExecutionTimeout: '15 seconds',
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
 
 const readCache = async (path: string): Promise<string[] | null> => {
   const text = await readFile(path, 'utf8').catch(() => null);
@@ -45,13 +42,12 @@ const readCache = async (path: string): Promise<string[] | null> => {
 /** How often a running pod asks again. */
 export const ACTIVE_BOTS_REFRESH_MS = 3_000;
 
-type ActiveBotsOptions = { tenantId: string; dataDir: string; temporal: Config['temporal']; logger: Logger };
 
 const cacheFileOf = (dataDir: string) => join(dataDir, 'active-bots.json');
 
 /** One question to the platform; the answer is kept on the volume. Throws when the platform does not answer. */
 export const askActiveBots = async (options: ActiveBotsOptions): Promise<string[]> => {
-  const bots = await askPlatform(options.tenantId, options.temporal);
+  const bots = await askPlatform(options);
   await mkdir(options.dataDir, { recursive: true });
   await writeFileDurably(cacheFileOf(options.dataDir), JSON.stringify(bots));
   return bots;

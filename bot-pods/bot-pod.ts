@@ -84,10 +84,19 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
     });
   };
 
+  // One connection to the platform for the pod's life, made when first needed (again after a failed attempt).
+  let connecting: Promise<Client> | null = null;
+  const platform = () => {
+    connecting ??= connectTemporalClient(config.temporal, { connectTimeoutMs: 5_000 }).catch((error: unknown) => {
+      connecting = null;
+      throw error;
+    });
+    return connecting;
+  };
+
   // Delivery: the outbox hands messages to Temporal in arrival order, retrying while it is away.
-  let client: Client | null = null;
   const deliver = async (message: InboundMessage) => {
-    client ??= await connectTemporalClient(config.temporal, { connectTimeoutMs: 5_000 });
+    const client = await platform();
     await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
       workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
       taskQueue: config.temporal.taskQueue,
@@ -164,7 +173,7 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       await sleep(ACTIVE_BOTS_REFRESH_MS, undefined, { signal: stopped.signal }).catch(() => undefined);
       if (stopping) return;
       try {
-        await applyActiveBots(await askActiveBots({ tenantId, dataDir, temporal: config.temporal, logger }));
+        await applyActiveBots(await askActiveBots({ tenantId, dataDir, client: platform, taskQueue: config.temporal.taskQueue, logger }));
       } catch (error) {
         logger.warn({ err: error }, 'the platform did not say which bots to run: keeping the current ones');
       }
@@ -181,7 +190,7 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
     ready,
     async start() {
       // The pod holds no database credentials: the platform tells it which bots to run.
-      const bots = await loadActiveBots({ tenantId, dataDir, temporal: config.temporal, logger });
+      const bots = await loadActiveBots({ tenantId, dataDir, client: platform, taskQueue: config.temporal.taskQueue, logger });
       for (const botId of bots) transports.set(botId, createTransport(botId));
       await Promise.all([...transports.values()].map((transport) => transport.start()));
       refreshing = refreshActiveBots();
@@ -214,7 +223,7 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       await draining;
       sentLog.close();
       identities.close();
-      await client?.connection.close();
+      await connecting?.then((client) => client.connection.close(), () => undefined);
       s3.destroy();
       logger.info('bot pod stopped');
     },
