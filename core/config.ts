@@ -145,10 +145,19 @@ export const variables = {
   BOT_POD_RECONNECT_MAX_MS: variable(positiveInt.max(600_000), '60000',
     'Bot pod only: ceiling of the jittered exponential backoff between WhatsApp reconnects.'),
 
+  POD_RUNTIME: variable(z.enum(['local', 'kubernetes']), 'local',
+    'Who runs the tenants\' bot pods: `local` child processes of `npm start`, or `kubernetes` (a BotTenant per tenant, converged by `npm run operator`).'),
+  KUBE_CONFIG_FILE: variable(z.string().min(1).optional(), undefined,
+    'Kubernetes only: a kubeconfig file. Unset: the in-cluster ServiceAccount (the usual case in a pod).'),
+  KUBE_NAMESPACE: variable(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name'), 'botinteligente',
+    'Kubernetes only: the namespace of the BotTenants and the tenants\' bot pods.'),
+
   STACK_DIR: variable(z.string().min(1), '.stack',
     'Local stack only: data directory for Postgres, Temporal (SQLite) and the S3 server, relative to the repository.'),
   STACK_TOOLS_DIR: variable(z.string().min(1), '.tools', 'Local stack only: where `scripts/setup.sh` installed the tools.'),
   STACK_TEMPORAL_UI_PORT: variable(port, '8233', 'Local stack only: Temporal UI port.'),
+  STACK_KUBE_APISERVER_PORT: variable(port, '16443', 'Tests only: port of the kube-apiserver the test harness starts.'),
+  STACK_ETCD_PORT: variable(port, '23790', 'Tests only: client port of the etcd behind it (the next two ports: peer and metrics).'),
 } as const;
 
 /** The local stack's token role, on the application's server and database unless configured. */
@@ -256,10 +265,19 @@ const toConfig = (raw: RawConfig) => ({
     ignoreGroups: raw.BOT_POD_IGNORE_GROUPS,
     reconnectMaxMs: raw.BOT_POD_RECONNECT_MAX_MS,
   },
+  pods: {
+    runtime: raw.POD_RUNTIME,
+  },
+  kubernetes: {
+    configFile: raw.KUBE_CONFIG_FILE ?? null,
+    namespace: raw.KUBE_NAMESPACE,
+  },
   stack: {
     dir: raw.STACK_DIR,
     toolsDir: raw.STACK_TOOLS_DIR,
     temporalUiPort: raw.STACK_TEMPORAL_UI_PORT,
+    kubeApiserverPort: raw.STACK_KUBE_APISERVER_PORT,
+    etcdPort: raw.STACK_ETCD_PORT,
   },
 });
 

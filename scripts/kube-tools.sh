@@ -75,7 +75,7 @@ fi
 if [ ! -x "$bin/mailpit" ]; then
   say "building mailpit $MAILPIT_VERSION"
   GOBIN=$bin go install -trimpath -ldflags "-s -w -X github.com/axllent/mailpit/config.Version=v$MAILPIT_VERSION" \
-    "github.com/axllent/mailpit@v$MAILPIT_VERSION" || fail "mailpit build failed"
+    "github.com/axllent/mailpit@v$MAILPIT_VERSION" 2>"$cache/src/mailpit.log" || { cat "$cache/src/mailpit.log" >&2; fail "mailpit build failed"; }
 fi
 
 touch "$bin/.complete"

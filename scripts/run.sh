@@ -8,6 +8,7 @@ case "${1:-}" in
   start) shift; exec node stack/start.ts "$@" ;;
   test)
     shift
+    bash scripts/kube-tools.sh # the tests' Kubernetes API server (built once, then cached)
     node node_modules/typescript/bin/tsc --noEmit -p .
     node node_modules/eslint/bin/eslint.js .
     exec node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand "$@" ;;

@@ -6,5 +6,5 @@ import { TEST_TASK_QUEUE } from './support/test-config.ts';
 // started; services it reused keep running.
 export default async function globalTeardown(): Promise<void> {
   await terminateRunningWorkflows(loadConfig().temporal, TEST_TASK_QUEUE, 'the test run ended');
-  await globalThis.__STACK__?.stop();
+  await Promise.all([globalThis.__STACK__?.stop(), globalThis.__STOP_KUBE__?.()]);
 }
