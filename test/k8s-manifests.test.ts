@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { variables } from '../core/config.ts';
 import { configMapVariables, renderPlatformEnv, SECRET_VARIABLES } from '../core/config-k8s.ts';
 import {
-  applyNamespaceAndCrds, kubectl, kubectlOk, OVERLAYS, PLATFORM_NAMESPACE, renderOverlay, REPO, type Manifest,
+  applyNamespaceAndCrds, kubectlOk, OVERLAYS, PLATFORM_NAMESPACE, renderOverlay, REPO, type Manifest,
 } from './support/k8s-manifests.ts';
 
 type Container = {
