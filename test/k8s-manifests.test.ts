@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { variables } from '../core/config.ts';
+import { parseConfig, variables } from '../core/config.ts';
 import { configMapVariables, renderPlatformEnv, SECRET_VARIABLES } from '../core/config-k8s.ts';
 import {
   applyNamespaceAndCrds, kubectlOk, OVERLAYS, PLATFORM_NAMESPACE, renderOverlay, REPO, type Manifest,
@@ -103,6 +103,11 @@ describe.each(OVERLAYS)('%s', (overlay) => {
     }
   });
 
+  test('its ConfigMap is a valid configuration for core/config.ts', () => {
+    const configMap = rendered.get(overlay)!.find((object) => kindAndName(object) === 'ConfigMap/botinteligente-config')!;
+    expect(() => parseConfig(configMap.data!)).not.toThrow();
+  });
+
   test('the worker and bot pods get no ServiceAccount token; the api and operator run as their own', () => {
     const accounts = new Map(rendered.get(overlay)!.filter((object) => object.kind === 'ServiceAccount')
       .map((account) => [account.metadata!.name, (account as { automountServiceAccountToken?: boolean }).automountServiceAccountToken]));
@@ -135,6 +140,17 @@ test('a real apply of the local overlay creates every object, and applying again
   for (const item of items.filter((object) => object.kind !== 'Namespace' && object.kind !== 'CustomResourceDefinition')) {
     expect([kindAndName(item), item.metadata!.namespace]).toEqual([kindAndName(item), PLATFORM_NAMESPACE]);
   }
+});
+
+test('the examples outside the overlays (CloudNativePG, Secrets, Temporal values) are in no kustomization', async () => {
+  const kustomizations = ['k8s/base', ...OVERLAYS, 'k8s/overlays/production/postgres'];
+  const listed = kustomizations.map((directory) => readFileSync(join(REPO, directory, 'kustomization.yaml'), 'utf8')).join('\n');
+  expect(listed).not.toMatch(/^\s*- \S*(secret\.example|temporal-values)\.yaml/m);
+  expect(readFileSync(join(REPO, 'k8s/overlays/production/kustomization.yaml'), 'utf8')).not.toMatch(/^\s+- postgres/m);
+  // The CNPG Cluster renders on its own (its CRD exists only where CloudNativePG is installed).
+  const cluster = (await kubectlOk('kustomize', 'k8s/overlays/production/postgres')).stdout;
+  for (const role of ['bi_owner', 'bi_app', 'bi_maintenance', 'bi_token_admin']) expect(cluster).toContain(`name: ${role}`);
+  expect(cluster).toMatch(/imageName: .*postgresql:17/);
 });
 
 describe('the platform ConfigMap', () => {
