@@ -1,7 +1,7 @@
 // The platform's manifests (k8s/) as kubectl sees them: rendered by kustomize, and applied to the
 // tests' real API server through the kubectl that scripts/kube-tools.sh built.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,25 +39,28 @@ export const kubectlOk = async (...args: string[]): Promise<KubectlResult> => {
   return result;
 };
 
-export type Manifest = KubernetesObject & { spec?: Record<string, unknown>; data?: Record<string, string>; stringData?: Record<string, string> };
+export type Manifest = KubernetesObject & { spec?: Record<string, unknown>; data?: Record<string, string> };
+
+/** Runs kubectl on a temporary file holding `content` (`-f <file>`: execFile has no stdin input), then removes it. */
+const withFile = async <T>(name: string, content: string, use: (file: string) => Promise<T>): Promise<T> => {
+  const directory = mkdtempSync(join(tmpdir(), 'k8s-'));
+  try {
+    writeFileSync(join(directory, name), content);
+    return await use(join(directory, name));
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+};
 
 /**
  * The objects an overlay renders to, as plain JSON (client-node's YAML loader would turn them into
  * its model classes, renaming fields such as a schema's `default`); kubectl converts, sending nothing.
  */
 export const renderOverlay = async (directory: string): Promise<Manifest[]> => {
-  const file = join(mkdtempSync(join(tmpdir(), 'k8s-rendered-')), 'objects.yaml');
-  writeFileSync(file, (await kubectlOk('kustomize', directory)).stdout);
-  const { stdout } = await kubectlOk('create', '--dry-run=client', '-o', 'json', '-f', file);
+  const rendered = (await kubectlOk('kustomize', directory)).stdout;
+  const { stdout } = await withFile('objects.yaml', rendered, (file) => kubectlOk('create', '--dry-run=client', '-o', 'json', '-f', file));
   // One pretty-printed JSON document per object: only their own braces start a line.
   return JSON.parse(`[${stdout.replace(/^}\n{/gm, '},{')}]`) as Manifest[];
-};
-
-/** Writes objects to a temporary file for `kubectl -f` (execFile has no stdin input). */
-const objectsFile = (objects: readonly Manifest[]): string => {
-  const file = join(mkdtempSync(join(tmpdir(), 'k8s-objects-')), 'objects.json');
-  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-  return file;
 };
 
 /**
@@ -66,7 +69,8 @@ const objectsFile = (objects: readonly Manifest[]): string => {
  */
 export const applyNamespaceAndCrds = async (objects: readonly Manifest[]) => {
   const first = objects.filter((object) => object.kind === 'Namespace' || object.kind === 'CustomResourceDefinition');
-  await kubectlOk('apply', '--server-side', '-f', objectsFile(first));
+  await withFile('objects.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: first }),
+    (file) => kubectlOk('apply', '--server-side', '-f', file));
   for (const crd of first.filter((object) => object.kind === 'CustomResourceDefinition')) {
     await kubectlOk('wait', '--for=condition=Established', `crd/${crd.metadata!.name!}`, '--timeout=60s');
   }
