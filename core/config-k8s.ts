@@ -19,8 +19,12 @@ export const SECRET_VARIABLES: Partial<Record<Name, { readonly secret: string; r
   CHAT_COMPOSER_API_KEY: { secret: 'botinteligente-chat-composer', key: 'api-key' },
 };
 
-/** Set per process, not shared: the bot pod's own settings (the operator sets them) and the local stack's. */
-export const isProcessSpecific = (name: string): boolean => name.startsWith('BOT_POD_') || name.startsWith('STACK_');
+/**
+ * Set per process, not shared: a bot pod's own settings (the operator sets them on each pod) and the
+ * local stack's, as their docs say. By the doc, not the name: an operator setting about bot pods
+ * (their image, say) is shared configuration even if its name starts with BOT_POD_.
+ */
+export const isProcessSpecific = (name: Name): boolean => /^(Bot pod only|Local stack only|Tests only):/.test(variables[name].doc);
 
 /** Where a container differs from the local stack the defaults describe. */
 export const CONTAINER_VALUES: Partial<Record<Name, string>> = {

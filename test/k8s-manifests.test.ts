@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parseConfig, variables } from '../core/config.ts';
-import { configMapVariables, renderPlatformEnv, SECRET_VARIABLES } from '../core/config-k8s.ts';
+import { configMapVariables, isProcessSpecific, renderPlatformEnv, SECRET_VARIABLES } from '../core/config-k8s.ts';
 import {
   applyNamespaceAndCrds, kubectlOk, OVERLAYS, PLATFORM_NAMESPACE, renderOverlay, REPO, type Manifest,
 } from './support/k8s-manifests.ts';
@@ -160,9 +160,15 @@ describe('the platform ConfigMap', () => {
 
   test('puts every variable in exactly one place: the ConfigMap, a Secret, or one process only', () => {
     for (const name of Object.keys(variables) as (keyof typeof variables)[]) {
-      const places = [configMapVariables().includes(name), SECRET_VARIABLES[name] !== undefined, /^(BOT_POD|STACK)_/.test(name)];
+      const places = [configMapVariables().includes(name), SECRET_VARIABLES[name] !== undefined, isProcessSpecific(name)];
       expect([name, places.filter(Boolean).length]).toEqual([name, 1]);
     }
+  });
+
+  test('leaves out exactly the bot pods\' own and the local stack\'s variables', () => {
+    const left = (Object.keys(variables) as (keyof typeof variables)[]).filter(isProcessSpecific);
+    expect(left.filter((name) => !/^(BOT_POD|STACK)_/.test(name))).toEqual([]);
+    expect(left).toEqual(expect.arrayContaining(['BOT_POD_TENANT_ID', 'BOT_POD_DATA_DIR', 'STACK_DIR', 'STACK_KUBE_APISERVER_PORT']));
   });
 
   test('keeps anything that looks like a credential out of it', () => {
