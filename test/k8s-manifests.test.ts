@@ -153,6 +153,16 @@ test('the examples outside the overlays (CloudNativePG, Secrets, Temporal values
   expect(cluster).toMatch(/imageName: .*postgresql:17/);
 });
 
+test('production runs two replicas of each Deployment, the API behind a PodDisruptionBudget and its health probes', () => {
+  const objects = rendered.get('k8s/overlays/production')!;
+  expect(Object.fromEntries(workloads('k8s/overlays/production').map((workload) => [workload.metadata!.name, workload.spec!.replicas])))
+    .toEqual({ api: 2, worker: 2, operator: 2 });
+  expect(objects.find((object) => kindAndName(object) === 'PodDisruptionBudget/api')!.spec).toEqual(expect.objectContaining({ minAvailable: 1 }));
+  const api = podSpec(workloads('k8s/overlays/production').find((workload) => workload.metadata!.name === 'api')!).containers[0] as Container
+    & Record<'livenessProbe' | 'readinessProbe' | 'startupProbe', { httpGet: { path: string } }>;
+  expect([api.startupProbe.httpGet.path, api.livenessProbe.httpGet.path, api.readinessProbe.httpGet.path]).toEqual(['/health/live', '/health/live', '/health/ready']);
+});
+
 describe('the platform ConfigMap', () => {
   test('is generated from core/config.ts (run `npm run k8s:config` after adding a variable)', () => {
     expect(readFileSync(join(REPO, 'k8s/base/config/platform.env'), 'utf8')).toBe(renderPlatformEnv());
