@@ -94,8 +94,15 @@ export const createApp = (deps: ApiDeps) => {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: key,
-    store: createPostgresRateLimitStore(deps.pools.app, `${scope}:${name}:`),
+    store: createPostgresRateLimitStore(deps.pools.app, `${scope}:${name}:`, lockouts.keyOf),
     handler: async (request, response) => {
+      // Refused while locked out (through any replica): the lockout's end, and no new strike.
+      const lockedMs = await lockouts.remainingMs(key(request));
+      if (lockedMs > 0) {
+        response.set('Retry-After', String(Math.ceil(lockedMs / 1000)));
+        sendProblem(response, new HttpProblem(429, 'Locked out', `too many requests over the limit; retry in ${Math.ceil(lockedMs / 1000)} s`), request.originalUrl);
+        return;
+      }
       metrics.rateLimited.inc({ limit: name });
       // The refusal starts a lockout longer than the window: Retry-After says when it ends.
       response.set('Retry-After', String(Math.ceil(await lockouts.strike(key(request)) / 1000)));
@@ -108,10 +115,8 @@ export const createApp = (deps: ApiDeps) => {
   const page = docsPage(document as never);
   app.get('/api/v1/docs', (_request, response) => { response.type('html').send(page); });
   app.use('/api/v1',
-    lockouts.guard(clientAddress),
     limit('ip', config.api.rateLimit.perIp, (request) => clientAddress(request)),
     authenticate(deps.pools.app, authCache),
-    lockouts.guard((request) => `token:${request.principal!.tokenId}`),
     limit('token', config.api.rateLimit.perToken, (request) => `token:${request.principal!.tokenId}`));
   // Bodies only now, authenticated: the image upload route with room for its size, every other the configured limit.
   app.post(`/api/v1${IMAGE_UPLOAD_PATH}`, ...bodies.imageUpload);

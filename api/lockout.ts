@@ -2,10 +2,8 @@
 // two windows, then four, eight… (at most API_LOCKOUT_MAX_SECONDS); its strikes are forgotten after
 // a day without offence. Kept in the table api_lockouts, so a client locked out through one API
 // replica is locked out of every replica; `scope` separates deployments sharing a database.
-import type { RequestHandler } from 'express';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { HttpProblem, sendProblem } from './problem.ts';
 import { throttledSweep } from './rate-limit/sweep.ts';
 
 const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
@@ -35,13 +33,13 @@ export const createLockouts = (pool: DatabasePool, { windowMs, maxMs, scope }: L
         RETURNING (extract(epoch FROM locked_until) * 1000)::float8 AS "untilMs"`);
       return untilMs - time;
     },
-    guard: (clientOf: (request: Parameters<RequestHandler>[0]) => string): RequestHandler => async (request, response, next) => {
+    /** How long the client stays locked out (0: it is not). */
+    async remainingMs(client: string): Promise<number> {
       const untilMs = await pool.maybeOneFirst(sql.type(lockedUntil)`
-        SELECT (extract(epoch FROM locked_until) * 1000)::float8 AS "untilMs" FROM api_lockouts WHERE client = ${keyOf(clientOf(request))}`);
-      const remainingMs = untilMs === null ? 0 : untilMs - now();
-      if (remainingMs <= 0) return next();
-      response.set('Retry-After', String(Math.ceil(remainingMs / 1000)));
-      sendProblem(response, new HttpProblem(429, 'Locked out', `too many requests over the limit; retry in ${Math.ceil(remainingMs / 1000)} s`), request.originalUrl);
+        SELECT (extract(epoch FROM locked_until) * 1000)::float8 AS "untilMs" FROM api_lockouts WHERE client = ${keyOf(client)}`);
+      return untilMs === null ? 0 : Math.max(0, untilMs - now());
     },
+    /** The row of `client` in api_lockouts: the rate-limit store reads it in the statement that counts a hit. */
+    keyOf,
   };
 };

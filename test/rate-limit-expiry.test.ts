@@ -32,7 +32,7 @@ describe('rate-limit rows', () => {
   it('count afresh after the window, and an expired window is deleted by a later hit', async () => {
     let clock = Date.UTC(2020, 0, 1);
     const prefix = `${randomUUID()}:ip:`;
-    const store = createPostgresRateLimitStore(pools.app, prefix, () => clock);
+    const store = createPostgresRateLimitStore(pools.app, prefix, (key) => `no-lockouts:${key}`, () => clock);
     await store.init?.({ windowMs: 1_000 } as Options);
     const counted = (key: string) => pools.app.exists(sql.type(z.object({ x: z.number() }))`SELECT 1 AS x FROM api_rate_limit_hits WHERE key = ${prefix + key}`);
 
