@@ -60,7 +60,7 @@ export default tseslint.config(
   },
   {
     // The api, the bot pods and the local stack start workflows by name: workflow and activity code only as types.
-    files: ['api/**/*.ts', 'bot-pods/**/*.ts', 'stack/**/*.ts', 'operator/**/*.ts'],
+    files: ['api/**/*.ts', 'bot-pods/**/*.ts', 'stack/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [{
@@ -72,10 +72,24 @@ export default tseslint.config(
     },
   },
   {
+    // The operator serves the tenant reconcile's Kubernetes activities (only it holds Kubernetes
+    // credentials): those it may run; any other activity or workflow code only as types.
+    files: ['operator/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/activities/**', '!**/activities/bot-tenant/**', '**/workflows/**'],
+          allowTypeImports: true,
+          message: 'The operator runs only the activities of activities/bot-tenant/: import other workflow and activity code as types only.',
+        }],
+      }],
+    },
+  },
+  {
     // A promise nobody awaits loses its failure (and, in a workflow, its ordering): type-aware rules
     // where work runs on its own, in workflows, activities, the worker and the bot pod. Scoped to
     // these folders, so the type information is built only for them and lint time stays low.
-    files: ['workflows/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'bot-pods/**/*.ts'],
+    files: ['workflows/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'bot-pods/**/*.ts', 'operator/**/*.ts'],
     languageOptions: {
       parserOptions: {
         // `<folder>/example.ts`: the snippets test/lint-rules.test.ts lints, which exist on no disk.

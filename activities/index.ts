@@ -4,6 +4,7 @@ import type { DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import type { Keyring } from '../core/crypto/keyring.ts';
 import { createBackupActivities } from './backups/index.ts';
+import { createTenantLinkActivities } from './bot-tenant/link-tenant.ts';
 import { createChatComposerActivities } from './lead-conversation/chat-composer.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
@@ -45,6 +46,7 @@ export const createActivities = (deps: ActivityDependencies) => {
     }),
     createQualificationActivities({ withTenant }),
     createPodBotsActivities({ withTenant }),
+    createTenantLinkActivities({ withTenant }),
     createBackupActivities(deps),
     createPlatformEventActivities({ maintenancePool: deps.pools.maintenance }),
   );

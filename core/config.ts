@@ -151,6 +151,11 @@ export const variables = {
     'Kubernetes only: a kubeconfig file. Unset: the in-cluster ServiceAccount (the usual case in a pod).'),
   KUBE_NAMESPACE: variable(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name'), 'botinteligente',
     'Kubernetes only: the namespace of the BotTenants and the tenants\' bot pods.'),
+  OPERATOR_TASK_QUEUE: variable(z.string().min(1), 'operator',
+    'Task queue of the operator process: the Kubernetes activities of the tenant reconcile (only the operator holds Kubernetes credentials).'),
+  BOT_POD_IMAGE: variable(z.string().min(1), 'botinteligente:latest', 'Operator only: the container image of the bot pods it creates.'),
+  BOT_POD_SECRET_NAME: variable(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes object name'), 'botinteligente-bot-pod',
+    'Operator only: the platform Secret holding the bot pods\' sensitive variables (S3 keys, encryption keys, Temporal API key); each tenant gets its own copy of it, database variables left out.'),
 
   STACK_DIR: variable(z.string().min(1), '.stack',
     'Local stack only: data directory for Postgres, Temporal (SQLite) and the S3 server, relative to the repository.'),
@@ -271,6 +276,11 @@ const toConfig = (raw: RawConfig) => ({
   kubernetes: {
     configFile: raw.KUBE_CONFIG_FILE ?? null,
     namespace: raw.KUBE_NAMESPACE,
+  },
+  operator: {
+    taskQueue: raw.OPERATOR_TASK_QUEUE,
+    botPodImage: raw.BOT_POD_IMAGE,
+    botPodSecretName: raw.BOT_POD_SECRET_NAME,
   },
   stack: {
     dir: raw.STACK_DIR,

@@ -6,3 +6,4 @@ export { platformSelfCheck } from './self-check.ts';
 export { podActiveBots } from './pod-bots.ts';
 export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './bot-pod.ts';
 export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './backups.ts';
+export { botTenantReconcile } from './bot-tenant.ts';
