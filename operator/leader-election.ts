@@ -1,7 +1,7 @@
 // Leader election over a coordination.k8s.io/v1 Lease (`botinteligente-operator`): one replica
 // runs the informers, the others wait and take over once the leader stops renewing. Every write
 // carries the resourceVersion read, so two candidates racing for an expired Lease cannot both win.
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { kubeStatusOf } from '../core/kubernetes/clients.ts';
 import { decideLease, type LeaseState } from './lease-decision.ts';
 
@@ -61,11 +61,13 @@ export const createLeaderElection = (options: LeaderElectionOptions): LeaderElec
     const at = now();
     const decision = decideLease(lease === null ? null : stateOf(lease), identity, at);
     if (decision === 'follow') return false;
+    // MicroTime: the API server wants six fractional digits, which a plain Date does not print.
+    const micro = (time: Date | string) => new V1MicroTime(new Date(time).getTime());
     const spec = {
       holderIdentity: identity,
       leaseDurationSeconds: options.leaseDurationSeconds,
-      renewTime: at,
-      acquireTime: decision === 'renew' ? lease?.spec?.acquireTime ?? at : at,
+      renewTime: micro(at),
+      acquireTime: micro(decision === 'renew' ? lease?.spec?.acquireTime ?? at : at),
       leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (decision === 'acquire' ? 1 : 0),
     };
     try {
@@ -110,7 +112,7 @@ export const createLeaderElection = (options: LeaderElectionOptions): LeaderElec
     const lease = await read();
     if (lease === null || lease.spec?.holderIdentity !== identity) return;
     await coordination.replaceNamespacedLease({
-      name, namespace, body: { metadata: lease.metadata, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } },
+      name, namespace, body: { metadata: lease.metadata, spec: { holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(now().getTime()) } },
     });
   };
 
