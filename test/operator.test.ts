@@ -113,11 +113,17 @@ describe('a BotTenant applied with kubectl', () => {
     });
     expect(after.spec!.replicas).toBe(0);
 
+    // kubectl edit: the editor takes the field over; the forced apply takes it back.
+    await cluster.kube.apps.patchNamespacedStatefulSet({ name: `bot-${tenantId}`, namespace, body: [{ op: 'replace', path: '/spec/replicas', value: 3 }] });
+    await waitUntil('replicas taken back', async () => (await statefulSetOf(tenantId))?.spec!.replicas === 0);
     await cluster.kube.core.patchNamespacedService({
       name: `bot-${tenantId}`, namespace, body: [{ op: 'replace', path: '/spec/ports/0/port', value: 9999 }],
     });
-    await waitUntil('the Service port restored', async () =>
-      (await cluster.kube.core.readNamespacedService({ name: `bot-${tenantId}`, namespace })).spec!.ports![0]!.port === 8090);
+    await waitUntil('the Service port restored', async () => {
+      const ports = (await cluster.kube.core.readNamespacedService({ name: `bot-${tenantId}`, namespace })).spec!.ports!;
+      return ports.length === 1 && ports[0]!.port === 8090;
+    });
+    await waitUntil('nothing degraded', async () => await reasonOf(name, 'Degraded') === 'False/AsExpected');
   }, 60_000);
 });
 

@@ -1,6 +1,6 @@
 // Server-side applies the tenant's Secret, Service and StatefulSet as field manager `botinteligente`,
 // forced: a field someone changed by hand is taken back, an object deleted by hand is created again.
-import { PatchStrategy, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+import { PatchStrategy, type KubernetesObject, type V1Secret, type V1Service } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { botPodObjectName, FIELD_MANAGER } from '../../core/bot-tenant/labels.ts';
 import { botTenantSpec } from '../../core/bot-tenant/resource.ts';
@@ -26,6 +26,22 @@ const apply = (kube: KubeClients, object: KubernetesObject) =>
   kubeCall(`apply ${object.kind} ${object.metadata?.name}`,
     () => kube.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
 
+/**
+ * A hand edit of a list entry's key (a port number) belongs to its editor, so the apply adds ours
+ * beside it and the API server refuses the duplicate name: the headless Service holds no state, so
+ * it is made again.
+ */
+const applyService = async (kube: KubeClients, service: V1Service) => {
+  try {
+    await apply(kube, service);
+  } catch (error) {
+    if (!(error instanceof ApplicationFailure) || !error.message.includes(' 422 ')) throw error;
+    await kubeCall(`delete Service ${service.metadata!.name}`,
+      () => kube.core.deleteNamespacedService({ name: service.metadata!.name!, namespace: service.metadata!.namespace! }), { ifNotFound: () => undefined });
+    await apply(kube, service);
+  }
+};
+
 const sourceSecretData = async (kube: KubeClients, namespace: string, name: string): Promise<Record<string, string>> => {
   const secret: V1Secret | null = await kubeCall(`read Secret ${name}`,
     () => kube.core.readNamespacedSecret({ name, namespace }), { ifNotFound: () => null });
@@ -44,9 +60,14 @@ export const applyBotPodObjects = (kube: KubeClients, settings: BotPodSettings) 
   const existing = await kubeCall(`read StatefulSet ${botPodObjectName(ref.tenantId)}`,
     () => kube.apps.readNamespacedStatefulSet({ name: botPodObjectName(ref.tenantId), namespace: ref.namespace }), { ifNotFound: () => null });
   const existingStorage = existing === null ? undefined : storageOf(existing);
-  await apply(kube, secret);
-  await apply(kube, desiredService(tenant));
-  await apply(kube, desiredStatefulSet(tenant, {
-    image: settings.image, secretChecksum: secretChecksum(secret), ...(existingStorage === undefined ? {} : { existingStorage }),
-  }));
+  // Each object is applied even when another fails: one broken object does not hold the others back.
+  const outcomes = await Promise.allSettled([
+    apply(kube, secret),
+    applyService(kube, desiredService(tenant)),
+    apply(kube, desiredStatefulSet(tenant, {
+      image: settings.image, secretChecksum: secretChecksum(secret), ...(existingStorage === undefined ? {} : { existingStorage }),
+    })),
+  ]);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 };
