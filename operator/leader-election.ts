@@ -90,13 +90,15 @@ export const createLeaderElection = (options: LeaderElectionOptions): LeaderElec
 
   const round = async () => {
     let holds: boolean;
+    const attemptedAt = now().getTime();
     try {
       holds = await tryAcquireOrRenew();
-      if (holds) lastRenewal = now().getTime();
+      if (holds) lastRenewal = attemptedAt;
     } catch (error) {
       options.log('leader election: API server call failed', { error: String(error) });
-      // A leader that cannot renew keeps leading only while its Lease has not expired for the others.
-      holds = leader && now().getTime() - lastRenewal < options.leaseDurationSeconds * 1000;
+      // A leader that cannot renew steps down well before the others may take its Lease over
+      // (renewTime + duration): two thirds of the duration after its last renewal, like client-go's renew deadline.
+      holds = leader && now().getTime() - lastRenewal < (options.leaseDurationSeconds * 1000 * 2) / 3;
     }
     if (!stopped) await transition(holds);
   };
@@ -112,7 +114,7 @@ export const createLeaderElection = (options: LeaderElectionOptions): LeaderElec
     const lease = await read();
     if (lease === null || lease.spec?.holderIdentity !== identity) return;
     await coordination.replaceNamespacedLease({
-      name, namespace, body: { metadata: lease.metadata, spec: { holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(now().getTime()) } },
+      name, namespace, body: { metadata: lease.metadata, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(now().getTime()) } },
     });
   };
 

@@ -35,7 +35,8 @@ export async function botTenantReconcile(input: BotTenantWorkflowInput): Promise
 
   const kube = proxyActivities<BotTenantKubeActivities>({
     taskQueue: input.operatorTaskQueue,
-    startToCloseTimeout: '1 minute',
+    // A few API calls each: an operator killed mid-activity costs this long before the retry.
+    startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
   const platform = proxyActivities<TenantLinkActivities>({
