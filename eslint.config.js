@@ -78,7 +78,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [{
-          group: ['**/activities/**', '!**/activities/bot-tenant/**', '**/workflows/**'],
+          regex: '(^|/)(workflows/|activities/(?!bot-tenant/))',
           allowTypeImports: true,
           message: 'The operator runs only the activities of activities/bot-tenant/: import other workflow and activity code as types only.',
         }],

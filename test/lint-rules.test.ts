@@ -55,6 +55,18 @@ describe('lint rules', () => {
     }
   });
 
+  it('let the operator run the tenant reconcile\'s Kubernetes activities, and nothing else of workflows/ and activities/', async () => {
+    const messages = await lint('operator/example.ts', [
+      "import { createBotTenantActivities } from '../activities/bot-tenant/index.ts';",
+      "import { createActivities } from '../activities/index.ts';",
+      "import { botTenantReconcile } from '../workflows/bot-tenant.ts';",
+      "import type * as workflows from '../workflows/index.ts';",
+      'export const used: unknown[] = [createBotTenantActivities, createActivities, botTenantReconcile, {} as typeof workflows];',
+    ].join('\n'));
+    const refused = messages.filter((message) => message.includes('The operator runs only the activities of activities/bot-tenant/'));
+    expect(refused).toHaveLength(2);
+  });
+
   it('keep process.env inside core/config.ts', async () => {
     expect(await lint('api/example.ts', 'export const port = process.env.PORT;')).toContain(
       "'process.env' is restricted from being used. Read configuration through core/config.ts (parsed once with zod) and pass it down.",

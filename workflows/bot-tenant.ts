@@ -36,11 +36,11 @@ export async function botTenantReconcile(input: BotTenantWorkflowInput): Promise
   const kube = proxyActivities<BotTenantKubeActivities>({
     taskQueue: input.operatorTaskQueue,
     // A few API calls each: an operator killed mid-activity costs this long before the retry.
-    startToCloseTimeout: '30 seconds',
+    startToCloseTimeout: '15 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
   const platform = proxyActivities<TenantLinkActivities>({
-    startToCloseTimeout: '30 seconds',
+    startToCloseTimeout: '15 seconds',
     retry: { initialInterval: '1 second', maximumAttempts: 3 },
   });
   const pod = proxyActivities<BotPodActivities>({
