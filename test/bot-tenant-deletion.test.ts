@@ -19,6 +19,7 @@ import { connectTemporalClient } from '../core/temporal/client.ts';
 import { freePort, startBotPod } from './support/bot-pod.ts';
 import { createTestNamespace, installCrds, testKubeConfig } from './support/kube.ts';
 import { createPlatformSecret, startOperator, testCluster, waitUntil, type TestCluster } from './support/operator.ts';
+import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant } from './support/tenant-fixture.ts';
 
@@ -93,6 +94,7 @@ describe('deleting a BotTenant', () => {
     expect(activities.indexOf('snapshotSessions')).toBeLessThan(activities.indexOf('deleteBotPodObjects'));
     expect(activities.indexOf('deleteBotPodObjects')).toBeLessThan(activities.indexOf('removeBotTenantFinalizer'));
     process.stderr.write(`[figures] deletion with snapshot: ${deletionMs} ms, ${restored.files} session files\n`);
+    await saveHistories(config, temporal, botTenantWorkflowId(tenantId), 'bot-tenant-deleted');
   }, 120_000);
 
   it('is blocked, with Degraded=True SnapshotFailed saying why, while the pod cannot reach S3; Skip unblocks it', async () => {
