@@ -3,7 +3,9 @@
 // subresource), Temporal, Postgres and S3. A BotTenant becomes a StatefulSet, Service and Secret;
 // spec edits and hand-made drift converge; kubectl's door links or creates the tenant row.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Client } from '@temporalio/client';
 import { PatchStrategy, setHeaderOptions, type V1StatefulSet } from '@kubernetes/client-node';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -11,6 +13,9 @@ import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { BOT_TENANT_FINALIZER } from '../core/bot-tenant/resource.ts';
+import { botTenantWorkflowId } from '../core/temporal/bot-tenant.ts';
+import { connectTemporalClient } from '../core/temporal/client.ts';
+import { TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { processGroup } from './support/processes.ts';
 import { createTestNamespace, installCrds, testKubeConfig } from './support/kube.ts';
 import { createPlatformSecret, startOperator, testCluster, waitUntil, type TestCluster } from './support/operator.ts';
@@ -21,6 +26,7 @@ let pools: DatabasePools;
 let withTenant: WithTenant;
 let cluster: TestCluster;
 let namespace: string;
+let temporal: Client;
 
 beforeAll(async () => {
   const kubeconfig = testKubeConfig();
@@ -30,11 +36,13 @@ beforeAll(async () => {
   cluster = testCluster(kubeconfig, namespace);
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  temporal = await connectTemporalClient(config.temporal);
   await processes.start(['worker/main.ts'], { readyText: 'worker started' });
   await startOperator(processes, namespace);
 }, 120_000);
 afterAll(async () => {
   await processes.stopAll();
+  await temporal.connection.close();
   await pools.end();
 });
 
@@ -78,6 +86,15 @@ describe('a BotTenant applied with kubectl', () => {
     expect(tenant.status!.observedGeneration).toBe(tenant.metadata.generation);
     expect(await reasonOf(name, 'Degraded')).toBe('False/AsExpected');
     expect(await tenantRow(tenantId)).toEqual({ name: 'Acme Kube', slug: name });
+
+    // Settled: its own writes (status, a no-op apply) must not wake it again and again.
+    const historyLength = async () => (await temporal.workflow.getHandle(botTenantWorkflowId(tenantId)).fetchHistory()).events!.length;
+    await sleep(1_000);
+    const settled = await historyLength();
+    await sleep(3_000);
+    expect(await historyLength()).toBe(settled);
+    const description = await temporal.workflow.getHandle(botTenantWorkflowId(tenantId)).describe();
+    expect(description.typedSearchAttributes.get(TENANT_ID)).toBe(tenantId);
   }, 90_000);
 
   it('is Ready=True PodReady once the StatefulSet reports a ready replica', async () => {

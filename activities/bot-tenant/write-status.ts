@@ -1,6 +1,7 @@
 // The BotTenant's status: conditions computed from the StatefulSet as it is now and from what failed
-// in this pass. Written only when something changed: every write is a watch event, and writing the
-// same status again would reconcile forever.
+// in this pass. Written only when something changed (one API call saved per settled pass); a write
+// that changes anything is a watch event and one more pass, so nothing in it may change by itself:
+// lastTransitionTime moves only with the condition's status.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { computeConditions, statusChanged, type ObservedStatefulSet } from '../../core/bot-tenant/conditions.ts';
 import { botPodObjectName } from '../../core/bot-tenant/labels.ts';
