@@ -25,6 +25,7 @@ export const createController = (options: ControllerOptions): Controller => {
   const { kube } = options;
   const { namespace } = kube;
   const restartDelayMs = options.restartDelayMs ?? 1_000;
+  const signalRetryMs = 5_000;
   let stopped = true;
   const informers: Watched[] = [];
 
@@ -32,8 +33,17 @@ export const createController = (options: ControllerOptions): Controller => {
     `/apis/${BOT_TENANT.group}/${BOT_TENANT.version}/namespaces/${namespace}/${BOT_TENANT.plural}`,
     () => kube.customObjects.listNamespacedCustomObject({ group: BOT_TENANT.group, version: BOT_TENANT.version, namespace, plural: BOT_TENANT.plural }) as Promise<KubernetesListObject<KubernetesObject>>);
 
+  /** Tenants whose signal failed (Temporal away): one retry each, whatever the number of events meanwhile. */
+  const retrying = new Map<string, NodeJS.Timeout>();
   const notify = (ref: BotTenantRef, cause: string) => {
-    options.changed(ref).catch((error: unknown) => options.log('could not signal the tenant workflow', { ...ref, cause, error: String(error) }));
+    options.changed(ref).catch((error: unknown) => {
+      options.log('could not signal the tenant workflow, retrying', { ...ref, cause, error: String(error) });
+      if (stopped || retrying.has(ref.tenantId)) return;
+      retrying.set(ref.tenantId, setTimeout(() => {
+        retrying.delete(ref.tenantId);
+        if (!stopped) notify(ref, 'retry');
+      }, signalRetryMs));
+    });
   };
 
   const onBotTenant = (cause: string) => (object: KubernetesObject) => {
@@ -93,6 +103,8 @@ export const createController = (options: ControllerOptions): Controller => {
     },
     async stop() {
       stopped = true;
+      for (const timer of retrying.values()) clearTimeout(timer);
+      retrying.clear();
       await Promise.all(informers.map((informer) => informer.stop()));
     },
   };
