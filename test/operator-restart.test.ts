@@ -35,7 +35,7 @@ const managed = async () => {
   };
 };
 
-it('converges after a SIGKILL mid-reconcile, with no duplicate objects', async () => {
+it('converges after a SIGKILL mid-reconcile, with no duplicate objects, and stops cleanly on SIGTERM', async () => {
   const operator = await startOperator(processes, namespace);
   const tenants = Array.from({ length: TENANTS }, () => randomUUID());
   await Promise.all(tenants.map((tenantId, index) => cluster.createBotTenant(`t${index}`, { tenantId })));
@@ -51,7 +51,7 @@ it('converges after a SIGKILL mid-reconcile, with no duplicate objects', async (
   expect(statusesAtKill).toBeLessThan(TENANTS); // it was killed mid-reconcile
 
   const restartedAt = Date.now();
-  await startOperator(processes, namespace);
+  const restarted = await startOperator(processes, namespace);
   const expected = tenants.map((tenantId) => `bot-${tenantId}`).sort();
   await waitUntil('every tenant converged', async () => {
     const found = await Promise.all(tenants.map((_, index) => cluster.getBotTenant(`t${index}`)));
@@ -64,5 +64,13 @@ it('converges after a SIGKILL mid-reconcile, with no duplicate objects', async (
   for (let index = 0; index < TENANTS; index += 1) {
     expect((await cluster.getBotTenant(`t${index}`))!.metadata.finalizers).toEqual(['botinteligente.io/snapshot-sessions']);
   }
+  // SIGTERM: a clean stop that hands the Lease over at once.
+  const stopping = Date.now();
+  restarted.kill('SIGTERM');
+  const [code] = await once(restarted, 'exit') as [number | null];
+  expect(code).toBe(0);
+  const lease = await cluster.kube.coordination.readNamespacedLease({ name: 'botinteligente-operator', namespace });
+  expect(lease.spec!.holderIdentity).toBe('');
+  process.stderr.write(`[figures] SIGTERM to exit: ${Date.now() - stopping} ms\n`);
   process.stderr.write(`[figures] at SIGKILL: ${atKill.statefulSets.length}/${TENANTS} StatefulSets, ${statusesAtKill}/${TENANTS} statuses; converged ${convergedMs} ms after the restart\n`);
 }, 150_000);

@@ -13,12 +13,15 @@ import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { BOT_TENANT_FINALIZER } from '../core/bot-tenant/resource.ts';
-import { botTenantWorkflowId } from '../core/temporal/bot-tenant.ts';
+import {
+  BOT_TENANT_WORKFLOW, botTenantChangedSignal, botTenantWorkflowId, type BotTenantRef,
+} from '../core/temporal/bot-tenant.ts';
+import type * as workflows from '../workflows/index.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { processGroup } from './support/processes.ts';
 import { createTestNamespace, installCrds, testKubeConfig } from './support/kube.ts';
-import { createPlatformSecret, startOperator, testCluster, waitUntil, type TestCluster } from './support/operator.ts';
+import { createPlatformSecret, operatorEnvironment, startOperator, testCluster, waitUntil, type TestCluster } from './support/operator.ts';
 
 const config = loadConfig();
 const processes = processGroup();
@@ -153,5 +156,27 @@ describe('a BotTenant for a tenant the database already has', () => {
     await waitUntil('the StatefulSet', () => statefulSetOf(tenantId));
     await waitUntil('a status', async () => await reasonOf(name, 'Degraded') === 'False/AsExpected');
     expect(await tenantRow(tenantId)).toEqual({ name: 'Existing Co', slug: `existing-${tenantId.slice(0, 8)}` });
+  }, 60_000);
+});
+
+describe('a long-lived tenant workflow', () => {
+  it('continues as new and keeps converging', async () => {
+    const tenantId = randomUUID();
+    const name = `can-${tenantId.slice(0, 8)}`;
+    const ref = { namespace, name, tenantId };
+    // Started before the operator does, with a run of two passes.
+    const handle = await temporal.workflow.signalWithStart<typeof workflows.botTenantReconcile, [BotTenantRef]>(BOT_TENANT_WORKFLOW, {
+      workflowId: botTenantWorkflowId(tenantId), taskQueue: config.temporal.taskQueue,
+      args: [{ ...ref, operatorTaskQueue: operatorEnvironment(namespace).OPERATOR_TASK_QUEUE, passesPerRun: 2 }],
+      signal: botTenantChangedSignal, signalArgs: [ref],
+    });
+    await cluster.createBotTenant(name, { tenantId });
+    await waitUntil('the StatefulSet', () => statefulSetOf(tenantId));
+    await waitUntil('a continued run', async () => (await temporal.workflow.getHandle(botTenantWorkflowId(tenantId)).describe()).runId !== handle.signaledRunId);
+    const first = await temporal.workflow.getHandle(botTenantWorkflowId(tenantId), handle.signaledRunId).fetchHistory();
+    expect(first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+
+    await cluster.kube.apps.deleteNamespacedStatefulSet({ name: `bot-${tenantId}`, namespace });
+    await waitUntil('the StatefulSet back, from the new run', () => statefulSetOf(tenantId));
   }, 60_000);
 });

@@ -142,7 +142,7 @@ export async function botTenantReconcile(input: BotTenantWorkflowInput): Promise
     }
     if (outcome === 'gone') return;
     failures = outcome === 'retry' ? failures + 1 : 0;
-    if (!changed && (workflowInfo().continueAsNewSuggested || passes >= PASSES_PER_RUN)) {
+    if (!changed && (workflowInfo().continueAsNewSuggested || passes >= (input.passesPerRun ?? PASSES_PER_RUN))) {
       await continueAsNew<typeof botTenantReconcile>({ ...input, ...ref });
     }
   }

@@ -14,6 +14,8 @@ export type BotTenantRef = { readonly namespace: string; readonly name: string; 
 export type BotTenantWorkflowInput = BotTenantRef & {
   /** The operator's task queue (OPERATOR_TASK_QUEUE): its Kubernetes activities run there. */
   readonly operatorTaskQueue: string;
+  /** Passes before the workflow continues as new (default 500; the tests make it small). */
+  readonly passesPerRun?: number;
 };
 
 /** "Something changed" (the BotTenant or one of its objects): the workflow reconciles once for any burst. */
