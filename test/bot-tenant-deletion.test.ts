@@ -1,6 +1,7 @@
 // Deleting a BotTenant: the finalizer snapshots the tenant's sessions through its real bot pod
 // (simulator transport) to the real S3 server before the StatefulSet goes; with the pod's S3
 // unreachable the deletion is blocked and a condition says why.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { loadKeyring } from '../core/crypto/keyring.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { tenantObjectLabels } from '../core/bot-tenant/labels.ts';
 import { tenantPrefix } from '../core/object-keys.ts';
 import { botTenantWorkflowId } from '../core/temporal/bot-tenant.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
@@ -119,4 +121,32 @@ describe('deleting a BotTenant', () => {
     await waitUntil('the BotTenant gone', async () => await cluster.getBotTenant('blocked') === null);
     expect(await statefulSetOf(tenantId)).toBeNull();
   }, 120_000);
+});
+
+describe('the sessions volume on deletion', () => {
+  /** The claim the StatefulSet controller would have made from the template (no controller runs here). */
+  const claimFor = async (tenantId: string) => cluster.kube.core.createNamespacedPersistentVolumeClaim({
+    namespace,
+    body: {
+      metadata: { name: `sessions-bot-${tenantId}-0`, labels: tenantObjectLabels(tenantId) },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    },
+  });
+  const claimOf = (tenantId: string) => cluster.kube.core.readNamespacedPersistentVolumeClaim({ name: `sessions-bot-${tenantId}-0`, namespace }).catch(() => null);
+
+  it('is deleted with onDelete.volume Delete and kept with Retain', async () => {
+    const [deleted, retained] = [randomUUID(), randomUUID()];
+    for (const [tenantId, volume] of [[deleted, 'Delete'], [retained, 'Retain']] as const) {
+      await claimFor(tenantId);
+      await cluster.createBotTenant(`volume-${volume.toLowerCase()}`, { tenantId, onDelete: { snapshot: 'Skip', volume } });
+      await waitUntil('the finalizer', async () => ((await cluster.getBotTenant(`volume-${volume.toLowerCase()}`))?.metadata.finalizers?.length ?? 0) > 0);
+      await cluster.deleteBotTenant(`volume-${volume.toLowerCase()}`);
+      await waitUntil('the BotTenant gone', async () => await cluster.getBotTenant(`volume-${volume.toLowerCase()}`) === null);
+    }
+    // Deleted: gone, or held only by the API server's pvc-protection finalizer (no controller here releases it).
+    const claim = await claimOf(deleted);
+    expect(claim === null || claim.metadata!.deletionTimestamp !== undefined).toBe(true);
+    expect((await claimOf(retained))!.metadata!.deletionTimestamp).toBeUndefined();
+    expect(await snapshotsOf(deleted)).toEqual([]);
+  }, 60_000);
 });
