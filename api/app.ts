@@ -14,6 +14,7 @@ import { docsPage } from './docs-page.ts';
 import { eventStream } from './events.ts';
 import { createLockouts } from './lockout.ts';
 import { createMetrics } from './metrics.ts';
+import { createPostgresRateLimitStore } from './rate-limit/postgres-store.ts';
 import { openApiDocument } from './openapi.ts';
 import { answerClientError } from './client-error.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
@@ -82,7 +83,9 @@ export const createApp = (deps: ApiDeps) => {
   registerBackupRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);
 
-  const lockouts = createLockouts(config.api.rateLimit.windowSeconds * 1000, config.api.rateLimit.lockoutMaxSeconds * 1000);
+  const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;
+  // Counters and lockouts live in the database, shared by every replica of this scope.
+  const lockouts = createLockouts(deps.pools.app, { windowMs: windowSeconds * 1000, maxMs: lockoutMaxSeconds * 1000, scope });
   // IPv6 clients are grouped by /56, as express-rate-limit advises: one host has many addresses.
   const clientAddress = (request: express.Request) => `ip:${ipKeyGenerator(request.ip ?? 'unknown')}`;
   const limit = (name: string, max: number, key: (request: express.Request) => string) => rateLimit({
@@ -91,10 +94,11 @@ export const createApp = (deps: ApiDeps) => {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: key,
-    handler: (request, response) => {
+    store: createPostgresRateLimitStore(deps.pools.app, `${scope}:${name}:`),
+    handler: async (request, response) => {
       metrics.rateLimited.inc({ limit: name });
       // The refusal starts a lockout longer than the window: Retry-After says when it ends.
-      response.set('Retry-After', String(Math.ceil(lockouts.strike(key(request)) / 1000)));
+      response.set('Retry-After', String(Math.ceil(await lockouts.strike(key(request)) / 1000)));
       sendProblem(response, new HttpProblem(429, 'Too many requests',
       `the limit is ${max} requests per ${config.api.rateLimit.windowSeconds} s; retry after the time in Retry-After`), request.originalUrl);
     },

@@ -1,6 +1,7 @@
 // Starting a platform workflow from the API: a start that collides with the same workflow id
 // (a retried request) answers with the workflow already running instead of a second one.
 import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { z } from 'zod';
 import type * as workflows from '../workflows/index.ts';
 import type { ApiDeps } from './deps.ts';
@@ -17,13 +18,18 @@ export const idempotencyHeaders = z.object({
 
 type Workflows = typeof workflows;
 
-/** Typed by the worker's own workflows: a renamed workflow or a wrong argument fails `tsc`, not a request. */
+/**
+ * Typed by the worker's own workflows: a renamed workflow or a wrong argument fails `tsc`, not a request.
+ * A tenant-scoped workflow passes its `tenantSearchAttributes`.
+ */
 export const createWorkflowStarter = (deps: ApiDeps, metrics: ApiMetrics) =>
-  async <Name extends keyof Workflows>(workflowType: Name, workflowId: string, args: Parameters<Workflows[Name]>): Promise<z.infer<typeof startedWorkflow>> => {
+  async <Name extends keyof Workflows>(
+    workflowType: Name, workflowId: string, args: Parameters<Workflows[Name]>, typedSearchAttributes: SearchAttributePair[] = [],
+  ): Promise<z.infer<typeof startedWorkflow>> => {
     const client = await deps.temporal();
     try {
       // The SDK's conditional `args` type does not resolve for a generic workflow; `args` is typed above.
-      const options = { workflowId, taskQueue: deps.config.temporal.taskQueue, args } as WorkflowStartOptions<Workflows[Name]>;
+      const options = { workflowId, taskQueue: deps.config.temporal.taskQueue, args, typedSearchAttributes } as WorkflowStartOptions<Workflows[Name]>;
       const handle = await client.workflow.start<Workflows[Name]>(workflowType, options);
       metrics.workflowStarts.inc({ workflow: workflowType, outcome: 'started' });
       return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };

@@ -29,7 +29,8 @@ const tenantWithBots = async (withTenant: WithTenant, bots: number) => {
 export const runPodRssBench = async (processes: ProcessGroup, withTenant: WithTenant) => {
   const bare = await processes.start(['-e', 'process.stdout.write("idle\\n"); setInterval(() => {}, 1000)'], { readyText: 'idle' });
   // A pod asks the platform worker which bots to run.
-  const worker = await processes.start(['worker/main.ts'], { readyText: 'worker started' });
+  // The bench runs its processes at LOG_LEVEL=warn; this one's readiness is an info line.
+  const worker = await processes.start(['worker/main.ts'], { readyText: 'worker started', env: { LOG_LEVEL: 'info' } });
   const results: { transport: string; bots: number; rssMb: number }[] = [];
   for (const transport of ['baileys', 'simulator'] as const) {
     for (const bots of [1, 10]) {

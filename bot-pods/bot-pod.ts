@@ -15,6 +15,7 @@ import {
 import { loadKeyring } from '../core/crypto/keyring.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
+import { tenantSearchAttributes } from '../core/temporal/search-attributes.ts';
 import type * as workflows from '../workflows/index.ts';
 import { createBotPodActivities, type SessionStore } from './activities.ts';
 import { ACTIVE_BOTS_REFRESH_MS, askActiveBots, loadActiveBots } from './active-bots.ts';
@@ -103,6 +104,8 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
       signal: INBOUND_SIGNAL,
       signalArgs: [message],
+      // Findable by tenant and bot from the start, even while no worker has run it yet.
+      typedSearchAttributes: tenantSearchAttributes({ tenantId, botId: message.botId }),
     });
   };
 

@@ -131,6 +131,8 @@ export const variables = {
   API_RATE_LIMIT_PER_TOKEN: variable(positiveInt, '1000', 'Requests per window and API token.'),
   API_LOCKOUT_MAX_SECONDS: variable(positiveInt.max(7 * 86_400), '86400',
     'Longest lockout of a client that keeps exceeding the rate limit (lockouts double from two windows).'),
+  API_RATE_LIMIT_SCOPE: variable(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), 'api',
+    'Rate-limit counters and lockouts are kept in the database under this name: API replicas with the same scope share them.'),
   API_TRUST_PROXY: variable(z.string().min(1).optional(), undefined,
     'Express `trust proxy` setting (e.g. `1` behind one ingress) so the client address is the real one; unset: the socket address.'),
 
@@ -239,7 +241,7 @@ const toConfig = (raw: RawConfig) => ({
     eventStreamsPerToken: raw.API_EVENT_STREAMS_PER_TOKEN,
     rateLimit: {
       windowSeconds: raw.API_RATE_LIMIT_WINDOW_SECONDS, perIp: raw.API_RATE_LIMIT_PER_IP, perToken: raw.API_RATE_LIMIT_PER_TOKEN,
-      lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS,
+      lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS, scope: raw.API_RATE_LIMIT_SCOPE,
     },
     trustProxy: raw.API_TRUST_PROXY ?? null,
   },

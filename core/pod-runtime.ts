@@ -19,5 +19,6 @@ export interface PodRuntime {
   ensurePod(tenantId: string): Promise<PodStatus>;
   /** Stops the tenant's pod; its volume stays. Idempotent. */
   removePod(tenantId: string): Promise<void>;
-  podStatus(tenantId: string): PodStatus;
+  /** Asynchronous: a Kubernetes runtime reads the BotTenant's status from the API server. */
+  podStatus(tenantId: string): Promise<PodStatus>;
 }

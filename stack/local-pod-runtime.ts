@@ -46,7 +46,7 @@ export const createLocalPodRuntime = (options: LocalPodRuntimeOptions): PodRunti
     await pod.supervision;
   };
   return {
-    podStatus: status,
+    podStatus: async (tenantId) => status(tenantId),
     removePod,
     async ensurePod(tenantId) {
       if (pods.has(tenantId)) return status(tenantId);

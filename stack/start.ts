@@ -86,7 +86,8 @@ const supervision = Promise.all([
   supervise('worker', node('worker/main.ts'), supervised),
   supervise('api', node('api/server.ts'), supervised),
 ]);
-const demoUrl = pods.podStatus(DEMO_TENANT_ID).url!;
+const demoUrl = (await pods.podStatus(DEMO_TENANT_ID)).url!;
+const podUrls = await Promise.all(tenantIds.map(async (tenantId) => (await pods.podStatus(tenantId)).url!));
 
 const appUrl = new URL(config.database.appUrl);
 appUrl.password = '***';
@@ -95,7 +96,7 @@ log(`ready:
   Temporal gRPC  ${stack.urls.temporalGrpc} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
   S3             ${stack.urls.s3} (bucket ${config.s3.bucket})
   Postgres       ${appUrl.toString()} (application role; see docs/configuration.md)
-  Bot pods       ${tenantIds.map((tenantId) => `${tenantId} ${pods.podStatus(tenantId).url!} (${demoTransport(tenantId)})`).join('\n                 ')}
+  Bot pods       ${tenantIds.map((tenantId, index) => `${tenantId} ${podUrls[index]} (${demoTransport(tenantId)})`).join('\n                 ')}
   API            http://${config.api.host}:${config.api.port}/api/v1 (OpenAPI: /api/v1/openapi.json)
   API token      ${apiToken} (platform admin; also in ${tokenFile})
 Try the API:

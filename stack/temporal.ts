@@ -3,25 +3,18 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../core/config.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
+import { registerSearchAttributes } from '../core/temporal/register-search-attributes.ts';
 import { PLATFORM_SEARCH_ATTRIBUTES } from '../core/temporal/search-attributes.ts';
 import { isRunning, startService, stopService, waitUntilHealthy } from './processes.ts';
 
 const SERVICE = 'temporal';
-const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
-/** Healthy = the frontend answers and the namespace has the TenantId, BotId and LeadId attributes. */
+/** Healthy = the frontend answers and the namespace has the TenantId, BotId and LeadId attributes (the worker's registration, done here too). */
 const ensureSearchAttributes = async (config: Config) => {
   const { connection, options: { namespace } } = await connectTemporalClient(config.temporal, { connectTimeoutMs: 2_000 });
   try {
     await connection.workflowService.getSystemInfo({});
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = PLATFORM_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
-    if (missing.length > 0) {
-      await connection.operatorService.addSearchAttributes({
-        namespace,
-        searchAttributes: Object.fromEntries(missing.map((key) => [key.name, KEYWORD])),
-      });
-    }
+    await registerSearchAttributes(connection, namespace);
   } finally {
     await connection.close();
   }

@@ -50,7 +50,7 @@ beforeAll(async () => {
   tokenPool = await createTokenAdminPool(config.database);
   client = await connectTemporalClient(config.temporal);
   api = createApp({
-    config: { ...config, api: { ...config.api, rateLimit: { windowSeconds: 900, perIp: 1_000_000, perToken: 1_000_000, lockoutMaxSeconds: 86_400 } } },
+    config: { ...config, api: { ...config.api, rateLimit: { ...config.api.rateLimit, windowSeconds: 900, perIp: 1_000_000, perToken: 1_000_000, lockoutMaxSeconds: 86_400 } } },
     pools, tokenPool, withTenant: createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 }), logger: pino({ level: 'silent' }),
     temporalHealthy: async () => true, temporal: async () => client, s3,
   });

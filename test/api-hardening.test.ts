@@ -3,6 +3,7 @@
 // capped per token, text checks are linear, rules are bounded; and the smaller refusals are
 // problem documents with the right status.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { pino } from 'pino';
@@ -24,11 +25,12 @@ let tenantA: TenantGraph;
 let tenantB: TenantGraph;
 const tokens = { platform: '', tenantA: '' };
 const apis: ReturnType<typeof createApp>[] = [];
-const generous = { windowSeconds: 900, perIp: 100_000, perToken: 100_000, lockoutMaxSeconds: 86_400 };
+const generous = { ...baseConfig.api.rateLimit, windowSeconds: 900, perIp: 100_000, perToken: 100_000, lockoutMaxSeconds: 86_400 };
 
 const startApi = async (api: Partial<Config['api']> = {}) => {
   const instance = createApp({
-    config: { ...baseConfig, api: { ...baseConfig.api, rateLimit: generous, ...api } }, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }),
+    // A scope of its own: counters and lockouts of one instance (kept in the database) never reach another.
+    config: { ...baseConfig, api: { ...baseConfig.api, ...api, rateLimit: { ...(api.rateLimit ?? generous), scope: randomUUID() } } }, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }),
     temporalHealthy: async () => true, temporal: async () => { throw new Error('not used'); }, s3,
   });
   apis.push(instance);
@@ -203,7 +205,7 @@ describe('smaller refusals', () => {
   });
 
   it('the first 429 says in Retry-After how long the lockout it starts lasts', async () => {
-    const url = await startApi({ rateLimit: { windowSeconds: 10, perIp: 2, perToken: 100, lockoutMaxSeconds: 86_400 } });
+    const url = await startApi({ rateLimit: { ...generous, windowSeconds: 10, perIp: 2, perToken: 100 } });
     for (let i = 0; i < 2; i += 1) expect((await call('GET', '/api/v1/tenants', tokens.platform, undefined, {}, url)).status).toBe(200);
     const refused = await call('GET', '/api/v1/tenants', tokens.platform, undefined, {}, url);
     expect(refused.status).toBe(429);

@@ -1,6 +1,7 @@
 // The admin API in-process on a real port, with the real database: tokens and roles, tenant
 // isolation from the attacker's side on every tenant route, bad input, pagination, rules, limits.
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -39,7 +40,8 @@ const processes = processGroup();
 
 const startApi = async (config: Config) => {
   const instance = createApp({
-    config, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }),
+    // A scope of its own: counters and lockouts of one instance (kept in the database) never reach another.
+    config: { ...config, api: { ...config.api, rateLimit: { ...config.api.rateLimit, scope: randomUUID() } } }, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }),
     temporalHealthy: async () => { await temporal.connection.workflowService.getSystemInfo({}); return true; },
     temporal: async () => temporal, s3,
   });
@@ -60,7 +62,7 @@ beforeAll(async () => {
   tokens.tenantA = await issue(tenantA.tenantId);
   tokens.revoked = await issue(tenantA.tenantId);
   // A generous limit here; the rate-limit test starts an API of its own with the documented one.
-  const started = await startApi({ ...baseConfig, api: { ...baseConfig.api, rateLimit: { windowSeconds: 900, perIp: 100_000, perToken: 100_000, lockoutMaxSeconds: 86_400 } } });
+  const started = await startApi({ ...baseConfig, api: { ...baseConfig.api, rateLimit: { ...baseConfig.api.rateLimit, windowSeconds: 900, perIp: 100_000, perToken: 100_000, lockoutMaxSeconds: 86_400 } } });
   api = started.instance;
   base = started.url;
 });
@@ -426,13 +428,15 @@ describe('users and schedules', () => {
 });
 
 describe('lockouts', () => {
-  it('double with each offence up to the ceiling, and are forgotten after a day without offence', () => {
+  it('double with each offence up to the ceiling, and are forgotten after a day without offence', async () => {
     let clock = 0;
-    const lockouts = createLockouts(60_000, 3_600_000, () => clock);
-    expect([1, 2, 3, 4, 5, 6, 7].map(() => lockouts.strike('ip:1'))).toEqual([120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000]);
-    expect(lockouts.strike('ip:2')).toBe(120_000);
+    const lockouts = createLockouts(pools.app, { windowMs: 60_000, maxMs: 3_600_000, scope: randomUUID() }, () => clock);
+    const strikes: number[] = [];
+    for (let i = 0; i < 7; i += 1) strikes.push(await lockouts.strike('ip:1'));
+    expect(strikes).toEqual([120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000]);
+    expect(await lockouts.strike('ip:2')).toBe(120_000);
     clock += 24 * 60 * 60 * 1000 + 1;
-    expect(lockouts.strike('ip:1')).toBe(120_000);
+    expect(await lockouts.strike('ip:1')).toBe(120_000);
   });
 });
 

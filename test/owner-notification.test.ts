@@ -13,6 +13,7 @@ import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage } from '../core/temporal/lead-conversation.ts';
+import { TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { signWebhook, verifyWebhook } from '../core/owner-notification/webhook-signature.ts';
 import type * as workflows from '../workflows/index.ts';
 import { saveHistories } from './support/histories.ts';
@@ -132,8 +133,11 @@ describe('owner notification', () => {
     const requests = await waitFor(() => receiver.requests, (list) => list.length >= 3, 30_000);
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((request) => request.headers['webhook-id'])).size).toBe(1);
-    const result = await client.workflow.getHandle(`owner-notification/${tenant.tenantId}/${webhookEvents()[0]!.id}`).result();
+    const notification = client.workflow.getHandle(`owner-notification/${tenant.tenantId}/${webhookEvents()[0]!.id}`);
+    const result = await notification.result();
     expect(result).toMatchObject({ delivered: [{ status: 200 }], failed: [] });
+    // A child started by a workflow carries its tenant too (children inherit no search attributes).
+    expect((await notification.describe()).typedSearchAttributes.get(TENANT_ID)).toBe(tenant.tenantId);
     expect(webhookEvents()[0]!.leadId).toBe(lead);
     await saveHistories(config, client, `owner-notification/${tenant.tenantId}/${webhookEvents()[0]!.id}`, 'owner-notification-retried');
   }, 60_000);

@@ -75,7 +75,10 @@ const answered = async (url: string, tenantId: string, botId: string, id: string
 it('runs a tenant and a bot created while it runs, answering within seconds, with no restart', async () => {
   const startedAt = Date.now();
   const tenant = await seedTenant(withTenant);
-  const status = await until(async () => runtime.podStatus(tenant.tenantId).url ? runtime.podStatus(tenant.tenantId) : null, 10_000);
+  const status = await until(async () => {
+    const current = await runtime.podStatus(tenant.tenantId);
+    return current.url ? current : null;
+  }, 10_000);
   expect(status).toMatchObject({ phase: 'running', restarts: 0 });
   expect(await answered(status!.url!, tenant.tenantId, tenant.botId, 'RUNTIME-1', 60_000)).toBe(true);
   process.stderr.write(`[pod-runtime] new tenant answered ${Date.now() - startedAt} ms after it was created\n`);
@@ -85,5 +88,5 @@ it('runs a tenant and a bot created while it runs, answering within seconds, wit
     INSERT INTO bots (tenant_id, name, phone_e164) VALUES (${tenant.tenantId}, 'Second bot', '+5511999990001') RETURNING id`));
   expect(await answered(status!.url!, tenant.tenantId, botId, 'RUNTIME-2', 30_000)).toBe(true);
   process.stderr.write(`[pod-runtime] new bot answered ${Date.now() - addedAt} ms after it was created\n`);
-  expect(runtime.podStatus(tenant.tenantId)).toMatchObject({ phase: 'running', restarts: 0 });
+  expect(await runtime.podStatus(tenant.tenantId)).toMatchObject({ phase: 'running', restarts: 0 });
 }, 120_000);

@@ -8,6 +8,7 @@ import { createDatabasePools } from '../core/db/pools.ts';
 import { waitForDatabase } from '../core/db/wait-for-database.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
+import { registerSearchAttributes } from '../core/temporal/register-search-attributes.ts';
 import { waitFor } from '../core/wait-for.ts';
 import { createActivities } from '../activities/index.ts';
 import { createScoringPool } from '../activities/scoring/pool.ts';
@@ -27,14 +28,17 @@ const { connection, namespace } = await waitFor(() => connectTemporalWorker(conf
 let keyring: Keyring | undefined;
 const scoring = createScoringPool(config.conversation.scoring);
 
-if (config.backup.schedulesEnabled) {
-  const client = await connectTemporalClient(config.temporal);
-  try {
+// Before any workflow runs: the search attributes that tenant-scoped starts name, and the Schedules.
+const client = await connectTemporalClient(config.temporal);
+try {
+  const added = await registerSearchAttributes(client.connection, namespace);
+  logger.info({ namespace, added }, 'search attributes in place');
+  if (config.backup.schedulesEnabled) {
     await ensureSchedules(client, config);
     logger.info({ backupTime: config.backup.time, timeZone: config.backup.timeZone }, 'backup schedules in place');
-  } finally {
-    await client.connection.close();
   }
+} finally {
+  await client.connection.close();
 }
 
 try {

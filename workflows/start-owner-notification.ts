@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
 import { OWNER_NOTIFICATION_WORKFLOW, ownerNotificationWorkflowId } from '../core/temporal/owner-notification.ts';
+import { tenantSearchAttributes } from '../core/temporal/search-attributes.ts';
 
 /**
  * Starts the delivery of one owner event as its own workflow, which outlives the caller (it may
@@ -14,6 +15,8 @@ export const startOwnerNotification = async (tenantId: string, eventId: string):
       args: [{ tenantId, eventId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // A child does not inherit its parent's search attributes.
+      typedSearchAttributes: tenantSearchAttributes({ tenantId }),
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

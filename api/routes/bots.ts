@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
+import { tenantSearchAttributes } from '../../core/temporal/search-attributes.ts';
 import type * as workflows from '../../workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -61,6 +62,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     const handle = await (await deps.temporal()).workflow.start<typeof workflows.readBotStatus>('readBotStatus', {
       workflowId: `api/${params.tenantId}/bot-status/${randomUUID()}`, taskQueue: deps.config.temporal.taskQueue,
       args: [{ tenantId: params.tenantId, botId: params.botId }], workflowExecutionTimeout: '15 seconds',
+      typedSearchAttributes: tenantSearchAttributes({ tenantId: params.tenantId, botId: params.botId }),
     });
     const statuses = await handle.result().catch(() => null);
     const status = statuses?.[0];

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
 } from '../../core/temporal/lead-conversation.ts';
+import { tenantSearchAttributes } from '../../core/temporal/search-attributes.ts';
 import type * as workflows from '../../workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
@@ -90,6 +91,7 @@ export const registerDeadLetterRoutes = (registry: Registry, deps: ApiDeps) => {
         args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
         signal: INBOUND_SIGNAL,
         signalArgs: [message],
+        typedSearchAttributes: tenantSearchAttributes({ tenantId, botId: message.botId }),
       });
       const replayed = await tx.one(sql.type(deadLetterRow)`
         UPDATE dead_letters SET status = 'replayed', replayed_at = now() WHERE tenant_id = ${tenantId} AND id = ${row.id} RETURNING ${COLUMNS}`);

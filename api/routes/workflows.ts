@@ -4,6 +4,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { sessionSnapshotKey } from '../../core/object-keys.ts';
+import { tenantSearchAttributes } from '../../core/temporal/search-attributes.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
@@ -31,7 +32,7 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
     await deps.withTenant(tenantId, (tx) => requireBot(tx, tenantId, params.botId));
     return start('changeQualificationThreshold', apiWorkflowId(tenantId, 'threshold', key), [
       { tenantId, botId: params.botId, threshold: body.threshold, actor: `api:${principal.tokenId}` },
-    ]);
+    ], tenantSearchAttributes({ tenantId, botId: params.botId }));
   });
 
   registry.add({
@@ -43,7 +44,7 @@ export const registerWorkflowRoutes = (registry: Registry, deps: ApiDeps, metric
     if (!tenantExists) throw new HttpProblem(404, 'Not found', 'no such tenant');
     return start('snapshotTenantSessions', apiWorkflowId(params.tenantId, 'session-snapshot', key), [
       { tenantId: params.tenantId, objectKey: sessionSnapshotKey(params.tenantId, new Date().toISOString()) },
-    ]);
+    ], tenantSearchAttributes({ tenantId: params.tenantId }));
   });
 
   registry.add({
