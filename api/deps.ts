@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import type { Config } from '../core/config.ts';
+import type { PodRuntime } from '../core/pod-runtime.ts';
 import type { DatabasePools } from '../core/db/pools.ts';
 import type { WithTenant } from '../core/db/with-tenant.ts';
 
@@ -19,4 +20,9 @@ export type ApiDeps = {
   readonly temporalHealthy: () => Promise<boolean>;
   /** Starts and describes the platform's workflows. */
   readonly temporal: () => Promise<Client>;
+  /**
+   * On Kubernetes (POD_RUNTIME=kubernetes), a tenant created here gets its BotTenant at once.
+   * Absent locally: `npm start` runs a pod for every tenant it finds in the tenants list.
+   */
+  readonly podRuntime?: PodRuntime;
 };

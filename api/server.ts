@@ -5,6 +5,8 @@ import { createDatabasePools, createTokenAdminPool } from '../core/db/pools.ts';
 import { waitForDatabase } from '../core/db/wait-for-database.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { createKubeClients, loadKubeConfig } from '../core/kubernetes/clients.ts';
+import { createKubernetesPodRuntime } from '../core/kubernetes/pod-runtime.ts';
 import { createApp } from './app.ts';
 import { createTemporalAccess } from './temporal-access.ts';
 
@@ -16,7 +18,10 @@ const tokenPool = await createTokenAdminPool(config.database);
 const withTenant = createWithTenant(pools.app, { maxAttempts: config.database.tenantTxMaxAttempts, retryBaseMs: config.database.tenantTxRetryBaseMs });
 const temporalAccess = createTemporalAccess(config.temporal);
 const s3 = createObjectStoreClient(config.s3);
-const api = createApp({ config, pools, tokenPool, withTenant, logger, temporalHealthy: temporalAccess.healthy, temporal: temporalAccess.client, s3 });
+const podRuntime = config.pods.runtime === 'kubernetes'
+  ? createKubernetesPodRuntime(createKubeClients(loadKubeConfig(config.kubernetes), config.kubernetes.namespace))
+  : undefined;
+const api = createApp({ config, pools, tokenPool, withTenant, logger, temporalHealthy: temporalAccess.healthy, temporal: temporalAccess.client, s3, podRuntime });
 await api.start();
 logger.info({ url: `http://${config.api.host}:${config.api.port}/api/v1`, docs: '/api/v1/openapi.json' }, 'api ready');
 

@@ -1,7 +1,7 @@
 // Recognises "a service this process depends on is not there right now" (Postgres, Temporal, S3)
 // wherever it sits in an error's cause chain, so the API can answer 503 with Retry-After instead of
 // 500: the request was fine, and the same request will work once the service is back.
-export type Dependency = 'the database' | 'Temporal' | 'object storage' | 'a backing service';
+export type Dependency = 'the database' | 'Temporal' | 'object storage' | 'Kubernetes' | 'a backing service';
 
 // Slonik's names for "no connection to be had" and "the server went away mid-query".
 const DATABASE_ERROR_NAMES = new Set(['ConnectionError', 'BackendTerminatedError', 'BackendTerminatedUnexpectedlyError']);
@@ -9,6 +9,9 @@ const DATABASE_ERROR_NAMES = new Set(['ConnectionError', 'BackendTerminatedError
 const DATABASE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 // gRPC statuses 14 UNAVAILABLE and 4 DEADLINE_EXCEEDED: the Temporal frontend did not answer.
 const GRPC_UNAVAILABLE = new Set([14, 4]);
+// The Kubernetes client's ApiException (HTTP status in `code`, the server's answer in `body`): overloaded or failing.
+const isKubernetesUnavailable = (link: Link) => typeof link.code === 'number' && 'body' in link && 'headers' in link
+  && (link.code === 429 || link.code >= 500);
 // Node's socket errors; matched in the message too, where a wrapper kept only that.
 const NETWORK_CODE = /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE)\b/;
 
@@ -31,6 +34,7 @@ export const unavailableDependency = (error: unknown): Dependency | null => {
     return 'the database';
   }
   if (chain.some((link) => typeof link.code === 'number' && GRPC_UNAVAILABLE.has(link.code) && 'details' in link)) return 'Temporal';
+  if (chain.some(isKubernetesUnavailable)) return 'Kubernetes';
   const network = chain.some((link) => (typeof link.code === 'string' && NETWORK_CODE.test(link.code))
     || (typeof link.message === 'string' && NETWORK_CODE.test(link.message)));
   if (!network) return null;

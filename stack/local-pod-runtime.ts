@@ -48,7 +48,7 @@ export const createLocalPodRuntime = (options: LocalPodRuntimeOptions): PodRunti
   return {
     podStatus: async (tenantId) => status(tenantId),
     removePod,
-    async ensurePod(tenantId) {
+    async ensurePod({ tenantId }) {
       if (pods.has(tenantId)) return status(tenantId);
       const port = await options.port(tenantId);
       if (pods.has(tenantId)) return status(tenantId);

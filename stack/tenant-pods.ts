@@ -3,22 +3,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import type { PodRuntime } from '../core/pod-runtime.ts';
+import type { PodRuntime, PodTenant } from '../core/pod-runtime.ts';
 
 /** How often the tenants list is read again. */
 export const TENANT_POLL_MS = 3_000;
 
-export type ListTenants = () => Promise<readonly string[]>;
+export type ListTenants = () => Promise<readonly PodTenant[]>;
+
+const tenantRow = z.object({ tenantId: z.uuid(), slug: z.string(), displayName: z.string() });
 
 /** Every tenant, oldest first (the maintenance role reads across tenants). */
 export const listTenants = (pool: DatabasePool): ListTenants => () =>
-  pool.anyFirst(sql.type(z.object({ id: z.uuid() }))`SELECT id FROM tenants ORDER BY created_at, id`);
+  pool.any(sql.type(tenantRow)`SELECT id AS "tenantId", slug, name AS "displayName" FROM tenants ORDER BY created_at, id`);
 
-/** Ensures a pod for every listed tenant; returns the tenants. */
+/** Ensures a pod for every listed tenant; returns their ids. */
 export const ensureTenantPods = async (list: ListTenants, runtime: PodRuntime): Promise<readonly string[]> => {
-  const tenantIds = await list();
-  for (const tenantId of tenantIds) await runtime.ensurePod(tenantId);
-  return tenantIds;
+  const tenants = await list();
+  for (const tenant of tenants) await runtime.ensurePod(tenant);
+  return tenants.map((tenant) => tenant.tenantId);
 };
 
 /** Looks at the tenants list every `intervalMs` until `signal` aborts; a failed look is retried at the next. */

@@ -38,8 +38,8 @@ beforeAll(async () => {
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   await processes.start(['worker/main.ts']);
   // Only the tenants this test creates: the database holds those of other test files too.
-  const existing = new Set(await listTenants(pools.maintenance)());
-  const newTenants = async () => (await listTenants(pools.maintenance)()).filter((tenantId) => !existing.has(tenantId));
+  const existing = new Set((await listTenants(pools.maintenance)()).map((tenant) => tenant.tenantId));
+  const newTenants = async () => (await listTenants(pools.maintenance)()).filter((tenant) => !existing.has(tenant.tenantId));
   watching = watchTenants(newTenants, runtime, { signal: stopping.signal, log: () => undefined, intervalMs: 1_000 });
 }, 60_000);
 afterAll(async () => {

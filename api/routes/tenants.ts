@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { BotTenantNameTakenError } from '../../core/kubernetes/pod-runtime.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -30,9 +31,19 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
     response: tenant,
   }, async ({ body }) => {
     const id = randomUUID();
-    const row = await deps.withTenant(id, (tx) => tx.one(sql.type(tenantRow)`
-      INSERT INTO tenants (id, name, slug, settings) VALUES (${id}, ${body.name}, ${body.slug}, ${sql.jsonb(body.settings)})
-      RETURNING id, name, slug, settings, created_at`), { actor: 'api' });
+    const row = await deps.withTenant(id, async (tx) => {
+      const inserted = await tx.one(sql.type(tenantRow)`
+        INSERT INTO tenants (id, name, slug, settings) VALUES (${id}, ${body.name}, ${body.slug}, ${sql.jsonb(body.settings)})
+        RETURNING id, name, slug, settings, created_at`);
+      // The second door to a BotTenant (kubectl apply is the first), before the row commits: if the
+      // cluster refuses, nothing is created. A commit that fails after it leaves a BotTenant the
+      // operator links to a new row of the same id (docs/operator.md), so nothing is lost either way.
+      await deps.podRuntime?.ensurePod({ tenantId: id, slug: body.slug, displayName: body.name }).catch((error: unknown) => {
+        if (!(error instanceof BotTenantNameTakenError)) throw error;
+        throw new HttpProblem(409, 'Conflict', `slug ${body.slug} names another tenant's BotTenant in the cluster; choose another slug`);
+      });
+      return inserted;
+    }, { actor: 'api' });
     return toTenant(row);
   });
 

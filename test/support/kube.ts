@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ApiextensionsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, loadAllYaml, PatchStrategy, type KubernetesObject,
+  ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, loadAllYaml, PatchStrategy, type KubernetesObject,
 } from '@kubernetes/client-node';
 import { loadConfig } from '../../core/config.ts';
 
@@ -43,6 +43,17 @@ export const installCrds = async (kubeconfig: KubeConfig) => {
       const { status } = await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! });
       if (status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True')) break;
       if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata!.name} not established within 30 s`);
+    }
+    // Established is not enough: until the resource's cache is filled, calls answer 429 "storage is (re)initializing".
+    const { group, versions, names } = (crd as unknown as { spec: { group: string; versions: { name: string }[]; names: { plural: string } } }).spec;
+    const objects = kubeconfig.makeApiClient(CustomObjectsApi);
+    for (const deadline = Date.now() + 30_000; ; await sleep(100)) {
+      const answered = await objects.listClusterCustomObject({ group, version: versions[0]!.name, plural: names.plural, limit: 1 })
+        .then(() => true, (error: unknown) => {
+          if ((error as { code?: number }).code !== 429 || Date.now() > deadline) throw error;
+          return false;
+        });
+      if (answered) break;
     }
   }
 };
