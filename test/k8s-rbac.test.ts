@@ -55,9 +55,7 @@ const OPERATOR_NEEDS = [
   ...each('get list watch create update patch delete', 'services'),
   ...each('get list watch create update patch delete', 'secrets'),
   ...each('get list watch delete', 'persistentvolumeclaims'),
-  ...each('get list watch', 'pods'),
   ...each('get create update', 'leases.coordination.k8s.io'),
-  ...each('create patch', 'events'),
 ];
 
 // Things no component needs; each SA below is refused all of them.
@@ -79,7 +77,7 @@ describe('the operator', () => {
   test('is refused Secrets and BotTenants elsewhere, nodes, cluster-wide writes and everything it does not need', async () => {
     await expectAnswers('operator', [], [
       ...NOBODY_NEEDS, 'create bottenants.botinteligente.io', 'create persistentvolumeclaims', 'update persistentvolumeclaims',
-      'delete leases.coordination.k8s.io', 'update pods', 'delete events',
+      'delete leases.coordination.k8s.io', 'update pods', 'delete events', 'get pods', 'list pods', 'create events',
     ]);
   });
 

@@ -56,7 +56,7 @@ export const desiredStatefulSet = (tenant: BotTenantResource, settings: BotPodTe
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: {
-            runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' },
+            runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' },
           },
           containers: [{
             name: 'bot-pod',
