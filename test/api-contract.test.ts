@@ -18,7 +18,7 @@ import { loadConfig } from '../core/config.ts';
 import { withDatabaseName } from '../core/db/database-url.ts';
 import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
-import { connectTemporalClient } from '../core/temporal/client.ts';
+import { lazyTemporalClient } from '../core/temporal/client.ts';
 import { terminateRunningWorkflows } from '../stack/workflows.ts';
 import { processGroup } from './support/processes.ts';
 
@@ -48,7 +48,9 @@ beforeAll(async () => {
   restoredBefore = await restoredDatabases();
   pools = await createDatabasePools(config.database);
   tokenPool = await createTokenAdminPool(config.database);
-  client = await connectTemporalClient(config.temporal);
+  // The API's own client (api/temporal-access.ts): every call bounded by TEMPORAL_RPC_TIMEOUT_MS, so a
+  // query no worker answers in time ends in a 503, not in a request the fuzzer gives up on.
+  client = lazyTemporalClient(config.temporal);
   api = createApp({
     config: { ...config, api: { ...config.api, rateLimit: { ...config.api.rateLimit, windowSeconds: 900, perIp: 1_000_000, perToken: 1_000_000, lockoutMaxSeconds: 86_400 } } },
     pools, tokenPool, withTenant: createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 }), logger: pino({ level: 'silent' }),
@@ -56,8 +58,9 @@ beforeAll(async () => {
   });
   const server = await api.start(0, '127.0.0.1');
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  // The platform worker runs the short workflows some routes start (a bot's status).
-  await processes.start(['worker/main.ts']);
+  // The platform worker runs the short workflows some routes start (a bot's status) and answers their
+  // queries (a restore's phase): ready before the fuzzer starts, or those calls wait on no one.
+  await processes.start(['worker/main.ts'], { readyText: 'worker started', env: { LOG_LEVEL: 'info' } });
   ({ token } = (await issueToken(tokenPool, { tenantId: null, name: 'schemathesis', expiresAt: null, actor: 'test' }))!);
 });
 afterAll(async () => {
