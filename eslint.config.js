@@ -41,9 +41,9 @@ export default tseslint.config(
   },
   {
     // core/config.ts reads the environment; the Jest global setup and the benchmark hand their own DSNs
-    // to their child processes through it; test/support/processes.ts and
+    // to their child processes through it (and each test file its own rate-limit scope); test/support/processes.ts and
     // stack/start.ts add a child's own variables (a bot pod's tenant) to it.
-    files: ['core/config.ts', 'test/global-setup.ts', 'bench/run.ts', 'test/support/processes.ts', 'stack/start.ts'],
+    files: ['core/config.ts', 'test/global-setup.ts', 'test/support/per-file-env.ts', 'bench/run.ts', 'test/support/processes.ts', 'stack/start.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
