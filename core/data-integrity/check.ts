@@ -26,9 +26,25 @@ export type Finding = z.infer<typeof findingSchema>;
 /** A check lists at most this many findings per run (queries ask for one more to detect the excess). */
 export const MAX_FINDINGS_PER_CHECK = 1000;
 
+/** A row a fix is about to change: its before-image is logged first, so an undo can restore it. */
+export type RowChange = {
+  readonly table: string;
+  readonly keyColumn: string;
+  readonly key: string;
+  readonly tenantId: string | null;
+  readonly operation: 'update' | 'delete';
+  /** The columns an update changes (an undo restores just those). */
+  readonly columns?: readonly string[];
+};
+export type LogBeforeImage = (change: RowChange) => Promise<void>;
+
 export type IntegrityFix = {
   readonly class: FixClass;
   readonly description: string;
+  /** Whether this finding has a safe fix (not every finding of a check has). */
+  readonly appliesTo: (finding: Finding) => boolean;
+  /** Runs in the fix's own transaction; calls logBeforeImage for every row before changing it. */
+  readonly apply: (tx: DatabaseTransactionConnection, finding: Finding, logBeforeImage: LogBeforeImage) => Promise<void>;
 };
 
 export type IntegrityCheck = {

@@ -10,7 +10,6 @@ export const foreignKeysNotValid: IntegrityCheck = {
   severity: 'critical',
   description: 'Foreign keys of the platform tables that are NOT VALID: rows written before the key was added are unchecked.',
   platformOnly: true,
-  fix: { class: 'auto', description: 'VALIDATE CONSTRAINT when every row satisfies the key (otherwise the orphaned-rows findings come first).' },
   find: async (tx) => {
     const rows = await tx.any(sql.type(row)`
       SELECT c.conrelid::regclass::text AS "tableName", c.conname AS "constraintName"

@@ -14,10 +14,14 @@ const foreignKey = z.object({
   parentColumns: z.array(z.string()),
   hasTenant: z.boolean(),
   keyColumn: z.string().nullable(),
+  cascades: z.boolean(),
+  referenced: z.boolean(),
 });
 type ForeignKey = z.infer<typeof foreignKey>;
 
 const orphan = z.object({ rowKey: z.string(), tenantId: z.uuid().nullable(), values: z.record(z.string(), z.unknown()) });
+
+const deletableOrphan = z.object({ table: z.string(), keyColumn: z.string(), row: z.string(), deletable: z.literal(true) });
 
 const columnsOf = (relation: string, attributes: string) => sql.fragment`
   (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(${sql.identifier(['c', attributes])}) WITH ORDINALITY k(attnum, ord)
@@ -28,7 +32,9 @@ const listForeignKeys = (tx: DatabaseTransactionConnection) => tx.any(sql.type(f
          ${columnsOf('conrelid', 'conkey')} AS "childColumns", ${columnsOf('confrelid', 'confkey')} AS "parentColumns",
          EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS "hasTenant",
          (SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-           WHERE i.indrelid = c.conrelid AND i.indisprimary AND i.indnatts = 1) AS "keyColumn"
+           WHERE i.indrelid = c.conrelid AND i.indisprimary AND i.indnatts = 1) AS "keyColumn",
+         c.confdeltype = 'c' AS cascades,
+         EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.confrelid = c.conrelid) AS referenced
     FROM pg_constraint c
     JOIN pg_namespace n ON n.oid = c.connamespace
     JOIN pg_class child ON child.oid = c.conrelid
@@ -56,7 +62,11 @@ const findOrphans = async (tx: DatabaseTransactionConnection, scope: IntegritySc
     key: `${key.childTable}:${rowKey}:${key.constraintName}`,
     tenantId,
     summary: `${key.childTable} row ${rowKey} points at no ${key.parentTable} row (${key.constraintName})`,
-    details: { table: key.childTable, row: rowKey, keyColumn: key.keyColumn, constraint: key.constraintName, parentTable: key.parentTable, values },
+    details: {
+      table: key.childTable, row: rowKey, keyColumn: key.keyColumn, constraint: key.constraintName, parentTable: key.parentTable, values,
+      // The row's delete is exactly what ON DELETE CASCADE would have done, and touches no other row.
+      deletable: key.keyColumn !== null && key.cascades && !key.referenced,
+    },
   }));
 };
 
@@ -65,6 +75,16 @@ export const orphanedRows: IntegrityCheck = {
   severity: 'critical',
   description: 'Rows whose foreign-key columns are set but match no row of the referenced table.',
   platformOnly: false,
+  fix: {
+    class: 'auto',
+    description: 'Delete the orphan, as its ON DELETE CASCADE key would have when the parent went; only for keys that cascade, on rows nothing else references.',
+    appliesTo: (finding) => finding.details.deletable === true,
+    apply: async (tx, finding, logBeforeImage) => {
+      const { table, keyColumn, row } = deletableOrphan.parse(finding.details);
+      await logBeforeImage({ table, keyColumn, key: row, tenantId: finding.tenantId, operation: 'delete' });
+      await tx.query(sql.unsafe`DELETE FROM ${sql.identifier(['public', table])} WHERE ${sql.identifier([keyColumn])}::text = ${row}`);
+    },
+  },
   find: async (tx, scope) => {
     const keys = (await listForeignKeys(tx)).filter((key) => scope.tenantId === null || key.hasTenant);
     const findings: Finding[] = [];

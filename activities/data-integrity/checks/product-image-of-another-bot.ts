@@ -13,6 +13,16 @@ export const productImageOfAnotherBot: IntegrityCheck = {
   severity: 'warning',
   description: "A product whose image belongs to another bot of the tenant.",
   platformOnly: false,
+  fix: {
+    class: 'approval',
+    description: 'Clear the image reference: the product shows no picture until the tenant picks one of its own bot.',
+    appliesTo: () => true,
+    apply: async (tx, finding, logBeforeImage) => {
+      const productId = z.uuid().parse(finding.details.productId);
+      await logBeforeImage({ table: 'products', keyColumn: 'id', key: productId, tenantId: finding.tenantId, operation: 'update', columns: ['image_id'] });
+      await tx.query(sql.unsafe`UPDATE products SET image_id = NULL WHERE id = ${productId}`);
+    },
+  },
   find: async (tx, scope) => {
     const rows = await tx.any(sql.type(row)`
       SELECT p.id AS "productId", p.tenant_id AS "tenantId", p.bot_id AS "botId", p.image_id AS "imageId", i.bot_id AS "imageBotId"

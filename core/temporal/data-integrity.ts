@@ -1,0 +1,42 @@
+// The integrity workflow's contract: its id, input, signal and the shapes its activities return.
+import type { FixClass } from '../data-integrity/check.ts';
+
+/** One run per scope at a time: the id is the scope (`platform` or `tenant-<uuid>`). */
+export const integrityWorkflowId = (scopeName: string) => `integrity/${scopeName}`;
+
+export const INTEGRITY_HOURLY_SCHEDULE_ID = 'integrity-hourly';
+
+export type IntegrityWorkflowInput = {
+  /** `platform` or `tenant-<uuid>`. */
+  readonly scope: string;
+  /** How long an approval fix waits for its approval before it expires, ms. */
+  readonly approvalTimeoutMs: number;
+};
+
+/** Approves planned `approval` fixes of the running workflow, by fix id. */
+export const APPROVE_FIXES_SIGNAL = 'approve';
+export type ApproveFixesSignal = { readonly fixIds: readonly string[]; readonly approvedBy: string };
+
+export type PlannedFix = {
+  readonly fixId: string;
+  readonly check: string;
+  readonly class: FixClass;
+  readonly findingKey: string;
+};
+
+export type RecordedRun = {
+  readonly runId: string;
+  readonly findings: number;
+  readonly fixes: readonly PlannedFix[];
+};
+
+export const FIX_STATUSES = ['planned', 'approved', 'applied', 'verified', 'failed', 'expired', 'undone'] as const;
+export type FixStatus = (typeof FIX_STATUSES)[number];
+
+export type FixOutcome = { readonly fixId: string; readonly status: FixStatus; readonly failure: string | null };
+
+export type IntegrityWorkflowResult = {
+  readonly runId: string;
+  readonly findings: number;
+  readonly fixes: readonly FixOutcome[];
+};
