@@ -1,15 +1,21 @@
 // The integrity/<scope> workflow on the real Temporal dev server, with a worker in this process and
 // a database of its own corrupted on purpose: auto fixes are applied and verified, an approval fix
-// waits for its signal (and expires without it), and two runs of one scope never overlap.
+// waits for its signal (and expires without it), and two runs of one scope never overlap. Then the
+// platform admin's API over the same workflow: run, status, report, approve, undo.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { pino } from 'pino';
+import { createApp } from '../api/app.ts';
+import { issueToken } from '../api/token-store.ts';
 import { createDataIntegrityActivities } from '../activities/data-integrity/index.ts';
 import { loadConfig } from '../core/config.ts';
+import { createTokenAdminPool } from '../core/db/pools.ts';
+import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { APPROVE_FIXES_SIGNAL, integrityWorkflowId, type IntegrityWorkflowInput } from '../core/temporal/data-integrity.ts';
 import type { dataIntegrityRun, scheduledIntegrityRun } from '../workflows/data-integrity.ts';
@@ -38,6 +44,10 @@ beforeAll(async () => {
     activities: createDataIntegrityActivities({ maintenancePool: db.pools.maintenance }),
   });
   running = worker.run();
+  // A platform run left by an earlier, interrupted test process would be joined instead of started.
+  await client.workflow.getHandle(integrityWorkflowId('platform')).terminate('a new test process starts').catch((error: unknown) => {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  });
 }, 120_000);
 afterAll(async () => {
   worker?.shutdown();
@@ -62,7 +72,7 @@ const plantForeignImage = async () => {
   await asOwner([
     sql.unsafe`INSERT INTO bots (id, tenant_id, name, phone_e164) VALUES (${otherBot}, ${tenant.tenantId}, 'Other bot', '+5511999990001')`,
     sql.unsafe`INSERT INTO bot_images (id, tenant_id, bot_id, object_key, content_type, size_bytes)
-               VALUES (${otherImage}, ${tenant.tenantId}, ${otherBot}, ${`tenants/${tenant.tenantId}/images/b.png`}, 'image/png', 10)`,
+               VALUES (${otherImage}, ${tenant.tenantId}, ${otherBot}, ${`tenants/${tenant.tenantId}/images/${otherImage}.png`}, 'image/png', 10)`,
     sql.unsafe`UPDATE products SET image_id = ${otherImage} WHERE id = ${tenant.productId}`,
   ]);
   return {
@@ -145,4 +155,95 @@ describe('integrity workflow', () => {
       await defect.repair();
     }
   }, 60_000);
+});
+
+describe('data-integrity API', () => {
+  let api: ReturnType<typeof createApp>;
+  let base: string;
+  let platformToken: string;
+  let tenantToken: string;
+  let tokenPool: Awaited<ReturnType<typeof createTokenAdminPool>>;
+  const s3 = createObjectStoreClient(config.s3);
+
+  beforeAll(async () => {
+    tokenPool = await createTokenAdminPool(db.database);
+    const apiConfig = { ...config, database: db.database, temporal: { ...config.temporal, taskQueue: TASK_QUEUE } };
+    api = createApp({
+      config: apiConfig, pools: db.pools, tokenPool, withTenant: db.withTenant, logger: pino({ level: 'silent' }), s3,
+      temporalHealthy: async () => true, temporal: async () => client,
+    });
+    const server = await api.start(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    platformToken = (await issueToken(tokenPool, { tenantId: null, name: 'integrity-test', expiresAt: null, actor: 'test' }))!.token;
+    tenantToken = (await issueToken(tokenPool, { tenantId: tenant.tenantId, name: 'integrity-test', expiresAt: null, actor: 'test' }))!.token;
+  });
+  afterAll(async () => {
+    await api.stop();
+    await tokenPool.end();
+    s3.destroy();
+  });
+
+  type Reply = Record<string, unknown> & { runId?: string; findings: { check: string; fix: { id: string } | null }[] };
+  const call = async (method: string, path: string, body?: unknown, token = platformToken) => {
+    const response = await fetch(`${base}/api/v1/data-integrity${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, ...body === undefined ? {} : { 'content-type': 'application/json' } },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json() as Reply };
+  };
+
+  it('refuses tenant tokens on every route', async () => {
+    for (const [method, path, body] of [['GET', '/status'], ['GET', '/report'], ['POST', '/run-checks'], ['POST', '/fix-issues', { undo: [randomUUID()] }]] as const) {
+      expect((await call(method, path, body, tenantToken)).status).toBe(403);
+    }
+  });
+
+  it('runs the checks once however often asked, reports the finding, applies its fix on approval, and undoes it', async () => {
+    const defect = await plantForeignImage();
+    try {
+      const previousRunId = (await call('GET', '/report')).json.runId;
+      const started = await call('POST', '/run-checks');
+      expect(started).toEqual({ status: 202, json: { workflowId: 'integrity/platform', runId: expect.any(String), alreadyStarted: false } });
+      const again = await call('POST', '/run-checks');
+      expect(again.json).toEqual({ ...started.json, alreadyStarted: true });
+      // The run recorded its findings when the report names a new run (the earlier tests' runs are older).
+      let fixId = '';
+      for (;;) {
+        const report = await call('GET', '/report');
+        if (report.status === 200 && report.json.runId !== previousRunId && report.json.findings.length > 0) {
+          fixId = report.json.findings[0]!.fix!.id;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      const state = await call('GET', '/status');
+      expect(state.json).toMatchObject({ workflowId: 'integrity/platform', running: true, latestRun: { findings: 1, bySeverity: { warning: 1 }, awaitingApproval: 1 } });
+      expect((await call('GET', '/report')).json.findings).toEqual([expect.objectContaining({
+        check: 'product-image-of-another-bot', severity: 'warning', key: `product:${tenant.productId}`, tenantId: tenant.tenantId,
+        fix: expect.objectContaining({ id: fixId, class: 'approval', status: 'planned' }),
+      })]);
+
+      expect(await call('POST', '/fix-issues', { approve: [fixId] })).toEqual({ status: 200, json: { approved: [fixId] } });
+      await client.workflow.getHandle('integrity/platform').result();
+      expect((await call('GET', '/report')).json.findings[0]!.fix).toMatchObject({ status: 'verified', approvedBy: expect.stringMatching(/^api:/) });
+      expect(await productImage()).toBeNull();
+      // Verified: nothing left to approve.
+      expect((await call('POST', '/fix-issues', { approve: [fixId] })).status).toBe(409);
+
+      expect(await call('POST', '/fix-issues', { undo: [fixId] })).toEqual({ status: 200, json: { undone: [fixId] } });
+      expect(await productImage()).toBe(defect.otherImage);
+      const twice = await call('POST', '/fix-issues', { undo: [fixId] });
+      expect(twice).toMatchObject({ status: 409, json: { detail: expect.stringContaining('already undone') } });
+    } finally {
+      await defect.repair();
+    }
+  }, 60_000);
+
+  it('answers unknown fixes with 404 and bad input with a problem document', async () => {
+    const unknown = randomUUID();
+    expect(await call('POST', '/fix-issues', { undo: [unknown] })).toMatchObject({ status: 404, json: { detail: `no such fix: ${unknown}` } });
+    expect((await call('POST', '/fix-issues', { approve: ['not-a-uuid'] })).status).toBe(400);
+    expect((await call('POST', '/fix-issues', { approve: [], undo: [unknown] })).status).toBe(400);
+  });
 });

@@ -68,3 +68,8 @@ export async function scheduledIntegrityRun(input: IntegrityWorkflowInput): Prom
     throw error;
   }
 }
+
+/** `integrity-undo/<fixId>`: restores the rows a fix changed from their before-images (refused whole, never half). */
+export async function undoIntegrityFix(input: { fixId: string; actor: string }): Promise<void> {
+  await integrity.integrityUndoFix(input);
+}

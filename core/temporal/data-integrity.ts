@@ -4,6 +4,9 @@ import type { FixClass } from '../data-integrity/check.ts';
 /** One run per scope at a time: the id is the scope (`platform` or `tenant-<uuid>`). */
 export const integrityWorkflowId = (scopeName: string) => `integrity/${scopeName}`;
 
+/** One undo per fix: a repeated request joins it. */
+export const integrityUndoWorkflowId = (fixId: string) => `integrity-undo/${fixId}`;
+
 export const INTEGRITY_HOURLY_SCHEDULE_ID = 'integrity-hourly';
 
 export type IntegrityWorkflowInput = {
