@@ -4,6 +4,8 @@
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { findingSchema, type IntegrityCheck } from '../../core/data-integrity/check.ts';
+import { isRetryableTransactionError } from '../../core/db/transient-errors.ts';
+import { unavailableDependency } from '../../core/unavailable-dependency.ts';
 import { FIX_STATUSES, type FixOutcome } from '../../core/temporal/data-integrity.ts';
 import { createBeforeImageLog } from './before-image-log.ts';
 import { recordFixFailure } from './fix-status.ts';
@@ -43,6 +45,8 @@ export const applyFix = async (
       return { fixId, status: 'applied' as const, failure: null };
     });
   } catch (error) {
+    // Rolled back, still planned: an outage or a concurrent change is retried by Temporal, not a failed fix.
+    if (unavailableDependency(error) !== null || isRetryableTransactionError(error)) throw error;
     return recordFixFailure(maintenance, fixId, error);
   }
 };
