@@ -28,6 +28,8 @@ CREATE TABLE integrity_findings (
   details jsonb NOT NULL DEFAULT '{}' CONSTRAINT integrity_findings_details_object CHECK (jsonb_typeof(details) = 'object'),
   CONSTRAINT integrity_findings_unique UNIQUE (run_id, check_name, finding_key)
 );
+-- The same defect across runs (its key is stable): a waiting approval fix is not planned twice.
+CREATE INDEX integrity_findings_defect_idx ON integrity_findings (check_name, finding_key);
 CREATE INDEX integrity_findings_tenant_idx ON integrity_findings (tenant_id, run_id) WHERE tenant_id IS NOT NULL;
 
 CREATE TABLE integrity_fixes (

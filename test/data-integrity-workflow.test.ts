@@ -12,13 +12,15 @@ import { z } from 'zod';
 import { pino } from 'pino';
 import { createApp } from '../api/app.ts';
 import { issueToken } from '../api/token-store.ts';
+import { INTEGRITY_CHECKS } from '../activities/data-integrity/checks/index.ts';
 import { createDataIntegrityActivities } from '../activities/data-integrity/index.ts';
+import type { IntegrityCheck } from '../core/data-integrity/check.ts';
 import { loadConfig } from '../core/config.ts';
 import { createTokenAdminPool } from '../core/db/pools.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { APPROVE_FIXES_SIGNAL, integrityWorkflowId, type IntegrityWorkflowInput } from '../core/temporal/data-integrity.ts';
-import type { dataIntegrityRun, scheduledIntegrityRun } from '../workflows/data-integrity.ts';
+import type { awaitIntegrityApprovals, dataIntegrityRun, scheduledIntegrityRun } from '../workflows/data-integrity.ts';
 import { createIntegrityDatabase, type IntegrityDatabase } from './support/integrity-database.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
@@ -31,6 +33,18 @@ let worker: Worker;
 let running: Promise<void>;
 let closeWorkerConnection: () => Promise<void>;
 
+/** A check that holds a run until the test opens it: two starts then meet one running run for sure. */
+let gateOpened: Promise<void> = Promise.resolve();
+const closeGate = () => {
+  let open!: () => void;
+  gateOpened = new Promise<void>((resolve) => (open = resolve));
+  return open;
+};
+const gate: IntegrityCheck = {
+  name: 'test-gate', severity: 'info', description: 'waits for the test', platformOnly: false,
+  find: async () => { await gateOpened; return []; },
+};
+
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   db = await createIntegrityDatabase(config);
@@ -41,7 +55,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     ...workerConnection, taskQueue: TASK_QUEUE,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createDataIntegrityActivities({ maintenancePool: db.pools.maintenance }),
+    activities: createDataIntegrityActivities({ maintenancePool: db.pools.maintenance, checks: [...INTEGRITY_CHECKS, gate] }),
   });
   running = worker.run();
   // A platform run left by an earlier, interrupted test process would be joined instead of started.
@@ -87,16 +101,8 @@ const start = (input: IntegrityWorkflowInput) => client.workflow.start<typeof da
   workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING, workflowExecutionTimeout: '2 minutes',
 });
 
-/** The fix the workflow planned, once its run is recorded. */
-const plannedFix = async (workflowId: string) => {
-  for (;;) {
-    const fixId = await db.pools.maintenance.maybeOneFirst(sql.type(z.object({ id: z.uuid() }))`
-      SELECT x.id FROM integrity_fixes x JOIN integrity_findings f ON f.id = x.finding_id JOIN integrity_runs r ON r.id = f.run_id
-       WHERE r.workflow_id = ${workflowId}`);
-    if (fixId !== null) return fixId;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
+/** Where the run's approval fixes wait, and their outcome once it ends. */
+const approvals = (workflowId: string) => client.workflow.getHandle<typeof awaitIntegrityApprovals>(workflowId);
 
 describe('integrity workflow', () => {
   it('applies an auto fix at once, verifies it, and finishes', async () => {
@@ -110,7 +116,9 @@ describe('integrity workflow', () => {
     ]);
     try {
       const result = await (await start({ scope: `tenant-${tenant.tenantId}`, approvalTimeoutMs: 60_000 })).result();
-      expect(result).toEqual({ runId: expect.any(String), findings: 1, fixes: [{ fixId: expect.any(String), status: 'verified', failure: null }] });
+      expect(result).toEqual({
+        runId: expect.any(String), findings: 1, fixes: [{ fixId: expect.any(String), status: 'verified', failure: null }], approvalsWorkflowId: null,
+      });
       expect(await db.pools.maintenance.oneFirst(sql.type(z.object({ count: z.number() }))`
         SELECT count(*)::int AS count FROM lead_messages WHERE lead_id = ${orphanLead}`)).toBe(0);
     } finally {
@@ -118,22 +126,40 @@ describe('integrity workflow', () => {
     }
   }, 60_000);
 
-  it('applies an approval fix only after its signal, while a second start of the scope joins the running run', async () => {
-    const defect = await plantForeignImage();
+  it('never runs one scope twice at once: a second start joins the running run, the scheduled one is skipped', async () => {
+    const open = closeGate();
     try {
       const handle = await start({ scope: 'platform', approvalTimeoutMs: 60_000 });
-      const fixId = await plannedFix(handle.workflowId);
       const again = await start({ scope: 'platform', approvalTimeoutMs: 60_000 });
       expect(again.firstExecutionRunId).toBe(handle.firstExecutionRunId);
       const scheduled = await client.workflow.execute<typeof scheduledIntegrityRun>('scheduledIntegrityRun', {
         taskQueue: TASK_QUEUE, workflowId: `integrity-hourly-test-${randomUUID()}`, args: [{ scope: 'platform', approvalTimeoutMs: 60_000 }],
       });
       expect(scheduled).toEqual({ skipped: 'integrity/platform is already running' });
+      open();
+      expect(await handle.result()).toMatchObject({ findings: 0, fixes: [] });
+    } finally {
+      open();
+    }
+  }, 60_000);
+
+  it('applies an approval fix only after its signal, in a workflow of its own that leaves the scope free', async () => {
+    const defect = await plantForeignImage();
+    try {
+      const result = await (await start({ scope: `tenant-${tenant.tenantId}`, approvalTimeoutMs: 60_000 })).result();
+      expect(result).toEqual({
+        runId: expect.any(String), findings: 1, fixes: [{ fixId: expect.any(String), status: 'planned', failure: null }],
+        approvalsWorkflowId: `integrity-approvals/${result.runId}`,
+      });
+      const { fixId } = result.fixes[0]!;
+      // The scope is free again: the next run finds the defect, and plans no second fix while the first waits.
+      const next = await (await start({ scope: `tenant-${tenant.tenantId}`, approvalTimeoutMs: 60_000 })).result();
+      expect(next).toMatchObject({ findings: 1, fixes: [], approvalsWorkflowId: null });
 
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(await productImage()).toBe(defect.otherImage);
-      await handle.signal(APPROVE_FIXES_SIGNAL, { fixIds: [fixId], approvedBy: 'admin@test' });
-      expect(await handle.result()).toEqual({ runId: expect.any(String), findings: 1, fixes: [{ fixId, status: 'verified', failure: null }] });
+      await approvals(result.approvalsWorkflowId!).signal(APPROVE_FIXES_SIGNAL, { fixIds: [fixId], approvedBy: 'admin@test' });
+      expect(await approvals(result.approvalsWorkflowId!).result()).toEqual([{ fixId, status: 'verified', failure: null }]);
       expect(await productImage()).toBeNull();
     } finally {
       await defect.repair();
@@ -143,9 +169,9 @@ describe('integrity workflow', () => {
   it('expires an approval fix that gets no signal in time, unapplied', async () => {
     const defect = await plantForeignImage();
     try {
-      const handle = await start({ scope: `tenant-${tenant.tenantId}`, approvalTimeoutMs: 1_500 });
-      const result = await handle.result();
-      expect(result.fixes).toEqual([{ fixId: expect.any(String), status: 'expired', failure: null }]);
+      const result = await (await start({ scope: `tenant-${tenant.tenantId}`, approvalTimeoutMs: 1_500 })).result();
+      const outcomes = await approvals(result.approvalsWorkflowId!).result();
+      expect(outcomes).toEqual([{ fixId: result.fixes[0]!.fixId, status: 'expired', failure: null }]);
       expect(await productImage()).toBe(defect.otherImage);
       // A late approval finds the fix expired: still never applied.
       expect(await createDataIntegrityActivities({ maintenancePool: db.pools.maintenance })
@@ -202,10 +228,13 @@ describe('data-integrity API', () => {
     const defect = await plantForeignImage();
     try {
       const previousRunId = (await call('GET', '/report')).json.runId;
+      const open = closeGate();
       const started = await call('POST', '/run-checks');
       expect(started).toEqual({ status: 202, json: { workflowId: 'integrity/platform', runId: expect.any(String), alreadyStarted: false } });
       const again = await call('POST', '/run-checks');
       expect(again.json).toEqual({ ...started.json, alreadyStarted: true });
+      open();
+      const run = await client.workflow.getHandle<typeof dataIntegrityRun>('integrity/platform').result();
       // The run recorded its findings when the report names a new run (the earlier tests' runs are older).
       let fixId = '';
       for (;;) {
@@ -218,14 +247,14 @@ describe('data-integrity API', () => {
       }
 
       const state = await call('GET', '/status');
-      expect(state.json).toMatchObject({ workflowId: 'integrity/platform', running: true, latestRun: { findings: 1, bySeverity: { warning: 1 }, awaitingApproval: 1 } });
+      expect(state.json).toMatchObject({ workflowId: 'integrity/platform', running: false, latestRun: { findings: 1, bySeverity: { warning: 1 }, awaitingApproval: 1 } });
       expect((await call('GET', '/report')).json.findings).toEqual([expect.objectContaining({
         check: 'product-image-of-another-bot', severity: 'warning', key: `product:${tenant.productId}`, tenantId: tenant.tenantId,
         fix: expect.objectContaining({ id: fixId, class: 'approval', status: 'planned' }),
       })]);
 
       expect(await call('POST', '/fix-issues', { approve: [fixId] })).toEqual({ status: 200, json: { approved: [fixId] } });
-      await client.workflow.getHandle('integrity/platform').result();
+      await approvals(run.approvalsWorkflowId!).result();
       expect((await call('GET', '/report')).json.findings[0]!.fix).toMatchObject({ status: 'verified', approvedBy: expect.stringMatching(/^api:/) });
       expect(await productImage()).toBeNull();
       // Verified: nothing left to approve.

@@ -1,11 +1,11 @@
-// `integrity/<scope>`: check → record → fix → verify. `auto` fixes are applied at once; `approval`
-// fixes wait for the `approve` signal until the approval timeout, then expire unapplied. A fix is
-// done only when the re-run of its check no longer finds it.
+// Check → record → fix → verify. `auto` fixes are applied at once; `approval` fixes wait for the
+// `approve` signal until the approval timeout, then expire unapplied. A fix is done only when the
+// re-run of its check no longer finds it.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { condition, defineSignal, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, executeChild, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { DataIntegrityActivities } from '../activities/data-integrity/index.ts';
 import {
-  APPROVE_FIXES_SIGNAL, integrityWorkflowId,
+  APPROVE_FIXES_SIGNAL, integrityApprovalsWorkflowId, integrityWorkflowId,
   type ApproveFixesSignal, type FixOutcome, type IntegrityWorkflowInput, type IntegrityWorkflowResult,
 } from '../core/temporal/data-integrity.ts';
 
@@ -17,28 +17,49 @@ const integrity = proxyActivities<DataIntegrityActivities>({
 
 export const approveIntegrityFixes = defineSignal<[ApproveFixesSignal]>(APPROVE_FIXES_SIGNAL);
 
+const applyAndVerify = async (scope: string, fixes: readonly { fixId: string; approvedBy: string | null }[]): Promise<FixOutcome[]> => {
+  const outcomes = new Map<string, FixOutcome>();
+  const applied: string[] = [];
+  for (const fix of fixes) {
+    const outcome = await integrity.integrityApplyFix(fix);
+    outcomes.set(fix.fixId, outcome);
+    if (outcome.status === 'applied') applied.push(fix.fixId);
+  }
+  if (applied.length > 0) for (const outcome of await integrity.integrityVerifyFixes({ scope, fixIds: applied })) outcomes.set(outcome.fixId, outcome);
+  return [...outcomes.values()];
+};
+
+/**
+ * `integrity/<scope>`: runs the checks, records them, applies and verifies the `auto` fixes. The
+ * `approval` fixes wait in their own workflow, `integrity-approvals/<runId>`, so a fix awaiting a
+ * person never holds the scope: the next hourly run is not skipped for it.
+ */
 export async function dataIntegrityRun(input: IntegrityWorkflowInput): Promise<IntegrityWorkflowResult> {
+  const run = await integrity.integrityRunChecks({ scope: input.scope, workflowId: workflowInfo().workflowId });
+  const auto = await applyAndVerify(input.scope, run.fixes.filter((fix) => fix.class === 'auto').map((fix) => ({ fixId: fix.fixId, approvedBy: null })));
+  const awaiting = run.fixes.filter((fix) => fix.class === 'approval').map((fix) => fix.fixId);
+  const approvalsWorkflowId = awaiting.length === 0 ? null : integrityApprovalsWorkflowId(run.runId);
+  if (approvalsWorkflowId !== null) {
+    await startChild(awaitIntegrityApprovals, {
+      workflowId: approvalsWorkflowId, parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [{ scope: input.scope, fixIds: awaiting, approvalTimeoutMs: input.approvalTimeoutMs }],
+    });
+  }
+  const planned = awaiting.map((fixId): FixOutcome => ({ fixId, status: 'planned', failure: null }));
+  return { runId: run.runId, findings: run.findings, fixes: [...auto, ...planned], approvalsWorkflowId };
+}
+
+/**
+ * `integrity-approvals/<runId>`: applies each planned `approval` fix once the `approve` signal names
+ * it, until the approval timeout; what is still unapproved then expires and is never applied.
+ */
+export async function awaitIntegrityApprovals(input: { scope: string; fixIds: readonly string[]; approvalTimeoutMs: number }): Promise<FixOutcome[]> {
   const approvals = new Map<string, string>();
   setHandler(approveIntegrityFixes, ({ fixIds, approvedBy }) => {
     for (const fixId of fixIds) if (!approvals.has(fixId)) approvals.set(fixId, approvedBy);
   });
-  const run = await integrity.integrityRunChecks({ scope: input.scope, workflowId: workflowInfo().workflowId });
-  const outcomes = new Map<string, FixOutcome>(run.fixes.map((fix) => [fix.fixId, { fixId: fix.fixId, status: 'planned', failure: null }]));
-
-  const applyAndVerify = async (fixes: readonly { fixId: string; approvedBy: string | null }[]) => {
-    const applied: string[] = [];
-    for (const fix of fixes) {
-      const outcome = await integrity.integrityApplyFix(fix);
-      outcomes.set(fix.fixId, outcome);
-      if (outcome.status === 'applied') applied.push(fix.fixId);
-    }
-    if (applied.length === 0) return;
-    for (const outcome of await integrity.integrityVerifyFixes({ scope: input.scope, fixIds: applied })) outcomes.set(outcome.fixId, outcome);
-  };
-
-  await applyAndVerify(run.fixes.filter((fix) => fix.class === 'auto').map((fix) => ({ fixId: fix.fixId, approvedBy: null })));
-
-  const waiting = new Set(run.fixes.filter((fix) => fix.class === 'approval').map((fix) => fix.fixId));
+  const outcomes: FixOutcome[] = [];
+  const waiting = new Set(input.fixIds);
   const expiresAt = Date.now() + input.approvalTimeoutMs;
   const approvedNow = () => [...waiting].filter((fixId) => approvals.has(fixId));
   while (waiting.size > 0) {
@@ -46,13 +67,13 @@ export async function dataIntegrityRun(input: IntegrityWorkflowInput): Promise<I
     if (left <= 0 || !await condition(() => approvedNow().length > 0, left)) break;
     const batch = approvedNow();
     for (const fixId of batch) waiting.delete(fixId);
-    await applyAndVerify(batch.map((fixId) => ({ fixId, approvedBy: approvals.get(fixId)! })));
+    outcomes.push(...await applyAndVerify(input.scope, batch.map((fixId) => ({ fixId, approvedBy: approvals.get(fixId)! }))));
   }
   if (waiting.size > 0) {
     await integrity.integrityExpireFixes({ fixIds: [...waiting] });
-    for (const fixId of waiting) outcomes.set(fixId, { fixId, status: 'expired', failure: null });
+    for (const fixId of waiting) outcomes.push({ fixId, status: 'expired', failure: null });
   }
-  return { runId: run.runId, findings: run.findings, fixes: [...outcomes.values()] };
+  return outcomes;
 }
 
 /**

@@ -1,5 +1,6 @@
 // Stores a run, its findings and the fixes it plans (one per finding whose check has a fix that
-// applies to it), in one transaction as the maintenance role.
+// applies to it, unless an approval fix for the same defect still waits), in one transaction as the
+// maintenance role.
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { IntegrityCheck, IntegrityScope } from '../../core/data-integrity/check.ts';
@@ -34,6 +35,11 @@ export const recordRun = (
           VALUES (${runId}, ${result.check}, ${result.severity}, ${finding.key}, ${finding.tenantId}, ${finding.summary}, ${sql.jsonb(JSON.parse(JSON.stringify(finding.details)))})
           RETURNING id`);
         if (fix === undefined || !fix.appliesTo(finding)) continue;
+        // A defect found again while its approval fix still waits keeps that one fix: no second request.
+        if (fix.class === 'approval' && await tx.exists(sql.unsafe`
+          SELECT 1 FROM integrity_fixes x JOIN integrity_findings f ON f.id = x.finding_id JOIN integrity_runs r ON r.id = f.run_id
+           WHERE r.scope = ${scopeName(scope)} AND f.check_name = ${result.check} AND f.finding_key = ${finding.key}
+             AND x.class = 'approval' AND x.status = 'planned'`)) continue;
         const fixId = await tx.oneFirst(sql.type(id)`
           INSERT INTO integrity_fixes (finding_id, tenant_id, class) VALUES (${findingId}, ${finding.tenantId}, ${fix.class}) RETURNING id`);
         fixes.push({ fixId, check: result.check, class: fix.class, findingKey: finding.key });

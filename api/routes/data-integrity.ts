@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { FIX_CLASSES, SEVERITIES } from '../../core/data-integrity/check.ts';
 import { failureReason } from '../../core/temporal/failure-reason.ts';
 import {
-  APPROVE_FIXES_SIGNAL, FIX_STATUSES, integrityUndoWorkflowId, integrityWorkflowId, type ApproveFixesSignal,
+  APPROVE_FIXES_SIGNAL, FIX_STATUSES, integrityApprovalsWorkflowId, integrityUndoWorkflowId, integrityWorkflowId, type ApproveFixesSignal,
 } from '../../core/temporal/data-integrity.ts';
 import type { undoIntegrityFix } from '../../workflows/data-integrity.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -52,7 +52,7 @@ const status = z.object({
 });
 
 const fixIds = z.array(z.uuid()).min(1).max(100);
-const fixRow = z.object({ id: z.uuid(), class: z.enum(FIX_CLASSES), status: z.enum(FIX_STATUSES), workflow_id: z.string() });
+const fixRow = z.object({ id: z.uuid(), class: z.enum(FIX_CLASSES), status: z.enum(FIX_STATUSES), run_id: z.uuid() });
 
 export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, metrics: ApiMetrics) => {
   const start = createWorkflowStarter(deps, metrics);
@@ -63,7 +63,12 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
   const findingsOf = (runId: string) => db.any(sql.type(findingRow)`
     SELECT f.id, f.check_name, f.severity, f.finding_key, f.tenant_id, f.summary, f.details,
            x.id AS fix_id, x.class AS fix_class, x.status AS fix_status, x.approved_by, x.applied_at, x.verified_at, x.undone_at, x.failure
-      FROM integrity_findings f LEFT JOIN integrity_fixes x ON x.finding_id = f.id
+      FROM integrity_findings f JOIN integrity_runs r ON r.id = f.run_id
+      -- The newest fix of this defect in the scope: its own, or the approval fix of an earlier run still waiting.
+      LEFT JOIN LATERAL (
+        SELECT x.* FROM integrity_fixes x JOIN integrity_findings f2 ON f2.id = x.finding_id JOIN integrity_runs r2 ON r2.id = f2.run_id
+         WHERE r2.scope = r.scope AND f2.check_name = f.check_name AND f2.finding_key = f.finding_key
+         ORDER BY x.planned_at DESC, x.id DESC LIMIT 1) x ON true
      WHERE f.run_id = ${runId} ORDER BY f.check_name, f.finding_key`);
   const isRunning = async () => {
     try {
@@ -75,8 +80,8 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
   };
   const knownFixes = async (ids: readonly string[]) => {
     const rows = await db.any(sql.type(fixRow)`
-      SELECT x.id, x.class, x.status, r.workflow_id FROM integrity_fixes x
-        JOIN integrity_findings f ON f.id = x.finding_id JOIN integrity_runs r ON r.id = f.run_id
+      SELECT x.id, x.class, x.status, f.run_id FROM integrity_fixes x
+        JOIN integrity_findings f ON f.id = x.finding_id
        WHERE x.id = ANY(${sql.array([...ids], 'uuid')})`);
     const unknown = ids.filter((id) => !rows.some((row) => row.id === id));
     if (unknown.length > 0) throw new HttpProblem(404, 'Not found', `no such fix: ${unknown.join(', ')}`);
@@ -125,7 +130,7 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
   }, async () => start('dataIntegrityRun', integrityWorkflowId(PLATFORM), [{ scope: PLATFORM, approvalTimeoutMs: deps.config.integrity.approvalTimeoutMs }]));
 
   registry.add({
-    method: 'post', path: '/data-integrity/fix-issues', summary: 'Approve planned fixes of the running run, or undo applied fixes, by fix id',
+    method: 'post', path: '/data-integrity/fix-issues', summary: 'Approve planned fixes (applied by integrity-approvals/<runId>), or undo applied fixes, by fix id',
     tag: 'data-integrity', access: 'platform-admin',
     body: z.union([z.strictObject({ approve: fixIds }), z.strictObject({ undo: fixIds })]),
     response: z.object({ approved: z.array(z.uuid()).optional(), undone: z.array(z.uuid()).optional() }),
@@ -138,10 +143,11 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
       if (notPlanned.length > 0) {
         throw new HttpProblem(409, 'Not awaiting approval', notPlanned.map((fix) => `fix ${fix.id} is a ${fix.class} fix, ${fix.status}`).join('; '));
       }
-      for (const workflowId of new Set(fixes.map((fix) => fix.workflow_id))) {
-        const signal: ApproveFixesSignal = { fixIds: fixes.filter((fix) => fix.workflow_id === workflowId).map((fix) => fix.id), approvedBy: actor };
+      for (const runId of new Set(fixes.map((fix) => fix.run_id))) {
+        const signal: ApproveFixesSignal = { fixIds: fixes.filter((fix) => fix.run_id === runId).map((fix) => fix.id), approvedBy: actor };
+        const workflowId = integrityApprovalsWorkflowId(runId);
         await client.workflow.getHandle(workflowId).signal(APPROVE_FIXES_SIGNAL, signal).catch((error: unknown) => {
-          if (error instanceof WorkflowNotFoundError) throw new HttpProblem(409, 'Not awaiting approval', `the run ${workflowId} that planned these fixes has ended`);
+          if (error instanceof WorkflowNotFoundError) throw new HttpProblem(409, 'Not awaiting approval', `${workflowId}, where these fixes waited, has ended`);
           throw error;
         });
       }

@@ -4,6 +4,9 @@ import type { FixClass } from '../data-integrity/check.ts';
 /** One run per scope at a time: the id is the scope (`platform` or `tenant-<uuid>`). */
 export const integrityWorkflowId = (scopeName: string) => `integrity/${scopeName}`;
 
+/** Where a run's `approval` fixes wait for their approval signal. */
+export const integrityApprovalsWorkflowId = (runId: string) => `integrity-approvals/${runId}`;
+
 /** One undo per fix: a repeated request joins it. */
 export const integrityUndoWorkflowId = (fixId: string) => `integrity-undo/${fixId}`;
 
@@ -16,7 +19,7 @@ export type IntegrityWorkflowInput = {
   readonly approvalTimeoutMs: number;
 };
 
-/** Approves planned `approval` fixes of the running workflow, by fix id. */
+/** Approves planned `approval` fixes, by fix id: sent to `integrity-approvals/<runId>`. */
 export const APPROVE_FIXES_SIGNAL = 'approve';
 export type ApproveFixesSignal = { readonly fixIds: readonly string[]; readonly approvedBy: string };
 
@@ -41,5 +44,7 @@ export type FixOutcome = { readonly fixId: string; readonly status: FixStatus; r
 export type IntegrityWorkflowResult = {
   readonly runId: string;
   readonly findings: number;
+  /** `auto` fixes as applied and verified; `approval` fixes as planned (they wait in the approvals workflow). */
   readonly fixes: readonly FixOutcome[];
+  readonly approvalsWorkflowId: string | null;
 };
