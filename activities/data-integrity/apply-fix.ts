@@ -31,7 +31,7 @@ export const applyFix = async (
       await tx.query(sql.unsafe`SELECT set_config('app.actor', ${`data-integrity:${approvedBy ?? 'auto'}`}, true)`);
       const fix = await tx.one(sql.type(plannedFix)`
         SELECT x.status, x.class, x.failure, f.check_name AS "checkName",
-               jsonb_build_object('key', f.finding_key, 'tenantId', f.tenant_id, 'summary', f.summary, 'details', f.details) AS finding
+               jsonb_build_object('key', f.finding_key, 'tenantId', f.affected_tenant_id, 'summary', f.summary, 'details', f.details) AS finding
           FROM integrity_fixes x JOIN integrity_findings f ON f.id = x.finding_id
          WHERE x.id = ${fixId} FOR UPDATE OF x`);
       if (fix.status !== 'planned') return { fixId, status: fix.status, failure: fix.failure };

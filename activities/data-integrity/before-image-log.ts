@@ -10,8 +10,8 @@ export const createBeforeImageLog = (tx: DatabaseTransactionConnection, fixId: s
   let position = 0;
   return async (change) => {
     const logged = await tx.maybeOne(sql.type(z.object({ id: z.uuid() }))`
-      INSERT INTO integrity_fix_log (fix_id, position, tenant_id, table_name, key_column, row_key, operation, columns, before_image)
-      SELECT ${fixId}, ${position}, ${change.tenantId}, ${change.table}, ${change.keyColumn}, ${change.key}, ${change.operation},
+      INSERT INTO integrity_fix_log (fix_id, position, table_name, key_column, row_key, operation, columns, before_image)
+      SELECT ${fixId}, ${position}, ${change.table}, ${change.keyColumn}, ${change.key}, ${change.operation},
              ${sql.array([...change.columns ?? []], 'text')}, to_jsonb(t)
         FROM ${sql.identifier(['public', change.table])} AS t WHERE ${sql.identifier(['t', change.keyColumn])}::text = ${change.key}
       RETURNING id`);

@@ -22,7 +22,7 @@ export const recordRun = (
       durationMs: result.durationMs, findings: result.findings.length, truncated: result.truncated,
     }]));
     const runId = await tx.oneFirst(sql.type(id)`
-      INSERT INTO integrity_runs (scope, tenant_id, workflow_id, checks) VALUES (${scopeName(scope)}, ${scope.tenantId}, ${workflowId}, ${sql.jsonb(summary)})
+      INSERT INTO integrity_runs (scope, scope_tenant_id, workflow_id, checks) VALUES (${scopeName(scope)}, ${scope.tenantId}, ${workflowId}, ${sql.jsonb(summary)})
       RETURNING id`);
     const fixes: PlannedFix[] = [];
     let findings = 0;
@@ -31,7 +31,7 @@ export const recordRun = (
       for (const finding of result.findings) {
         findings += 1;
         const findingId = await tx.oneFirst(sql.type(id)`
-          INSERT INTO integrity_findings (run_id, check_name, severity, finding_key, tenant_id, summary, details)
+          INSERT INTO integrity_findings (run_id, check_name, severity, finding_key, affected_tenant_id, summary, details)
           VALUES (${runId}, ${result.check}, ${result.severity}, ${finding.key}, ${finding.tenantId}, ${finding.summary}, ${sql.jsonb(JSON.parse(JSON.stringify(finding.details)))})
           RETURNING id`);
         if (fix === undefined || !fix.appliesTo(finding)) continue;
@@ -41,7 +41,7 @@ export const recordRun = (
            WHERE r.scope = ${scopeName(scope)} AND f.check_name = ${result.check} AND f.finding_key = ${finding.key}
              AND x.class = 'approval' AND x.status = 'planned'`)) continue;
         const fixId = await tx.oneFirst(sql.type(id)`
-          INSERT INTO integrity_fixes (finding_id, tenant_id, class) VALUES (${findingId}, ${finding.tenantId}, ${fix.class}) RETURNING id`);
+          INSERT INTO integrity_fixes (finding_id, class) VALUES (${findingId}, ${fix.class}) RETURNING id`);
         fixes.push({ fixId, check: result.check, class: fix.class, findingKey: finding.key });
       }
     }

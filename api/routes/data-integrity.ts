@@ -61,7 +61,7 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
   const latestRun = () => db.maybeOne(sql.type(runRow)`
     SELECT id, scope, workflow_id, started_at, checks FROM integrity_runs WHERE scope = ${PLATFORM} ORDER BY started_at DESC, id DESC LIMIT 1`);
   const findingsOf = (runId: string) => db.any(sql.type(findingRow)`
-    SELECT f.id, f.check_name, f.severity, f.finding_key, f.tenant_id, f.summary, f.details,
+    SELECT f.id, f.check_name, f.severity, f.finding_key, f.affected_tenant_id AS tenant_id, f.summary, f.details,
            x.id AS fix_id, x.class AS fix_class, x.status AS fix_status, x.approved_by, x.applied_at, x.verified_at, x.undone_at, x.failure
       FROM integrity_findings f JOIN integrity_runs r ON r.id = f.run_id
       -- The newest fix of this defect in the scope: its own, or the approval fix of an earlier run still waiting.

@@ -31,7 +31,6 @@ export type RowChange = {
   readonly table: string;
   readonly keyColumn: string;
   readonly key: string;
-  readonly tenantId: string | null;
   readonly operation: 'update' | 'delete';
   /** The columns an update changes (an undo restores just those). */
   readonly columns?: readonly string[];

@@ -81,7 +81,7 @@ export const orphanedRows: IntegrityCheck = {
     appliesTo: (finding) => finding.details.deletable === true,
     apply: async (tx, finding, logBeforeImage) => {
       const { table, keyColumn, row } = deletableOrphan.parse(finding.details);
-      await logBeforeImage({ table, keyColumn, key: row, tenantId: finding.tenantId, operation: 'delete' });
+      await logBeforeImage({ table, keyColumn, key: row, operation: 'delete' });
       await tx.query(sql.unsafe`DELETE FROM ${sql.identifier(['public', table])} WHERE ${sql.identifier([keyColumn])}::text = ${row}`);
     },
   },

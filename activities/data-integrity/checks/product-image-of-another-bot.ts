@@ -19,7 +19,7 @@ export const productImageOfAnotherBot: IntegrityCheck = {
     appliesTo: () => true,
     apply: async (tx, finding, logBeforeImage) => {
       const productId = z.uuid().parse(finding.details.productId);
-      await logBeforeImage({ table: 'products', keyColumn: 'id', key: productId, tenantId: finding.tenantId, operation: 'update', columns: ['image_id'] });
+      await logBeforeImage({ table: 'products', keyColumn: 'id', key: productId, operation: 'update', columns: ['image_id'] });
       await tx.query(sql.unsafe`UPDATE products SET image_id = NULL WHERE id = ${productId}`);
     },
   },
