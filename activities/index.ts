@@ -6,6 +6,7 @@ import type { Keyring } from '../core/crypto/keyring.ts';
 import { createBackupActivities } from './backups/index.ts';
 import { createTenantLinkActivities } from './bot-tenant/link-tenant.ts';
 import { createChatComposerActivities } from './lead-conversation/chat-composer.ts';
+import { createDataIntegrityActivities } from './data-integrity/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
 import { createOwnerNotificationActivities } from './owner-notification/delivery.ts';
@@ -49,5 +50,6 @@ export const createActivities = (deps: ActivityDependencies) => {
     createTenantLinkActivities({ withTenant }),
     createBackupActivities(deps),
     createPlatformEventActivities({ maintenancePool: deps.pools.maintenance }),
+    createDataIntegrityActivities({ maintenancePool: deps.pools.maintenance }),
   );
 };

@@ -22,6 +22,7 @@ import { createRegistry } from './route.ts';
 import { registerBackupRoutes } from './routes/backups.ts';
 import { registerBotRoutes } from './routes/bots.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
+import { registerDataIntegrityRoutes } from './routes/data-integrity.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
@@ -81,6 +82,7 @@ export const createApp = (deps: ApiDeps) => {
   registerTokenRoutes(registry, deps, authCache);
   registerWorkflowRoutes(registry, deps, metrics);
   registerBackupRoutes(registry, deps, metrics);
+  registerDataIntegrityRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);
 
   const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;

@@ -119,6 +119,10 @@ export const variables = {
     'Local time of the weekly restore drill (Schedule `restore-drill-weekly`).'),
   RESTORE_DRILL_WEEKDAY: variable(z.enum(['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY']), 'SUNDAY',
     'Day of the weekly restore drill.'),
+  INTEGRITY_SCHEDULE_ENABLED: variable(z.stringbool(), 'true',
+    'The platform worker creates (or updates) the Schedule `integrity-hourly` at start (see docs/data-integrity.md).'),
+  INTEGRITY_APPROVAL_TIMEOUT_SECONDS: variable(positiveInt.max(30 * 86_400), '86400',
+    'How long a planned fix of class `approval` waits for its approval; then it expires and is never applied.'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
@@ -257,6 +261,10 @@ const toConfig = (raw: RawConfig) => ({
     pgBinDir: raw.PG_BIN_DIR,
     drillTime: raw.RESTORE_DRILL_TIME,
     drillWeekday: raw.RESTORE_DRILL_WEEKDAY,
+  },
+  integrity: {
+    scheduleEnabled: raw.INTEGRITY_SCHEDULE_ENABLED,
+    approvalTimeoutMs: raw.INTEGRITY_APPROVAL_TIMEOUT_SECONDS * 1000,
   },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,

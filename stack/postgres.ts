@@ -16,7 +16,8 @@ const paths = (config: Config) => {
 
 const pgPort = (config: Config) => Number(new URL(config.database.appUrl).port || 5432);
 
-const superuserClient = (config: Config, database = 'postgres') =>
+/** The cluster superuser, over the private socket (tests use it to plant role-level defects). */
+export const superuserClient = (config: Config, database = 'postgres') =>
   new pg.Client({ host: paths(config).socket, port: pgPort(config), user: 'postgres', database });
 
 const ownerCanConnect = async (config: Config) => {

@@ -33,10 +33,8 @@ const client = await connectTemporalClient(config.temporal);
 try {
   const added = await registerSearchAttributes(client.connection, namespace);
   logger.info({ namespace, added }, 'search attributes in place');
-  if (config.backup.schedulesEnabled) {
-    await ensureSchedules(client, config);
-    logger.info({ backupTime: config.backup.time, timeZone: config.backup.timeZone }, 'backup schedules in place');
-  }
+  const scheduleIds = await ensureSchedules(client, config);
+  logger.info({ scheduleIds, backupTime: config.backup.time, timeZone: config.backup.timeZone }, 'schedules in place');
 } finally {
   await client.connection.close();
 }

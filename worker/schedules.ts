@@ -4,6 +4,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../core/config.ts';
 import { BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID } from '../core/temporal/backups.ts';
+import { INTEGRITY_HOURLY_SCHEDULE_ID } from '../core/temporal/data-integrity.ts';
 import type * as workflows from '../workflows/index.ts';
 
 type Workflows = typeof workflows;
@@ -15,8 +16,20 @@ export const startWorkflowAction = <Name extends keyof Workflows>(
 
 const hourMinute = (time: string) => ({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)) });
 
-/** Every Schedule: `backup-nightly` and `restore-drill-weekly` today. Add a new one here. */
+/** Every Schedule: `backup-nightly`, `restore-drill-weekly`, `integrity-hourly`. Add a new one here. */
 export const platformSchedules = (config: Config): ScheduleOptions[] => [
+  ...config.backup.schedulesEnabled ? backupSchedules(config) : [],
+  ...config.integrity.scheduleEnabled ? [integritySchedule(config)] : [],
+];
+
+const integritySchedule = (config: Config): ScheduleOptions => ({
+  scheduleId: INTEGRITY_HOURLY_SCHEDULE_ID,
+  spec: { intervals: [{ every: '1 hour' }] },
+  action: startWorkflowAction('scheduledIntegrityRun', config.temporal.taskQueue, [{ scope: 'platform', approvalTimeoutMs: config.integrity.approvalTimeoutMs }]),
+  policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' },
+});
+
+const backupSchedules = (config: Config): ScheduleOptions[] => [
   {
     scheduleId: BACKUP_SCHEDULE_ID,
     spec: { calendars: [{ ...hourMinute(config.backup.time), comment: 'nightly backup' }], timezone: config.backup.timeZone },
@@ -34,8 +47,10 @@ export const platformSchedules = (config: Config): ScheduleOptions[] => [
   },
 ];
 
-export const ensureSchedules = async (client: Client, config: Config): Promise<void> => {
-  for (const options of platformSchedules(config)) {
+/** Creates or updates the enabled Schedules; returns their ids. */
+export const ensureSchedules = async (client: Client, config: Config): Promise<string[]> => {
+  const schedules = platformSchedules(config);
+  for (const options of schedules) {
     try {
       await client.schedule.create(options);
     } catch (error) {
@@ -45,4 +60,5 @@ export const ensureSchedules = async (client: Client, config: Config): Promise<v
       }));
     }
   }
+  return schedules.map((options) => options.scheduleId);
 };

@@ -1,20 +1,12 @@
 // Shared request pieces: ids, pagination, tenant settings.
 import { z } from 'zod';
-import { conversationSettingsSchema } from '../../core/lead-conversation/conversation-settings.ts';
 import { NOT_BLANK, storableText } from '../../core/text-patterns.ts';
+
+export { TIME_ZONES, tenantSettingsSchema } from '../../core/tenant-settings.ts';
 
 export const tenantParams = z.strictObject({ tenantId: z.uuid() });
 export const botParams = z.strictObject({ tenantId: z.uuid(), botId: z.uuid() });
 export const leadParams = z.strictObject({ tenantId: z.uuid(), leadId: z.uuid() });
-
-export const TIME_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])] as [string, ...string[]];
-
-export const tenantSettingsSchema = z.strictObject({
-  retentionDays: z.number().int().min(1).max(3650).optional(),
-  timezone: z.enum(TIME_ZONES, 'must be an IANA time zone such as America/Sao_Paulo').optional(),
-  leadFields: conversationSettingsSchema.shape.leadFields.meta({ uniqueItems: true }).optional(),
-  replies: conversationSettingsSchema.shape.replies.optional(),
-});
 
 /** A name: not blank, no NUL. */
 export const nameText = (max: number) => storableText({ min: 1, max }).regex(NOT_BLANK, 'must not be blank');

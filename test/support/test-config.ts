@@ -18,6 +18,8 @@ export const testEnvironment = (base: Config): Env => ({
   OWNER_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
   // The backup test creates the Schedules itself; elsewhere a nightly run must not start mid-suite.
   BACKUP_SCHEDULES_ENABLED: 'false',
+  // Likewise the hourly integrity run: the data-integrity tests start their runs themselves.
+  INTEGRITY_SCHEDULE_ENABLED: 'false',
   // Tenants of other tests have bots but no pod: a backup reports their sessions missing after 5 s.
   BACKUP_SESSIONS_TIMEOUT_SECONDS: '5',
 });

@@ -1,0 +1,23 @@
+// The catalogue of integrity checks, in the order a run reports them.
+import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
+import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
+import { duplicateLeadPhones } from './duplicate-lead-phones.ts';
+import { foreignKeysNotValid } from './foreign-keys-not-valid.ts';
+import { leadStageOutsidePipeline } from './lead-stage-outside-pipeline.ts';
+import { orphanedRows } from './orphaned-rows.ts';
+import { productImageOfAnotherBot } from './product-image-of-another-bot.ts';
+import { rowLevelSecurity } from './row-level-security.ts';
+import { tenantSettingsInvalid } from './tenant-settings-schema.ts';
+import { triggersDisabled } from './triggers-disabled.ts';
+
+export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
+  rowLevelSecurity,
+  applicationRolesBypassRls,
+  foreignKeysNotValid,
+  triggersDisabled,
+  orphanedRows,
+  leadStageOutsidePipeline,
+  productImageOfAnotherBot,
+  tenantSettingsInvalid,
+  duplicateLeadPhones,
+];

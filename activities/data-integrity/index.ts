@@ -1,0 +1,37 @@
+// The integrity workflow's activities: run and record the checks, apply, verify, expire and undo fixes.
+import type { DatabasePool } from 'slonik';
+import type { IntegrityCheck } from '../../core/data-integrity/check.ts';
+import { parseScopeName } from '../../core/data-integrity/scope.ts';
+import type { FixOutcome, RecordedRun } from '../../core/temporal/data-integrity.ts';
+import { applyFix } from './apply-fix.ts';
+import { INTEGRITY_CHECKS } from './checks/index.ts';
+import { expireFixes } from './fix-status.ts';
+import { recordRun } from './record-run.ts';
+import { runChecks } from './run-checks.ts';
+import { undoFix } from './undo-fix.ts';
+import { verifyFixes } from './verify-fixes.ts';
+
+export const createDataIntegrityActivities = (deps: { maintenancePool: DatabasePool; checks?: readonly IntegrityCheck[] }) => {
+  const pool = deps.maintenancePool;
+  const checks = deps.checks ?? INTEGRITY_CHECKS;
+  return {
+    async integrityRunChecks(input: { scope: string; workflowId: string }): Promise<RecordedRun> {
+      const scope = parseScopeName(input.scope);
+      return recordRun(pool, checks, scope, input.workflowId, await runChecks(pool, checks, scope));
+    },
+    async integrityApplyFix(input: { fixId: string; approvedBy: string | null }): Promise<FixOutcome> {
+      return applyFix(pool, checks, input.fixId, input.approvedBy);
+    },
+    async integrityVerifyFixes(input: { scope: string; fixIds: readonly string[] }): Promise<FixOutcome[]> {
+      return verifyFixes(pool, checks, parseScopeName(input.scope), input.fixIds);
+    },
+    async integrityExpireFixes(input: { fixIds: readonly string[] }): Promise<void> {
+      await expireFixes(pool, input.fixIds);
+    },
+    async integrityUndoFix(input: { fixId: string; actor: string }): Promise<void> {
+      await undoFix(pool, input.fixId, input.actor);
+    },
+  };
+};
+
+export type DataIntegrityActivities = ReturnType<typeof createDataIntegrityActivities>;

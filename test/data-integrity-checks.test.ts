@@ -1,0 +1,178 @@
+// Every integrity check against a database corrupted on purpose (as the owner, around the guards):
+// it finds exactly the planted defect, and a clean database yields no finding at all.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'slonik';
+import { loadConfig } from '../core/config.ts';
+import type { IntegrityScope } from '../core/data-integrity/check.ts';
+import { INTEGRITY_CHECKS } from '../activities/data-integrity/checks/index.ts';
+import { runChecks } from '../activities/data-integrity/run-checks.ts';
+import { superuserClient } from '../stack/postgres.ts';
+import { createIntegrityDatabase, type IntegrityDatabase } from './support/integrity-database.ts';
+import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
+
+const config = loadConfig();
+const PLATFORM: IntegrityScope = { tenantId: null };
+let db: IntegrityDatabase;
+let first: TenantGraph;
+let second: TenantGraph;
+
+beforeAll(async () => {
+  db = await createIntegrityDatabase(config);
+  first = await seedTenant(db.withTenant);
+  second = await seedTenant(db.withTenant);
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+/** Every finding of the run, as `check key` lines with the tenant, so a test can compare the whole set. */
+const findings = async (scope: IntegrityScope = PLATFORM) =>
+  (await runChecks(db.pools.maintenance, INTEGRITY_CHECKS, scope))
+    .flatMap((result) => result.findings.map((finding) => ({ check: result.check, key: finding.key, tenantId: finding.tenantId })));
+
+type Statement = ReturnType<typeof sql.unsafe>;
+/** As the owner, in one transaction; RLS is forced on the owner too, so it acts as `tenantId`. */
+const asOwner = (tenantId: string, statements: Statement[]) => db.owner.transaction(async (tx) => {
+  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenantId}, true)`);
+  for (const statement of statements) await tx.query(statement);
+});
+
+/** Plants a defect as the owner, runs the checks, and removes the defect again whatever happens. */
+const withDefect = async <T>(plant: Statement[], repair: Statement[], work: () => Promise<T>, tenantId = first.tenantId): Promise<T> => {
+  await asOwner(tenantId, plant);
+  try {
+    return await work();
+  } finally {
+    await asOwner(tenantId, repair);
+  }
+};
+
+describe('data-integrity checks', () => {
+  it('find nothing on a clean database, for the platform and for one tenant', async () => {
+    expect(await findings()).toEqual([]);
+    expect(await findings({ tenantId: first.tenantId })).toEqual([]);
+  });
+
+  it('run on one REPEATABLE READ, READ ONLY snapshot as bi_maintenance', async () => {
+    const probe = {
+      name: 'probe', severity: 'info' as const, description: 'reads the transaction settings', platformOnly: false,
+      find: async (tx: Parameters<typeof INTEGRITY_CHECKS[number]['find']>[0]) => {
+        const settings = await tx.one(sql.unsafe`
+          SELECT current_setting('transaction_isolation') AS isolation, current_setting('transaction_read_only') AS "readOnly", current_user AS role`);
+        return [{ key: 'settings', tenantId: null, summary: 'settings', details: settings as Record<string, unknown> }];
+      },
+    };
+    const [result] = await runChecks(db.pools.maintenance, [probe], PLATFORM);
+    expect(result!.findings[0]!.details).toEqual({ isolation: 'repeatable read', readOnly: 'on', role: 'bi_maintenance' });
+  });
+
+  it('foreign-keys-not-valid: a key re-added NOT VALID', async () => {
+    const found = await withDefect(
+      [sql.unsafe`ALTER TABLE products DROP CONSTRAINT products_bot_fk`,
+        sql.unsafe`ALTER TABLE products ADD CONSTRAINT products_bot_fk FOREIGN KEY (tenant_id, bot_id) REFERENCES bots (tenant_id, id) ON DELETE CASCADE NOT VALID`],
+      [sql.unsafe`ALTER TABLE products VALIDATE CONSTRAINT products_bot_fk`],
+      () => findings());
+    expect(found).toEqual([{ check: 'foreign-keys-not-valid', key: 'products.products_bot_fk', tenantId: null }]);
+  });
+
+  it('triggers-disabled: an audit trigger switched off', async () => {
+    const found = await withDefect([sql.unsafe`ALTER TABLE leads DISABLE TRIGGER leads_audit`], [sql.unsafe`ALTER TABLE leads ENABLE TRIGGER leads_audit`], () => findings());
+    expect(found).toEqual([{ check: 'triggers-disabled', key: 'leads.leads_audit', tenantId: null }]);
+  });
+
+  it('row-level-security: not forced on one table, and no policy on another', async () => {
+    const found = await withDefect(
+      [sql.unsafe`ALTER TABLE bots NO FORCE ROW LEVEL SECURITY`, sql.unsafe`DROP POLICY tenant_isolation ON schedules`],
+      [sql.unsafe`ALTER TABLE bots FORCE ROW LEVEL SECURITY`,
+        sql.unsafe`CREATE POLICY tenant_isolation ON schedules USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant())`],
+      () => findings());
+    expect(found).toEqual([
+      { check: 'row-level-security', key: 'bots', tenantId: null },
+      { check: 'row-level-security', key: 'schedules', tenantId: null },
+    ]);
+  });
+
+  it('application-roles-bypass-rls: bi_app given BYPASSRLS (only the cluster superuser can)', async () => {
+    const superuser = superuserClient(config);
+    await superuser.connect();
+    try {
+      await superuser.query('ALTER ROLE bi_app BYPASSRLS');
+      expect(await findings()).toEqual([{ check: 'application-roles-bypass-rls', key: 'bi_app', tenantId: null }]);
+    } finally {
+      await superuser.query('ALTER ROLE bi_app NOBYPASSRLS');
+      await superuser.end();
+    }
+  });
+
+  it('orphaned-rows: a message whose lead is gone, loaded while its key was dropped', async () => {
+    const orphanLead = randomUUID();
+    const found = await withDefect(
+      [sql.unsafe`ALTER TABLE lead_messages DROP CONSTRAINT lead_messages_lead_fk`,
+        sql.unsafe`INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)
+                   VALUES (${first.tenantId}, ${first.botId}, ${orphanLead}, 'inbound', 'WAMID-ORPHAN', 'hello?')`,
+        sql.unsafe`ALTER TABLE lead_messages ADD CONSTRAINT lead_messages_lead_fk FOREIGN KEY (tenant_id, bot_id, lead_id)
+                   REFERENCES leads (tenant_id, bot_id, id) ON DELETE CASCADE NOT VALID`],
+      [sql.unsafe`DELETE FROM lead_messages WHERE lead_id = ${orphanLead}`, sql.unsafe`ALTER TABLE lead_messages VALIDATE CONSTRAINT lead_messages_lead_fk`],
+      async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }), other: await findings({ tenantId: second.tenantId }) }));
+    const [messageId] = found.own.map((finding) => finding.key.split(':')[1]);
+    const orphan = { check: 'orphaned-rows', key: `lead_messages:${messageId}:lead_messages_lead_fk`, tenantId: first.tenantId };
+    expect(found.platform).toEqual([{ check: 'foreign-keys-not-valid', key: 'lead_messages.lead_messages_lead_fk', tenantId: null }, orphan]);
+    expect(found.own).toEqual([orphan]);
+    expect(found.other).toEqual([]);
+  });
+
+  it("lead-stage-outside-pipeline: a lead moved to another pipeline's stage while the key was off", async () => {
+    const found = await withDefect(
+      [sql.unsafe`ALTER TABLE leads DROP CONSTRAINT leads_stage_fk`,
+        sql.unsafe`INSERT INTO pipelines (id, tenant_id, name) VALUES (${randomUUID()}, ${first.tenantId}, 'Other')`,
+        sql.unsafe`INSERT INTO pipeline_stages (tenant_id, pipeline_id, name, position)
+                   SELECT tenant_id, id, 'Elsewhere', 0 FROM pipelines WHERE tenant_id = ${first.tenantId} AND name = 'Other'`,
+        sql.unsafe`UPDATE leads SET stage_id = (SELECT s.id FROM pipeline_stages s WHERE s.tenant_id = ${first.tenantId} AND s.name = 'Elsewhere')
+                    WHERE id = ${first.leadId}`],
+      [sql.unsafe`UPDATE leads SET stage_id = ${first.stageIds[0]} WHERE id = ${first.leadId}`,
+        sql.unsafe`DELETE FROM pipelines WHERE tenant_id = ${first.tenantId} AND name = 'Other'`,
+        sql.unsafe`ALTER TABLE leads ADD CONSTRAINT leads_stage_fk FOREIGN KEY (tenant_id, pipeline_id, stage_id)
+                   REFERENCES pipeline_stages (tenant_id, pipeline_id, id) ON DELETE NO ACTION`],
+      () => findings());
+    // The FK is gone, so orphaned-rows cannot see it: only this check does.
+    expect(found).toEqual([{ check: 'lead-stage-outside-pipeline', key: `lead:${first.leadId}`, tenantId: first.tenantId }]);
+  });
+
+  it('product-image-of-another-bot: a product showing the picture of a second bot', async () => {
+    const otherBot = randomUUID();
+    const otherImage = randomUUID();
+    const found = await withDefect(
+      [sql.unsafe`INSERT INTO bots (id, tenant_id, name, phone_e164) VALUES (${otherBot}, ${first.tenantId}, 'Other bot', '+5511999990001')`,
+        sql.unsafe`INSERT INTO bot_images (id, tenant_id, bot_id, object_key, content_type, size_bytes)
+                   VALUES (${otherImage}, ${first.tenantId}, ${otherBot}, ${`tenants/${first.tenantId}/images/b.png`}, 'image/png', 10)`,
+        sql.unsafe`UPDATE products SET image_id = ${otherImage} WHERE id = ${first.productId}`],
+      [sql.unsafe`UPDATE products SET image_id = ${first.imageId} WHERE id = ${first.productId}`, sql.unsafe`DELETE FROM bots WHERE id = ${otherBot}`],
+      () => findings());
+    expect(found).toEqual([{ check: 'product-image-of-another-bot', key: `product:${first.productId}`, tenantId: first.tenantId }]);
+  });
+
+  it('tenant-settings-schema: settings the API would refuse, within what the database CHECKs allow', async () => {
+    const found = await withDefect(
+      [sql.unsafe`UPDATE tenants SET settings = '{"retentionDays": 90, "timezone": "Mars/Olympus", "colour": "red"}' WHERE id = ${second.tenantId}`],
+      [sql.unsafe`UPDATE tenants SET settings = '{"retentionDays": 90}' WHERE id = ${second.tenantId}`],
+      async () => (await runChecks(db.pools.maintenance, INTEGRITY_CHECKS, PLATFORM)).flatMap((result) => result.findings),
+      second.tenantId);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ key: `tenant:${second.tenantId}`, tenantId: second.tenantId });
+    expect(found[0]!.details).toEqual({ issues: [
+      expect.objectContaining({ path: 'timezone' }),
+      expect.objectContaining({ path: '', message: expect.stringContaining('colour') }),
+    ] });
+  });
+
+  it('duplicate-lead-phones: the same phone as a second lead of the bot (an @lid)', async () => {
+    const found = await withDefect(
+      [sql.unsafe`INSERT INTO leads (tenant_id, bot_id, wa_id, lid, phone_e164)
+                  SELECT tenant_id, bot_id, '123456789', '123456789', phone_e164 FROM leads WHERE id = ${first.leadId}`],
+      [sql.unsafe`DELETE FROM leads WHERE tenant_id = ${first.tenantId} AND wa_id = '123456789'`],
+      () => findings());
+    const phone = `+${first.waId}`;
+    expect(found).toEqual([{ check: 'duplicate-lead-phones', key: `bot:${first.botId}:phone:${phone}`, tenantId: first.tenantId }]);
+  });
+});

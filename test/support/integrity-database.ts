@@ -1,0 +1,48 @@
+// A freshly migrated database of its own for the data-integrity tests: they corrupt it on purpose
+// (as the owner), so no other test's rows or schema can be touched, nor can others' rows leak in.
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createPool, sql, type DatabasePool } from 'slonik';
+import type { Config } from '../../core/config.ts';
+import { migrateUp } from '../../core/db/migrations.ts';
+import { createDatabasePools, type DatabasePools } from '../../core/db/pools.ts';
+import { createWithTenant, type WithTenant } from '../../core/db/with-tenant.ts';
+import { recreateDatabase, withDatabaseName } from '../../stack/databases.ts';
+
+export type IntegrityDatabase = {
+  readonly name: string;
+  readonly database: Config['database'];
+  readonly pools: DatabasePools;
+  /** The owner role: the one that can corrupt the schema and the rows around every guard. */
+  readonly owner: DatabasePool;
+  readonly withTenant: WithTenant;
+  readonly drop: () => Promise<void>;
+};
+
+export const createIntegrityDatabase = async (config: Config): Promise<IntegrityDatabase> => {
+  const name = `integrity_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  await recreateDatabase(config.database.migrationUrl, name);
+  const database = {
+    ...config.database,
+    appUrl: withDatabaseName(config.database.appUrl, name),
+    maintenanceUrl: withDatabaseName(config.database.maintenanceUrl, name),
+    migrationUrl: withDatabaseName(config.database.migrationUrl, name),
+    tokenAdminUrl: withDatabaseName(config.database.tokenAdminUrl, name),
+  };
+  await migrateUp({ url: database.migrationUrl, directory: fileURLToPath(new URL('../../migrations', import.meta.url)), log: () => undefined });
+  const pools = await createDatabasePools(database);
+  const owner = await createPool(database.migrationUrl);
+  return {
+    name,
+    database,
+    pools,
+    owner,
+    withTenant: createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 10 }),
+    drop: async () => {
+      await Promise.all([pools.end(), owner.end()]);
+      const server = await createPool(withDatabaseName(config.database.migrationUrl, 'postgres'));
+      await server.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([name])} WITH (FORCE)`);
+      await server.end();
+    },
+  };
+};
