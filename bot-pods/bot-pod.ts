@@ -9,13 +9,10 @@ import { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import { botPodTaskQueue } from '../core/temporal/bot-pod.ts';
-import {
-  INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
-} from '../core/temporal/lead-conversation.ts';
+import { inboundDelivery, LEAD_CONVERSATION_WORKFLOW, type InboundMessage } from '../core/temporal/lead-conversation.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
-import { tenantSearchAttributes } from '../core/temporal/search-attributes.ts';
 import type * as workflows from '../workflows/index.ts';
 import { createBotPodActivities, type SessionStore } from './activities.ts';
 import { ACTIVE_BOTS_REFRESH_MS, askActiveBots, loadActiveBots } from './active-bots.ts';
@@ -98,15 +95,8 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
   // Delivery: the outbox hands messages to Temporal in arrival order, retrying while it is away.
   const deliver = async (message: InboundMessage) => {
     const client = await platform();
-    await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
-      workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
-      taskQueue: config.temporal.taskQueue,
-      args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
-      signal: INBOUND_SIGNAL,
-      signalArgs: [message],
-      // Findable by tenant and bot from the start, even while no worker has run it yet.
-      typedSearchAttributes: tenantSearchAttributes({ tenantId, botId: message.botId }),
-    });
+    await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW,
+      inboundDelivery(tenantId, message, { taskQueue: config.temporal.taskQueue, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds }));
   };
 
   let started = false;

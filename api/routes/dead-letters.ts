@@ -3,10 +3,7 @@
 // delivered again to its lead's workflow, exactly as the bot pod delivers it.
 import { sql } from 'slonik';
 import { z } from 'zod';
-import {
-  INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
-} from '../../core/temporal/lead-conversation.ts';
-import { tenantSearchAttributes } from '../../core/temporal/search-attributes.ts';
+import { inboundDelivery, LEAD_CONVERSATION_WORKFLOW, type InboundMessage } from '../../core/temporal/lead-conversation.ts';
 import type * as workflows from '../../workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
@@ -85,14 +82,8 @@ export const registerDeadLetterRoutes = (registry: Registry, deps: ApiDeps) => {
       if (message.tenantId !== tenantId || message.botId !== row.bot_id) throw new HttpProblem(409, 'Conflicts with stored data', 'the stored message names another bot');
       // Delivered before the row is marked: if the commit fails the row stays pending, and a
       // second delivery is a duplicate the workflow answers once (idempotent on the WhatsApp id).
-      await (await deps.temporal()).workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
-        workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
-        taskQueue: config.temporal.taskQueue,
-        args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds } satisfies LeadConversationInput],
-        signal: INBOUND_SIGNAL,
-        signalArgs: [message],
-        typedSearchAttributes: tenantSearchAttributes({ tenantId, botId: message.botId }),
-      });
+      await (await deps.temporal()).workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW,
+        inboundDelivery(tenantId, message, { taskQueue: config.temporal.taskQueue, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds }));
       const replayed = await tx.one(sql.type(deadLetterRow)`
         UPDATE dead_letters SET status = 'replayed', replayed_at = now() WHERE tenant_id = ${tenantId} AND id = ${row.id} RETURNING ${COLUMNS}`);
       await tx.query(sql.unsafe`

@@ -1,5 +1,6 @@
 import type { LeadField } from '../lead-conversation/lead-info.ts';
 import type { CatalogMatch } from '../lead-conversation/replies.ts';
+import { tenantSearchAttributes } from './search-attributes.ts';
 
 // Contract of the lead conversation: the workflow id, the inbound signal and the types its
 // activities exchange, shared by the bot pod, the worker and the API. What the bot pod serves is
@@ -41,6 +42,20 @@ export type LeadConversationInput = {
   /** The workflow ends after this long without a message (default 600). */
   readonly idleTimeoutSeconds?: number;
 };
+
+/**
+ * The signal-with-start that hands an inbound message to its lead's workflow, starting it when it
+ * does not run: the bot pod's delivery and a dead letter's replay send exactly this.
+ */
+export const inboundDelivery = (tenantId: string, message: InboundMessage, options: { taskQueue: string; idleTimeoutSeconds: number }) => ({
+  workflowId: leadWorkflowId(tenantId, message.botId, message.waId),
+  taskQueue: options.taskQueue,
+  args: [{ tenantId, botId: message.botId, waId: message.waId, idleTimeoutSeconds: options.idleTimeoutSeconds }] as [LeadConversationInput],
+  signal: INBOUND_SIGNAL,
+  signalArgs: [message] as [InboundMessage],
+  // Findable by tenant and bot from the start, even while no worker has run it yet.
+  typedSearchAttributes: tenantSearchAttributes({ tenantId, botId: message.botId }),
+});
 
 export type IngestResult = {
   readonly leadId: string;
