@@ -19,8 +19,7 @@ import { tenantPrefix } from '../core/object-keys.ts';
 import { botTenantWorkflowId } from '../core/temporal/bot-tenant.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { freePort, startBotPod } from './support/bot-pod.ts';
-import { createTestNamespace, installCrds, testKubeConfig } from './support/kube.ts';
-import { createPlatformSecret, startOperator, testCluster, waitUntil, type TestCluster } from './support/operator.ts';
+import { startOperatorCluster, waitUntil, type TestCluster } from './support/operator.ts';
 import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant } from './support/tenant-fixture.ts';
@@ -35,16 +34,10 @@ let namespace: string;
 let temporal: Client;
 
 beforeAll(async () => {
-  const kubeconfig = testKubeConfig();
-  await installCrds(kubeconfig);
-  namespace = await createTestNamespace(kubeconfig, 'deletion');
-  await createPlatformSecret(kubeconfig, namespace);
-  cluster = testCluster(kubeconfig, namespace);
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   temporal = await connectTemporalClient(config.temporal);
-  await processes.start(['worker/main.ts'], { readyText: 'worker started' });
-  await startOperator(processes, namespace);
+  ({ namespace, cluster } = await startOperatorCluster(processes, 'deletion'));
 }, 120_000);
 afterAll(async () => {
   await processes.stopAll();

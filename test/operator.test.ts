@@ -20,8 +20,7 @@ import type * as workflows from '../workflows/index.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { processGroup } from './support/processes.ts';
-import { createTestNamespace, installCrds, testKubeConfig } from './support/kube.ts';
-import { createPlatformSecret, operatorEnvironment, startOperator, testCluster, waitUntil, type TestCluster } from './support/operator.ts';
+import { operatorEnvironment, startOperatorCluster, waitUntil, type TestCluster } from './support/operator.ts';
 
 const config = loadConfig();
 const processes = processGroup();
@@ -32,16 +31,10 @@ let namespace: string;
 let temporal: Client;
 
 beforeAll(async () => {
-  const kubeconfig = testKubeConfig();
-  await installCrds(kubeconfig);
-  namespace = await createTestNamespace(kubeconfig, 'operator');
-  await createPlatformSecret(kubeconfig, namespace);
-  cluster = testCluster(kubeconfig, namespace);
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   temporal = await connectTemporalClient(config.temporal);
-  await processes.start(['worker/main.ts'], { readyText: 'worker started' });
-  await startOperator(processes, namespace);
+  ({ namespace, cluster } = await startOperatorCluster(processes, 'operator'));
 }, 120_000);
 afterAll(async () => {
   await processes.stopAll();

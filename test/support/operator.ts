@@ -8,6 +8,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../../core/config.ts';
 import { createKubeClients, type KubeClients } from '../../core/kubernetes/clients.ts';
 import { BOT_TENANT, type BotTenantCondition, type BotTenantResource } from '../../core/bot-tenant/resource.ts';
+import { createTestNamespace, installCrds, testKubeConfig } from './kube.ts';
 import type { ProcessGroup } from './processes.ts';
 
 export const PLATFORM_SECRET = 'botinteligente-bot-pod';
@@ -81,4 +82,18 @@ export const testCluster = (kubeconfig: KubeConfig, namespace: string): TestClus
     },
     condition: async (name, type) => (await getBotTenant(name))?.status?.conditions?.find((condition) => condition.type === type),
   };
+};
+
+/**
+ * A namespace of the test's own with the CRDs, the platform Secret, the platform worker and the
+ * operator running: what every operator test starts from.
+ */
+export const startOperatorCluster = async (processes: ProcessGroup, prefix: string): Promise<{ namespace: string; cluster: TestCluster }> => {
+  const kubeconfig = testKubeConfig();
+  await installCrds(kubeconfig);
+  const namespace = await createTestNamespace(kubeconfig, prefix);
+  await createPlatformSecret(kubeconfig, namespace);
+  await processes.start(['worker/main.ts'], { readyText: 'worker started' });
+  await startOperator(processes, namespace);
+  return { namespace, cluster: testCluster(kubeconfig, namespace) };
 };
