@@ -8,7 +8,7 @@ import type { IntegrityScope } from '../core/data-integrity/check.ts';
 import { INTEGRITY_CHECKS } from '../activities/data-integrity/checks/index.ts';
 import { runChecks } from '../activities/data-integrity/run-checks.ts';
 import { superuserClient } from '../stack/postgres.ts';
-import { createIntegrityDatabase, type IntegrityDatabase } from './support/integrity-database.ts';
+import { createIntegrityDatabase, FRESH_BACKUP_ID, type IntegrityDatabase } from './support/integrity-database.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
 const config = loadConfig();
@@ -174,5 +174,22 @@ describe('data-integrity checks', () => {
       () => findings());
     const phone = `+${first.waId}`;
     expect(found).toEqual([{ check: 'duplicate-lead-phones', key: `bot:${first.botId}:phone:${phone}`, tenantId: first.tenantId }]);
+  });
+
+  it('backup-age: the newest complete backup over 26 h old and the last passed drill over 8 days', async () => {
+    const backupAged = sql.unsafe`UPDATE backups SET completed_at = now() - interval '27 hours' WHERE id = ${FRESH_BACKUP_ID}`;
+    const drillAged = sql.unsafe`UPDATE backup_drills SET finished_at = now() - interval '9 days' WHERE backup_id = ${FRESH_BACKUP_ID}`;
+    const fresh = [sql.unsafe`UPDATE backups SET completed_at = now() WHERE id = ${FRESH_BACKUP_ID}`,
+      sql.unsafe`UPDATE backup_drills SET finished_at = now() WHERE backup_id = ${FRESH_BACKUP_ID}`];
+    // Just inside both limits: nothing.
+    expect(await withDefect([sql.unsafe`UPDATE backups SET completed_at = now() - interval '25 hours' WHERE id = ${FRESH_BACKUP_ID}`,
+      sql.unsafe`UPDATE backup_drills SET finished_at = now() - interval '7 days' WHERE backup_id = ${FRESH_BACKUP_ID}`], fresh, () => findings())).toEqual([]);
+    expect(await withDefect([backupAged], fresh, () => findings())).toEqual([{ check: 'backup-age', key: 'newest-backup', tenantId: null }]);
+    expect(await withDefect([drillAged], fresh, () => findings())).toEqual([{ check: 'backup-age', key: 'last-passed-drill', tenantId: null }]);
+    // A failed drill proves nothing; a platform-only check, so a tenant run does not report it.
+    const found = await withDefect([sql.unsafe`UPDATE backup_drills SET passed = false WHERE backup_id = ${FRESH_BACKUP_ID}`],
+      [sql.unsafe`UPDATE backup_drills SET passed = true WHERE backup_id = ${FRESH_BACKUP_ID}`],
+      async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }) }));
+    expect(found).toEqual({ platform: [{ check: 'backup-age', key: 'last-passed-drill', tenantId: null }], own: [] });
   });
 });

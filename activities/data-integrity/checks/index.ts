@@ -1,6 +1,7 @@
 // The catalogue of integrity checks, in the order a run reports them.
 import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
 import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
+import { backupAge } from './backup-age.ts';
 import { duplicateLeadPhones } from './duplicate-lead-phones.ts';
 import { foreignKeysNotValid } from './foreign-keys-not-valid.ts';
 import { leadStageOutsidePipeline } from './lead-stage-outside-pipeline.ts';
@@ -20,4 +21,5 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   productImageOfAnotherBot,
   tenantSettingsInvalid,
   duplicateLeadPhones,
+  backupAge,
 ];
