@@ -192,4 +192,25 @@ describe('data-integrity checks', () => {
       async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }) }));
     expect(found).toEqual({ platform: [{ check: 'backup-age', key: 'last-passed-drill', tenantId: null }], own: [] });
   });
+
+  it('forbidden-nulls: a qualified lead without qualified_at, and audit rows without the row they wrote or replaced', async () => {
+    const auditId = randomUUID();
+    const found = await withDefect(
+      [sql.unsafe`ALTER TABLE leads DISABLE TRIGGER leads_qualification`,
+        sql.unsafe`UPDATE leads SET is_qualified = true, qualified_at = NULL WHERE id = ${first.leadId}`,
+        sql.unsafe`ALTER TABLE leads ENABLE TRIGGER leads_qualification`,
+        sql.unsafe`INSERT INTO data_change_audit (id, tenant_id, table_name, record_id, operation, old_values, new_values, changed_by)
+                   VALUES (${auditId}, ${first.tenantId}, 'leads', ${first.leadId}, 'UPDATE', NULL, NULL, 'test')`],
+      [sql.unsafe`ALTER TABLE leads DISABLE TRIGGER leads_qualification`,
+        sql.unsafe`UPDATE leads SET is_qualified = false WHERE id = ${first.leadId}`,
+        sql.unsafe`ALTER TABLE leads ENABLE TRIGGER leads_qualification`,
+        sql.unsafe`DELETE FROM data_change_audit WHERE id = ${auditId}`],
+      async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }), other: await findings({ tenantId: second.tenantId }) }));
+    const holes = [
+      { check: 'forbidden-nulls', key: `leads.qualified_at:${first.leadId}`, tenantId: first.tenantId },
+      { check: 'forbidden-nulls', key: `data_change_audit.new_values:${auditId}`, tenantId: first.tenantId },
+      { check: 'forbidden-nulls', key: `data_change_audit.old_values:${auditId}`, tenantId: first.tenantId },
+    ];
+    expect(found).toEqual({ platform: holes, own: holes, other: [] });
+  });
 });

@@ -3,6 +3,7 @@ import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
 import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
 import { backupAge } from './backup-age.ts';
 import { duplicateLeadPhones } from './duplicate-lead-phones.ts';
+import { forbiddenNulls } from './forbidden-nulls.ts';
 import { foreignKeysNotValid } from './foreign-keys-not-valid.ts';
 import { leadStageOutsidePipeline } from './lead-stage-outside-pipeline.ts';
 import { orphanedRows } from './orphaned-rows.ts';
@@ -21,5 +22,6 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   productImageOfAnotherBot,
   tenantSettingsInvalid,
   duplicateLeadPhones,
+  forbiddenNulls,
   backupAge,
 ];
