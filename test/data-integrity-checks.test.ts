@@ -213,4 +213,17 @@ describe('data-integrity checks', () => {
     ];
     expect(found).toEqual({ platform: holes, own: holes, other: [] });
   });
+
+  it('audit-completeness: a lead changed while its audit trigger was off', async () => {
+    const found = await withDefect(
+      [sql.unsafe`ALTER TABLE leads DISABLE TRIGGER leads_audit`,
+        sql.unsafe`UPDATE leads SET name = 'Changed unaudited' WHERE id = ${first.leadId}`,
+        sql.unsafe`ALTER TABLE leads ENABLE TRIGGER leads_audit`],
+      // An audited change of the row closes the gap.
+      [sql.unsafe`UPDATE leads SET name = NULL WHERE id = ${first.leadId}`],
+      async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }), other: await findings({ tenantId: second.tenantId }) }));
+    const unaudited = { check: 'audit-completeness', key: `leads:${first.leadId}`, tenantId: first.tenantId };
+    expect(found).toEqual({ platform: [unaudited], own: [unaudited], other: [] });
+    expect(await findings()).toEqual([]);
+  });
 });

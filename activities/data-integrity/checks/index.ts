@@ -1,6 +1,7 @@
 // The catalogue of integrity checks, in the order a run reports them.
 import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
 import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
+import { auditCompleteness } from './audit-completeness.ts';
 import { backupAge } from './backup-age.ts';
 import { duplicateLeadPhones } from './duplicate-lead-phones.ts';
 import { forbiddenNulls } from './forbidden-nulls.ts';
@@ -23,5 +24,6 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   tenantSettingsInvalid,
   duplicateLeadPhones,
   forbiddenNulls,
+  auditCompleteness,
   backupAge,
 ];
