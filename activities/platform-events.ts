@@ -1,13 +1,16 @@
 // The platform's alerts: an audit entry and a platform event (which the API streams to platform
 // admins). Any feature raises them; written by the maintenance role, no tenant can read either.
-import { sql, type DatabasePool } from 'slonik';
+import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 
 export type PlatformEventKind =
   | 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed' | 'drill.passed' | 'drill.failed' | 'retention.applied'
-  | 'lead.dead_lettered';
+  | 'lead.dead_lettered' | 'integrity.critical_finding';
 
-/** One audit entry (tenant NULL: a platform action) and one platform event, in one transaction. */
-export const alert = (pool: DatabasePool, kind: PlatformEventKind, actor: string, payload: Record<string, unknown>) =>
+/**
+ * One audit entry (tenant NULL: a platform action) and one platform event, in one transaction. Given
+ * a transaction, they join it (a savepoint): the alert commits with the change it reports, or not at all.
+ */
+export const alert = (pool: DatabasePool | DatabaseTransactionConnection, kind: PlatformEventKind, actor: string, payload: Record<string, unknown>) =>
   pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action, details) VALUES (NULL, ${actor}, ${kind}, ${sql.jsonb(payload as never)})`);
     await tx.query(sql.unsafe`INSERT INTO platform_events (kind, payload) VALUES (${kind}, ${sql.jsonb(payload as never)})`);

@@ -24,7 +24,7 @@ export const createMetrics = () => {
   const expose: RequestHandler = async (_request, response) => {
     response.type(registry.contentType).send(await registry.metrics());
   };
-  return { observe, expose, rateLimited, workflowStarts };
+  return { registry, observe, expose, rateLimited, workflowStarts };
 };
 
 export type ApiMetrics = ReturnType<typeof createMetrics>;

@@ -23,6 +23,8 @@ export type RouteSpec<P extends Shape, Q extends Shape, B extends z.ZodType, R e
   readonly body?: B;
   readonly response: R;
   readonly status?: number;
+  /** Problem statuses the route answers beyond the common ones, for the OpenAPI document. */
+  readonly problems?: Readonly<Record<number, string>>;
 };
 
 export type RouteContext<P extends Shape, Q extends Shape, B extends z.ZodType> = {

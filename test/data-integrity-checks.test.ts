@@ -8,7 +8,7 @@ import type { IntegrityScope } from '../core/data-integrity/check.ts';
 import { INTEGRITY_CHECKS } from '../activities/data-integrity/checks/index.ts';
 import { runChecks } from '../activities/data-integrity/run-checks.ts';
 import { superuserClient } from '../stack/postgres.ts';
-import { createIntegrityDatabase, type IntegrityDatabase } from './support/integrity-database.ts';
+import { createIntegrityDatabase, FRESH_BACKUP_ID, type IntegrityDatabase } from './support/integrity-database.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
 const config = loadConfig();
@@ -174,5 +174,56 @@ describe('data-integrity checks', () => {
       () => findings());
     const phone = `+${first.waId}`;
     expect(found).toEqual([{ check: 'duplicate-lead-phones', key: `bot:${first.botId}:phone:${phone}`, tenantId: first.tenantId }]);
+  });
+
+  it('backup-age: the newest complete backup over 26 h old and the last passed drill over 8 days', async () => {
+    const backupAged = sql.unsafe`UPDATE backups SET completed_at = now() - interval '27 hours' WHERE id = ${FRESH_BACKUP_ID}`;
+    const drillAged = sql.unsafe`UPDATE backup_drills SET finished_at = now() - interval '9 days' WHERE backup_id = ${FRESH_BACKUP_ID}`;
+    const fresh = [sql.unsafe`UPDATE backups SET completed_at = now() WHERE id = ${FRESH_BACKUP_ID}`,
+      sql.unsafe`UPDATE backup_drills SET finished_at = now() WHERE backup_id = ${FRESH_BACKUP_ID}`];
+    // Just inside both limits: nothing.
+    expect(await withDefect([sql.unsafe`UPDATE backups SET completed_at = now() - interval '25 hours' WHERE id = ${FRESH_BACKUP_ID}`,
+      sql.unsafe`UPDATE backup_drills SET finished_at = now() - interval '7 days' WHERE backup_id = ${FRESH_BACKUP_ID}`], fresh, () => findings())).toEqual([]);
+    expect(await withDefect([backupAged], fresh, () => findings())).toEqual([{ check: 'backup-age', key: 'newest-backup', tenantId: null }]);
+    expect(await withDefect([drillAged], fresh, () => findings())).toEqual([{ check: 'backup-age', key: 'last-passed-drill', tenantId: null }]);
+    // A failed drill proves nothing; a platform-only check, so a tenant run does not report it.
+    const found = await withDefect([sql.unsafe`UPDATE backup_drills SET passed = false WHERE backup_id = ${FRESH_BACKUP_ID}`],
+      [sql.unsafe`UPDATE backup_drills SET passed = true WHERE backup_id = ${FRESH_BACKUP_ID}`],
+      async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }) }));
+    expect(found).toEqual({ platform: [{ check: 'backup-age', key: 'last-passed-drill', tenantId: null }], own: [] });
+  });
+
+  it('forbidden-nulls: a qualified lead without qualified_at, and audit rows without the row they wrote or replaced', async () => {
+    const auditId = randomUUID();
+    const found = await withDefect(
+      [sql.unsafe`ALTER TABLE leads DISABLE TRIGGER leads_qualification`,
+        sql.unsafe`UPDATE leads SET is_qualified = true, qualified_at = NULL WHERE id = ${first.leadId}`,
+        sql.unsafe`ALTER TABLE leads ENABLE TRIGGER leads_qualification`,
+        sql.unsafe`INSERT INTO data_change_audit (id, tenant_id, table_name, record_id, operation, old_values, new_values, changed_by)
+                   VALUES (${auditId}, ${first.tenantId}, 'leads', ${first.leadId}, 'UPDATE', NULL, NULL, 'test')`],
+      [sql.unsafe`ALTER TABLE leads DISABLE TRIGGER leads_qualification`,
+        sql.unsafe`UPDATE leads SET is_qualified = false WHERE id = ${first.leadId}`,
+        sql.unsafe`ALTER TABLE leads ENABLE TRIGGER leads_qualification`,
+        sql.unsafe`DELETE FROM data_change_audit WHERE id = ${auditId}`],
+      async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }), other: await findings({ tenantId: second.tenantId }) }));
+    const holes = [
+      { check: 'forbidden-nulls', key: `leads.qualified_at:${first.leadId}`, tenantId: first.tenantId },
+      { check: 'forbidden-nulls', key: `data_change_audit.new_values:${auditId}`, tenantId: first.tenantId },
+      { check: 'forbidden-nulls', key: `data_change_audit.old_values:${auditId}`, tenantId: first.tenantId },
+    ];
+    expect(found).toEqual({ platform: holes, own: holes, other: [] });
+  });
+
+  it('audit-completeness: a lead changed while its audit trigger was off', async () => {
+    const found = await withDefect(
+      [sql.unsafe`ALTER TABLE leads DISABLE TRIGGER leads_audit`,
+        sql.unsafe`UPDATE leads SET name = 'Changed unaudited' WHERE id = ${first.leadId}`,
+        sql.unsafe`ALTER TABLE leads ENABLE TRIGGER leads_audit`],
+      // An audited change of the row closes the gap.
+      [sql.unsafe`UPDATE leads SET name = NULL WHERE id = ${first.leadId}`],
+      async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }), other: await findings({ tenantId: second.tenantId }) }));
+    const unaudited = { check: 'audit-completeness', key: `leads:${first.leadId}`, tenantId: first.tenantId };
+    expect(found).toEqual({ platform: [unaudited], own: [unaudited], other: [] });
+    expect(await findings()).toEqual([]);
   });
 });

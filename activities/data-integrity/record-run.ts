@@ -1,11 +1,12 @@
 // Stores a run, its findings and the fixes it plans (one per finding whose check has a fix that
 // applies to it, unless an approval fix for the same defect still waits), in one transaction as the
-// maintenance role.
+// maintenance role, with an alert for each critical finding the previous run of the scope did not have.
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { IntegrityCheck, IntegrityScope } from '../../core/data-integrity/check.ts';
 import { scopeName } from '../../core/data-integrity/scope.ts';
 import type { PlannedFix, RecordedRun } from '../../core/temporal/data-integrity.ts';
+import { alertNewCriticalFindings } from './alert-new-critical.ts';
 import type { CheckResult } from './run-checks.ts';
 
 const id = z.object({ id: z.uuid() });
@@ -45,5 +46,6 @@ export const recordRun = (
         fixes.push({ fixId, check: result.check, class: fix.class, findingKey: finding.key });
       }
     }
+    await alertNewCriticalFindings(tx, runId, scopeName(scope));
     return { runId, findings, fixes };
   });

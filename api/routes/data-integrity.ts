@@ -15,6 +15,7 @@ import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { createWorkflowStarter, startedWorkflow } from '../start-workflow.ts';
+import { registerDataIntegrityHealthRoutes } from './data-integrity-health.ts';
 
 const PLATFORM = 'platform';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -56,6 +57,7 @@ const fixRow = z.object({ id: z.uuid(), class: z.enum(FIX_CLASSES), status: z.en
 
 export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, metrics: ApiMetrics) => {
   const start = createWorkflowStarter(deps, metrics);
+  registerDataIntegrityHealthRoutes(registry, deps, metrics);
   // Findings and fixes are platform data: read with the maintenance role, for platform admins only.
   const db = deps.pools.maintenance;
   const latestRun = () => db.maybeOne(sql.type(runRow)`

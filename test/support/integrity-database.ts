@@ -19,6 +19,8 @@ export type IntegrityDatabase = {
   readonly drop: () => Promise<void>;
 };
 
+export const FRESH_BACKUP_ID = '20261126T000000Z-0badc0de';
+
 export const createIntegrityDatabase = async (config: Config): Promise<IntegrityDatabase> => {
   const name = `integrity_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   await recreateDatabase(config.database.migrationUrl, name);
@@ -32,6 +34,12 @@ export const createIntegrityDatabase = async (config: Config): Promise<Integrity
   await migrateUp({ url: database.migrationUrl, directory: fileURLToPath(new URL('../../migrations', import.meta.url)), log: () => undefined });
   const pools = await createDatabasePools(database);
   const owner = await createPool(database.migrationUrl);
+  // A fresh backup and a passed drill, as on a running platform: only the backup-age test ages them.
+  await owner.query(sql.unsafe`
+    WITH backup AS (
+      INSERT INTO backups (id, kind, status, workflow_id, completed_at, manifest_key, total_bytes)
+      VALUES (${FRESH_BACKUP_ID}, 'nightly', 'complete', 'backup-test', now(), 'backups/manifest.json', 1) RETURNING id)
+    INSERT INTO backup_drills (backup_id, workflow_id, started_at, passed) SELECT id, 'drill-test', now(), true FROM backup`);
   return {
     name,
     database,

@@ -1,7 +1,10 @@
 // The catalogue of integrity checks, in the order a run reports them.
 import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
 import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
+import { auditCompleteness } from './audit-completeness.ts';
+import { backupAge } from './backup-age.ts';
 import { duplicateLeadPhones } from './duplicate-lead-phones.ts';
+import { forbiddenNulls } from './forbidden-nulls.ts';
 import { foreignKeysNotValid } from './foreign-keys-not-valid.ts';
 import { leadStageOutsidePipeline } from './lead-stage-outside-pipeline.ts';
 import { orphanedRows } from './orphaned-rows.ts';
@@ -20,4 +23,7 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   productImageOfAnotherBot,
   tenantSettingsInvalid,
   duplicateLeadPhones,
+  forbiddenNulls,
+  auditCompleteness,
+  backupAge,
 ];
