@@ -33,6 +33,7 @@ export const openApiDocument = (registry: Registry) => {
         415: problemResponse('An upload whose content is not the type it declares'),
         422: problemResponse('Well-formed but refused: a rule that does not compile (named), a stage or image that is not there'),
         429: problemResponse('Rate limit exceeded; see the RateLimit and Retry-After headers'),
+        503: problemResponse('A service the request needs (the database, Temporal, object storage, Kubernetes) is unavailable; retry after the time in Retry-After'),
         ...Object.fromEntries(Object.entries(spec.problems ?? {}).map(([status, description]) => [status, problemResponse(description)])),
       },
     };

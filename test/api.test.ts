@@ -518,7 +518,9 @@ describe('backups from the API', () => {
     expect((await call('POST', restorePath, tokens.platform, { target: { database } })).status).toBe(202);
     await temporal.workflow.getHandle(`restore/${result.backupId}`).result();
     expect((await call('GET', restorePath, tokens.platform)).json).toMatchObject({ status: 'COMPLETED', phase: 'done', result: { target: database } });
-    expect((await call('POST', `${restorePath}/approval`, tokens.platform)).status).toBe(409);
+    // An ended restore is answered from its description, without querying (replaying) its history.
+    const ended = await call('POST', `${restorePath}/approval`, tokens.platform);
+    expect([ended.status, ended.json?.detail]).toEqual([409, `the restore of ${result.backupId} has ended (completed)`]);
     // Over the live database: it waits for an approval that the requesting token cannot give.
     expect((await call('POST', restorePath, tokens.platform, { target: { live: true } })).status).toBe(202);
     let phase = '';

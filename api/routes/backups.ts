@@ -137,10 +137,15 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   }, async ({ params, principal }) => {
     const workflowId = restoreWorkflowId(params.backupId);
     const handle = (await deps.temporal()).workflow.getHandle(workflowId);
-    const progress = await handle.query<{ phase: RestorePhase; requestedBy: string }>(RESTORE_PHASE_QUERY).catch((error: unknown) => {
+    // Only a running restore can be approved; asking first spares the query on an ended one, which
+    // a worker answers only by replaying its whole history.
+    const notFound = (error: unknown) => {
       if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Not found', 'no restore of this backup');
       throw error;
-    });
+    };
+    const { status } = await handle.describe().catch(notFound);
+    if (status.name !== 'RUNNING') throw new HttpProblem(409, 'Nothing to approve', `the restore of ${params.backupId} has ended (${status.name.toLowerCase()})`);
+    const progress = await handle.query<{ phase: RestorePhase; requestedBy: string }>(RESTORE_PHASE_QUERY).catch(notFound);
     if (progress.phase !== 'awaiting-approval') throw new HttpProblem(409, 'Nothing to approve', `the restore of ${params.backupId} is ${progress.phase}, not awaiting approval`);
     const approvedBy = `api:${principal.tokenId}`;
     // Four eyes: whoever asked for the restore cannot also approve it.
