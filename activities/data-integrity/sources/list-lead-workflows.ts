@@ -1,0 +1,24 @@
+// Running lead conversations from Temporal's visibility store, with the search attributes the lead
+// workflow carries (TenantId and BotId from its start, LeadId once its first message was ingested).
+import type { Client } from '@temporalio/client';
+import type { ListedWorkflow } from '../../../core/data-integrity/check.ts';
+import { LEAD_CONVERSATION_WORKFLOW } from '../../../core/temporal/lead-conversation.ts';
+import { BOT_ID, LEAD_ID, TENANT_ID } from '../../../core/temporal/search-attributes.ts';
+
+export const listRunningLeadWorkflows = async (temporal: Client, tenantId: string | null): Promise<ListedWorkflow[]> => {
+  // tenantId is a UUID (parsed from the scope name), so it cannot break out of the quoted literal.
+  const query = `WorkflowType = '${LEAD_CONVERSATION_WORKFLOW}' AND ExecutionStatus = 'Running'${tenantId === null ? '' : ` AND TenantId = '${tenantId}'`}`;
+  const workflows: ListedWorkflow[] = [];
+  for await (const execution of temporal.workflow.list({ query })) {
+    const attributes = execution.typedSearchAttributes;
+    workflows.push({
+      workflowId: execution.workflowId,
+      runId: execution.runId,
+      startTime: execution.startTime,
+      tenantId: attributes.get(TENANT_ID) ?? null,
+      botId: attributes.get(BOT_ID) ?? null,
+      leadId: attributes.get(LEAD_ID) ?? null,
+    });
+  }
+  return workflows;
+};
