@@ -32,14 +32,16 @@ export const sessionSnapshotAge: IntegrityCheck = {
     const tenants = await tx.any(sql.type(tenantWithBots)`
       SELECT tenant_id AS "tenantId", min(created_at) AS "firstBotAt" FROM bots
        WHERE ${inScope(scope, sql.identifier(['tenant_id']))} GROUP BY tenant_id ORDER BY tenant_id`);
-    // Newest snapshot per tenant; one inside the newest backup counts as taken at its start.
+    // Newest snapshot per tenant, by its object's time; one inside the newest backup is in it whatever the clocks say.
     const newest = new Map<string, number>();
     const seen = (tenantId: string, at: number) => newest.set(tenantId, Math.max(at, newest.get(tenantId) ?? -Infinity));
     for (const object of objects) {
       const own = TENANT_SNAPSHOT.exec(object.key);
       if (own !== null) seen(own[1]!, object.lastModified.getTime());
       const inBackup = BACKUP_SNAPSHOT.exec(object.key);
-      if (inBackup !== null && newestBackup !== null && inBackup[1] === newestBackup.id) seen(inBackup[2]!, newestBackup.startedAt);
+      if (inBackup === null) continue;
+      const inNewest = newestBackup !== null && inBackup[1] === newestBackup.id;
+      seen(inBackup[2]!, Math.max(object.lastModified.getTime(), inNewest ? newestBackup.startedAt : -Infinity));
     }
     // Without a complete backup (backup-age reports that) only a tenant with no snapshot at all is one.
     const due = newestBackup === null ? -Infinity : newestBackup.startedAt - CLOCK_SKEW_MS;
