@@ -8,7 +8,11 @@ import type { FixEffects } from '../../core/data-integrity/check.ts';
 import { quarantineKey } from '../../core/object-keys.ts';
 import { appendFixLog } from './before-image-log.ts';
 import { copyObject, deleteObject, headObject } from './object-moves.ts';
+import { waitUntilNotListedRunning } from './sources/list-lead-workflows.ts';
 import type { IntegrityOutside } from './sources/index.ts';
+
+/** Long enough for Elasticsearch's refresh interval (1 s), short enough to hold the fix's transaction. */
+const VISIBILITY_WAIT_MS = 10_000;
 
 const unavailable = (what: string) => new Error(`this worker has no ${what} configured for data-integrity fixes`);
 
@@ -34,6 +38,7 @@ export const createFixEffects = (tx: DatabaseTransactionConnection, fixId: strin
       } catch (error) {
         if (!(error instanceof WorkflowNotFoundError)) throw error; // already ended: nothing left to stop
       }
+      await waitUntilNotListedRunning(temporal, runId, VISIBILITY_WAIT_MS);
     },
   };
 };
