@@ -3,22 +3,29 @@
 // planted on purpose, found exactly, fixed once approved, verified gone, and undone where possible.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
+import { Worker } from '@temporalio/worker';
+import { pino } from 'pino';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { createApp } from '../api/app.ts';
+import { issueToken } from '../api/token-store.ts';
 import { createDataIntegrityActivities, type DataIntegrityActivities } from '../activities/data-integrity/index.ts';
 import { headObject } from '../activities/data-integrity/object-moves.ts';
+import { listObjects } from '../activities/data-integrity/sources/list-objects.ts';
 import type { IntegrityOutside } from '../activities/data-integrity/sources/index.ts';
 import { FixNotUndoableError } from '../activities/data-integrity/undo-fix.ts';
 import { loadConfig } from '../core/config.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { quarantineKey, sessionsObjectKey, sessionSnapshotKey } from '../core/object-keys.ts';
-import { connectTemporalClient } from '../core/temporal/client.ts';
+import { createTokenAdminPool } from '../core/db/pools.ts';
+import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { LEAD_CONVERSATION_WORKFLOW, leadWorkflowId } from '../core/temporal/lead-conversation.ts';
 import { registerSearchAttributes } from '../core/temporal/register-search-attributes.ts';
 import { tenantSearchAttributes } from '../core/temporal/search-attributes.ts';
@@ -33,6 +40,21 @@ let s3: S3Client;
 let temporal: Client;
 let outside: IntegrityOutside;
 let activities: DataIntegrityActivities;
+const taskQueue = `integrity-outside-${randomUUID().slice(0, 8)}`;
+let worker: Worker;
+let running: Promise<void>;
+let closeWorkerConnection: () => Promise<void>;
+let api: ReturnType<typeof createApp>;
+let apiBase: string;
+let platformToken: string;
+let tokenPool: Awaited<ReturnType<typeof createTokenAdminPool>>;
+
+const undoThroughApi = async (fixId: string) => {
+  const response = await fetch(`${apiBase}/data-integrity/fix-issues`, {
+    method: 'POST', headers: { authorization: `Bearer ${platformToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ undo: [fixId] }),
+  });
+  return { status: response.status, json: await response.json() as Record<string, unknown> };
+};
 
 const put = (key: string, body = 'bytes') => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 const exists = async (key: string) => (await headObject({ s3, bucket }, key)) !== null;
@@ -54,7 +76,7 @@ const connectFreshNamespace = async () => {
     }
   }
   await base.connection.close();
-  return connectTemporalClient({ ...config.temporal, namespace });
+  return namespace;
 };
 
 beforeAll(async () => {
@@ -64,11 +86,32 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   // What a running platform holds: the image's object, the fixture backup's manifest and the tenant's sessions in it.
   await Promise.all([put(imageKey()), put(manifest), put(sessionsObjectKey(FRESH_BACKUP_ID, tenant.tenantId))]);
-  temporal = await connectFreshNamespace();
+  const temporalConfig = { ...config.temporal, namespace: await connectFreshNamespace(), taskQueue };
+  temporal = await connectTemporalClient(temporalConfig);
   outside = { storage: { s3, bucket }, temporal, graceSeconds: 0 };
   activities = createDataIntegrityActivities({ maintenancePool: db.pools.maintenance, outside });
-}, 60_000);
+  // For the API's undo, which runs integrity-undo/<fixId> on a worker.
+  const workerConnection = await connectTemporalWorker(temporalConfig);
+  closeWorkerConnection = () => workerConnection.connection.close();
+  worker = await Worker.create({
+    ...workerConnection, taskQueue, workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)), activities,
+  });
+  running = worker.run();
+  tokenPool = await createTokenAdminPool(db.database);
+  api = createApp({
+    config: { ...config, database: db.database, temporal: temporalConfig }, pools: db.pools, tokenPool, withTenant: db.withTenant,
+    logger: pino({ level: 'silent' }), s3, temporalHealthy: async () => true, temporal: async () => temporal,
+  });
+  const server = await api.start(0, '127.0.0.1');
+  apiBase = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/v1`;
+  platformToken = (await issueToken(tokenPool, { tenantId: null, name: 'integrity-outside', expiresAt: null, actor: 'test' }))!.token;
+}, 120_000);
 afterAll(async () => {
+  await api.stop();
+  await tokenPool.end();
+  worker.shutdown();
+  await running;
+  await closeWorkerConnection();
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   if (listed.Contents?.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: listed.Contents.map(({ Key }) => ({ Key })) } }));
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
@@ -115,6 +158,19 @@ describe('data-integrity checks of the bucket and of Temporal', () => {
     expect(Object.keys(checks).length).toBeGreaterThan(0);
   });
 
+  it('the bucket is listed to its end, past S3\'s 1,000 keys per page', async () => {
+    const prefix = `paged-${randomUUID().slice(0, 8)}/`;
+    const keys = Array.from({ length: 1_003 }, (_, index) => `${prefix}${String(index).padStart(4, '0')}`);
+    for (let start = 0; start < keys.length; start += 100) await Promise.all(keys.slice(start, start + 100).map((key) => put(key, 'x')));
+    try {
+      expect((await listObjects(s3, bucket, prefix)).map((object) => object.key)).toEqual(keys);
+    } finally {
+      for (let start = 0; start < keys.length; start += 1000) {
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(start, start + 1000).map((Key) => ({ Key })) } }));
+      }
+    }
+  }, 60_000);
+
   it('unclaimed objects: found (not while younger than the grace), quarantined once approved, verified, and moved back by undo', async () => {
     const goneTenant = randomUUID();
     const stray = `tenants/${tenant.tenantId}/images/stray.png`;
@@ -151,7 +207,8 @@ describe('data-integrity checks of the bucket and of Temporal', () => {
       expect(await activities.integrityVerifyFixes({ scope: 'platform', fixIds: [fix.fixId] })).toEqual([{ fixId: fix.fixId, status: 'verified', failure: null }]);
       expect((await run()).found.map(({ key }) => key)).not.toContain(`object:${stray}`);
 
-      await activities.integrityUndoFix({ fixId: fix.fixId, actor: 'test' });
+      // Through the API, as an operator would: integrity-undo/<fixId> on the worker.
+      expect(await undoThroughApi(fix.fixId)).toEqual({ status: 200, json: { undone: [fix.fixId] } });
       expect(await read(stray)).toBe('stray');
       expect(await exists(quarantineKey(fix.fixId, stray))).toBe(false);
       await expect(activities.integrityUndoFix({ fixId: fix.fixId, actor: 'test' })).rejects.toThrow(/already undone/);
@@ -300,6 +357,9 @@ describe('data-integrity checks of the bucket and of Temporal', () => {
         expect(await activities.integrityVerifyFixes({ scope: 'platform', fixIds: [fix.fixId] })).toEqual([{ fixId: fix.fixId, status: 'verified', failure: null }]);
         await expect(activities.integrityUndoFix({ fixId: fix.fixId, actor: 'test' })).rejects.toThrow(new FixNotUndoableError(
           `fix ${fix.fixId} terminated workflow ${ofLead.workflowId}; a terminated workflow cannot be resumed (the lead's next message starts a new one)`));
+        expect(await undoThroughApi(fix.fixId)).toMatchObject({
+          status: 409, json: { title: 'Not undoable', detail: expect.stringContaining(`fix ${fix.fixId} terminated workflow ${ofLead.workflowId}; a terminated workflow cannot be resumed`) },
+        });
         expect(await db.pools.maintenance.oneFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM integrity_fixes WHERE id = ${fix.fixId}`)).toBe('verified');
       } finally {
         await asTenantOwner((tx) => tx.query(sql.unsafe`INSERT INTO leads SELECT * FROM jsonb_populate_record(NULL::leads, ${sql.jsonb(JSON.parse(JSON.stringify(before.image)))})`));
