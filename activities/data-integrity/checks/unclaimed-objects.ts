@@ -20,20 +20,31 @@ const REASONS = {
 const unclaimed = z.object({ key: z.string(), tenantId: z.uuid().nullable(), reason: z.enum(['not-a-tenant', 'tenant-missing', 'no-row']) });
 const details = z.object({ objectKey: z.string() });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SESSION_SNAPSHOT = /^sessions\/[^/]+\.tar\.gz\.enc$/;
+
+/** `tenants/<id>/<rest>`: the tenant id (null when the segment is not one) and whether the rest is a session snapshot. */
+const parseKey = (key: string) => {
+  const [, segment = '', ...rest] = key.split('/');
+  return { tenantId: UUID.test(segment) ? segment : null, snapshot: SESSION_SNAPSHOT.test(rest.join('/')) };
+};
+
 /** The keys (all under `tenants/`) that nothing claims, with why, as this transaction sees the rows. */
-const findUnclaimed = (tx: DatabaseTransactionConnection, keys: readonly string[]) => tx.any(sql.type(unclaimed)`
-  WITH parsed AS (
-    SELECT key, substring(key FROM '^tenants/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/')::uuid AS tenant_id
-      FROM unnest(${sql.array([...keys], 'text')}) AS key),
-  judged AS (
-    SELECT key, tenant_id, CASE
-      WHEN tenant_id IS NULL THEN 'not-a-tenant'
-      WHEN NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = p.tenant_id) THEN 'tenant-missing'
-      WHEN key ~ '^tenants/[^/]+/sessions/[^/]+\\.tar\\.gz\\.enc$' THEN NULL
-      WHEN EXISTS (SELECT 1 FROM bot_images i WHERE i.tenant_id = p.tenant_id AND i.object_key = p.key) THEN NULL
-      ELSE 'no-row' END AS reason
-      FROM parsed p)
-  SELECT key, tenant_id AS "tenantId", reason FROM judged WHERE reason IS NOT NULL ORDER BY key LIMIT ${MAX_FINDINGS_PER_CHECK + 1}`);
+const findUnclaimed = (tx: DatabaseTransactionConnection, keys: readonly string[]) => {
+  // Parsed here, not by regular expressions in SQL: those cost ~0.2 ms a key (1 s for 5,000).
+  const parsed = keys.map(parseKey);
+  return tx.any(sql.type(unclaimed)`
+    SELECT key, tenant_id AS "tenantId", reason FROM (
+      SELECT key, tenant_id, CASE
+        WHEN tenant_id IS NULL THEN 'not-a-tenant'
+        WHEN NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = p.tenant_id) THEN 'tenant-missing'
+        WHEN snapshot THEN NULL
+        WHEN EXISTS (SELECT 1 FROM bot_images i WHERE i.tenant_id = p.tenant_id AND i.object_key = p.key) THEN NULL
+        ELSE 'no-row' END AS reason
+        FROM unnest(${sql.array([...keys], 'text')}, ${sql.array(parsed.map((key) => key.tenantId), 'uuid')},
+                    ${sql.array(parsed.map((key) => key.snapshot), 'bool')}) AS p (key, tenant_id, snapshot)
+    ) judged WHERE reason IS NOT NULL ORDER BY key LIMIT ${MAX_FINDINGS_PER_CHECK + 1}`);
+};
 
 /** Stable and within the 500 characters of a finding key, however long the object key (S3 allows 1,024). */
 const findingKey = (objectKey: string) =>
