@@ -17,7 +17,10 @@ const VISIBILITY_WAIT_MS = 10_000;
 const unavailable = (what: string) => new Error(`this worker has no ${what} configured for data-integrity fixes`);
 
 export const createFixEffects = (tx: DatabaseTransactionConnection, fixId: string, outside: IntegrityOutside | undefined): FixEffects => {
-  const bucket = () => outside?.storage ?? (() => { throw unavailable('object store'); })();
+  const bucket = () => {
+    if (outside?.storage === undefined) throw unavailable('object store');
+    return outside.storage;
+  };
   return {
     objectExists: async (key) => (await headObject(bucket(), key)) !== null,
     quarantineObject: async (key) => {
@@ -30,7 +33,8 @@ export const createFixEffects = (tx: DatabaseTransactionConnection, fixId: strin
       await deleteObject(bucket(), key);
     },
     terminateWorkflow: async ({ workflowId, runId }, reason) => {
-      const temporal = outside?.temporal ?? (() => { throw unavailable('Temporal client'); })();
+      if (outside?.temporal === undefined) throw unavailable('Temporal client');
+      const { temporal } = outside;
       const named = `data-integrity fix ${fixId}: ${reason}`;
       await appendFixLog(tx, fixId, { operation: 'terminate-workflow', rowKey: workflowId, image: { workflowId, runId, reason: named } });
       try {
