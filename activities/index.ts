@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../core/config.ts';
 import type { DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
@@ -21,6 +22,8 @@ export type ActivityDependencies = {
   readonly config: Config;
   readonly pools: DatabasePools;
   readonly s3: S3Client;
+  /** For activities that list or terminate workflows (the data-integrity checks and fixes). */
+  readonly temporal: Client;
   readonly logger: { warn(message: string): void; info(details: object, message: string): void };
   /** Loaded when first needed: a worker without keys still runs everything but backups. */
   readonly keyring: () => Keyring;
@@ -50,6 +53,9 @@ export const createActivities = (deps: ActivityDependencies) => {
     createTenantLinkActivities({ withTenant }),
     createBackupActivities(deps),
     createPlatformEventActivities({ maintenancePool: deps.pools.maintenance }),
-    createDataIntegrityActivities({ maintenancePool: deps.pools.maintenance }),
+    createDataIntegrityActivities({
+      maintenancePool: deps.pools.maintenance,
+      outside: { storage: { s3: deps.s3, bucket: deps.config.s3.bucket }, temporal: deps.temporal, graceSeconds: deps.config.integrity.graceSeconds },
+    }),
   );
 };

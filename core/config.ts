@@ -123,6 +123,8 @@ export const variables = {
     'The platform worker creates (or updates) the Schedule `integrity-hourly` at start (see docs/data-integrity.md).'),
   INTEGRITY_APPROVAL_TIMEOUT_SECONDS: variable(positiveInt.max(30 * 86_400), '86400',
     'How long a planned fix of class `approval` waits for its approval; then it expires and is never applied.'),
+  INTEGRITY_GRACE_SECONDS: variable(z.coerce.number().int().min(0).max(86_400), '900',
+    'The storage and workflow checks leave objects modified, and lead workflows started, this recently for the next run: their rows may be committed after the run\'s snapshot.'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
@@ -265,6 +267,7 @@ const toConfig = (raw: RawConfig) => ({
   integrity: {
     scheduleEnabled: raw.INTEGRITY_SCHEDULE_ENABLED,
     approvalTimeoutMs: raw.INTEGRITY_APPROVAL_TIMEOUT_SECONDS * 1000,
+    graceSeconds: raw.INTEGRITY_GRACE_SECONDS,
   },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,

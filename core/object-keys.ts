@@ -5,6 +5,7 @@
 //   backups/<backupId>/manifest.json                  the backup's manifest (written last)
 //   tenants/<tenantId>/images/<uuid>.<ext>            a bot's uploaded image
 //   tenants/<tenantId>/sessions/<time>.tar.gz.enc     a session snapshot taken on request
+//   quarantine/<fixId>/<original key>                 an object a data-integrity fix set aside (undo moves it back)
 import { BACKUP_ID } from './backups/backup-id.ts';
 
 // Everything of one backup under one prefix, so retention deletes a backup by its prefix and the
@@ -24,7 +25,8 @@ export const backupIdOfKey = (key: string): string | null => {
 };
 
 // A tenant's own objects live under its prefix; a bot pod reads only objects under its tenant's.
-export const tenantPrefix = (tenantId: string): string => `tenants/${tenantId}/`;
+export const TENANTS_PREFIX = 'tenants/';
+export const tenantPrefix = (tenantId: string): string => `${TENANTS_PREFIX}${tenantId}/`;
 
 /** Whether `key` is one of the tenant's own objects (no `..` climbing out of its prefix). */
 export const isTenantObjectKey = (key: string, tenantId: string): boolean =>
@@ -36,3 +38,6 @@ export const tenantImageKey = (tenantId: string, imageId: string, extension: str
 /** Object key of a tenant's session snapshot taken at `at` (an ISO timestamp). */
 export const sessionSnapshotKey = (tenantId: string, at: string): string =>
   `${tenantPrefix(tenantId)}sessions/${at.replace(/[:.]/g, '-')}.tar.gz.enc`;
+
+/** Where an integrity fix sets an unclaimed object aside: outside `tenants/`, so no tenant reads it, and per fix. */
+export const quarantineKey = (fixId: string, key: string): string => `quarantine/${fixId}/${key}`;

@@ -29,15 +29,12 @@ let keyring: Keyring | undefined;
 const scoring = createScoringPool(config.conversation.scoring);
 
 // Before any workflow runs: the search attributes that tenant-scoped starts name, and the Schedules.
+// The client stays open: the integrity activities list and terminate lead workflows with it.
 const client = await connectTemporalClient(config.temporal);
-try {
-  const added = await registerSearchAttributes(client.connection, namespace);
-  logger.info({ namespace, added }, 'search attributes in place');
-  const scheduleIds = await ensureSchedules(client, config);
-  logger.info({ scheduleIds, backupTime: config.backup.time, timeZone: config.backup.timeZone }, 'schedules in place');
-} finally {
-  await client.connection.close();
-}
+const added = await registerSearchAttributes(client.connection, namespace);
+logger.info({ namespace, added }, 'search attributes in place');
+const scheduleIds = await ensureSchedules(client, config);
+logger.info({ scheduleIds, backupTime: config.backup.time, timeZone: config.backup.timeZone }, 'schedules in place');
 
 try {
   const worker = await Worker.create({
@@ -45,13 +42,14 @@ try {
     namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createActivities({ config, pools, s3, logger, keyring: () => (keyring ??= loadKeyring(config.encryption)), scoring }),
+    activities: createActivities({ config, pools, s3, temporal: client, logger, keyring: () => (keyring ??= loadKeyring(config.encryption)), scoring }),
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
   // Runtime's shutdown signals (SIGINT, SIGTERM, ...) make run() resolve after in-flight tasks finish.
   await worker.run();
   logger.info('worker stopped');
 } finally {
+  await client.connection.close();
   await connection.close();
   await scoring.close();
   await pools.end();

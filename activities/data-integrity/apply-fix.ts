@@ -8,7 +8,9 @@ import { isRetryableTransactionError } from '../../core/db/transient-errors.ts';
 import { unavailableDependency } from '../../core/unavailable-dependency.ts';
 import { FIX_STATUSES, type FixOutcome } from '../../core/temporal/data-integrity.ts';
 import { createBeforeImageLog } from './before-image-log.ts';
+import { createFixEffects } from './fix-effects.ts';
 import { recordFixFailure } from './fix-status.ts';
+import type { IntegrityOutside } from './sources/index.ts';
 
 const plannedFix = z.object({
   status: z.enum(FIX_STATUSES),
@@ -23,6 +25,7 @@ export const applyFix = async (
   checks: readonly IntegrityCheck[],
   fixId: string,
   approvedBy: string | null,
+  outside?: IntegrityOutside,
 ): Promise<FixOutcome> => {
   try {
     return await maintenance.transaction(async (tx) => {
@@ -39,7 +42,7 @@ export const applyFix = async (
       if (fix.class === 'approval' && approvedBy === null) return { fixId, status: fix.status, failure: null };
       const check = checks.find((candidate) => candidate.name === fix.checkName);
       if (check?.fix === undefined) throw new Error(`check ${fix.checkName} has no fix`);
-      await check.fix.apply(tx, fix.finding, createBeforeImageLog(tx, fixId));
+      await check.fix.apply(tx, fix.finding, createBeforeImageLog(tx, fixId), createFixEffects(tx, fixId, outside));
       await tx.query(sql.unsafe`
         UPDATE integrity_fixes SET status = 'applied', applied_at = now(), approved_by = ${approvedBy} WHERE id = ${fixId}`);
       return { fixId, status: 'applied' as const, failure: null };

@@ -8,28 +8,35 @@ import { INTEGRITY_CHECKS } from './checks/index.ts';
 import { expireFixes } from './fix-status.ts';
 import { recordRun } from './record-run.ts';
 import { runChecks } from './run-checks.ts';
+import type { IntegrityOutside } from './sources/index.ts';
 import { undoFix } from './undo-fix.ts';
 import { verifyFixes } from './verify-fixes.ts';
 
-export const createDataIntegrityActivities = (deps: { maintenancePool: DatabasePool; checks?: readonly IntegrityCheck[] }) => {
+export const createDataIntegrityActivities = (deps: {
+  maintenancePool: DatabasePool;
+  checks?: readonly IntegrityCheck[];
+  /** The bucket and Temporal, for the checks that list them; without them those checks are skipped. */
+  outside?: IntegrityOutside;
+}) => {
   const pool = deps.maintenancePool;
   const checks = deps.checks ?? INTEGRITY_CHECKS;
+  const { outside } = deps;
   return {
     async integrityRunChecks(input: { scope: string; workflowId: string }): Promise<RecordedRun> {
       const scope = parseScopeName(input.scope);
-      return recordRun(pool, checks, scope, input.workflowId, await runChecks(pool, checks, scope));
+      return recordRun(pool, checks, scope, input.workflowId, await runChecks(pool, checks, scope, outside));
     },
     async integrityApplyFix(input: { fixId: string; approvedBy: string | null }): Promise<FixOutcome> {
-      return applyFix(pool, checks, input.fixId, input.approvedBy);
+      return applyFix(pool, checks, input.fixId, input.approvedBy, outside);
     },
     async integrityVerifyFixes(input: { scope: string; fixIds: readonly string[] }): Promise<FixOutcome[]> {
-      return verifyFixes(pool, checks, parseScopeName(input.scope), input.fixIds);
+      return verifyFixes(pool, checks, parseScopeName(input.scope), input.fixIds, outside);
     },
     async integrityExpireFixes(input: { fixIds: readonly string[] }): Promise<void> {
       await expireFixes(pool, input.fixIds);
     },
     async integrityUndoFix(input: { fixId: string; actor: string }): Promise<void> {
-      await undoFix(pool, input.fixId, input.actor);
+      await undoFix(pool, input.fixId, input.actor, outside);
     },
   };
 };

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { IntegrityCheck, IntegrityScope } from '../../core/data-integrity/check.ts';
 import type { FixOutcome } from '../../core/temporal/data-integrity.ts';
 import { runChecks } from './run-checks.ts';
+import type { IntegrityOutside } from './sources/index.ts';
 
 const appliedFix = z.object({ fixId: z.uuid(), checkName: z.string(), findingKey: z.string() });
 
@@ -13,13 +14,14 @@ export const verifyFixes = async (
   checks: readonly IntegrityCheck[],
   scope: IntegrityScope,
   fixIds: readonly string[],
+  outside?: IntegrityOutside,
 ): Promise<FixOutcome[]> => {
   const fixes = await maintenance.any(sql.type(appliedFix)`
     SELECT x.id AS "fixId", f.check_name AS "checkName", f.finding_key AS "findingKey"
       FROM integrity_fixes x JOIN integrity_findings f ON f.id = x.finding_id
      WHERE x.id = ANY(${sql.array([...fixIds], 'uuid')}) AND x.status = 'applied'`);
   const names = new Set(fixes.map((fix) => fix.checkName));
-  const results = await runChecks(maintenance, checks.filter((check) => names.has(check.name)), scope);
+  const results = await runChecks(maintenance, checks.filter((check) => names.has(check.name)), scope, outside);
   const stillFound = new Set(results.flatMap((result) => result.findings.map((finding) => `${result.check}\n${finding.key}`)));
   const outcomes: FixOutcome[] = [];
   for (const fix of fixes) {

@@ -37,13 +37,55 @@ export type RowChange = {
 };
 export type LogBeforeImage = (change: RowChange) => Promise<void>;
 
+/** An object of the bucket, as the run's listing saw it. */
+export type ListedObject = { readonly key: string; readonly lastModified: Date; readonly size: number };
+
+/** A running lead workflow, as the run's Temporal visibility listing saw it. */
+export type ListedWorkflow = {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly startTime: Date;
+  /** From the search attributes the workflow carries (TenantId, BotId, LeadId); null where unset. */
+  readonly tenantId: string | null;
+  readonly botId: string | null;
+  readonly leadId: string | null;
+};
+
+/** What a check may read besides the database: listed once per run, right after its snapshot was taken. */
+export type IntegritySource = 'objects' | 'workflows';
+export type IntegritySources = {
+  /** The bucket under `tenants/` (`tenants/<id>/` in a tenant run) and under `backups/`. */
+  readonly objects: readonly ListedObject[];
+  /** Running lead conversations (of the run's tenant in a tenant run). */
+  readonly workflows: readonly ListedWorkflow[];
+  /** The instant of the database snapshot. */
+  readonly snapshotAt: Date;
+  /**
+   * An object modified, or a workflow started, after this instant may belong to rows the snapshot
+   * cannot see yet (written after it was taken): checks leave those for the next run.
+   */
+  readonly settledBefore: Date;
+};
+
+/** What a fix may change outside the database: each is written to the fix log first, in the fix's transaction. */
+export type FixEffects = {
+  readonly objectExists: (key: string) => Promise<boolean>;
+  /** Moves the object under the quarantine prefix (copy, then delete); an undo moves it back. */
+  readonly quarantineObject: (key: string) => Promise<void>;
+  /** Terminates that run of the workflow, with a reason naming the fix; an undo is refused. */
+  readonly terminateWorkflow: (workflow: { workflowId: string; runId: string }, reason: string) => Promise<void>;
+};
+
 export type IntegrityFix = {
   readonly class: FixClass;
   readonly description: string;
   /** Whether this finding has a safe fix (not every finding of a check has). */
   readonly appliesTo: (finding: Finding) => boolean;
-  /** Runs in the fix's own transaction; calls logBeforeImage for every row before changing it. */
-  readonly apply: (tx: DatabaseTransactionConnection, finding: Finding, logBeforeImage: LogBeforeImage) => Promise<void>;
+  /**
+   * Runs in the fix's own transaction; calls logBeforeImage for every row before changing it, and
+   * changes objects and workflows only through `effects` (which log them).
+   */
+  readonly apply: (tx: DatabaseTransactionConnection, finding: Finding, logBeforeImage: LogBeforeImage, effects: FixEffects) => Promise<void>;
 };
 
 export type IntegrityCheck = {
@@ -53,7 +95,9 @@ export type IntegrityCheck = {
   readonly description: string;
   /** Catalogue-level checks (roles, policies, constraints) have no tenant: skipped in a tenant run. */
   readonly platformOnly: boolean;
+  /** The listings `find` reads (none when absent); a runner without them skips the check. */
+  readonly needs?: readonly IntegritySource[];
   /** Read-only: runs inside the runner's REPEATABLE READ, READ ONLY transaction. */
-  readonly find: (tx: DatabaseTransactionConnection, scope: IntegrityScope) => Promise<readonly Finding[]>;
+  readonly find: (tx: DatabaseTransactionConnection, scope: IntegrityScope, sources: IntegritySources) => Promise<readonly Finding[]>;
   readonly fix?: IntegrityFix;
 };

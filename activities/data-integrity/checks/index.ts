@@ -10,8 +10,12 @@ import { leadStageOutsidePipeline } from './lead-stage-outside-pipeline.ts';
 import { orphanedRows } from './orphaned-rows.ts';
 import { productImageOfAnotherBot } from './product-image-of-another-bot.ts';
 import { rowLevelSecurity } from './row-level-security.ts';
+import { rowsMissingObjects } from './rows-missing-objects.ts';
+import { sessionSnapshotAge } from './session-snapshot-age.ts';
+import { strayLeadWorkflows } from './stray-lead-workflows.ts';
 import { tenantSettingsInvalid } from './tenant-settings-schema.ts';
 import { triggersDisabled } from './triggers-disabled.ts';
+import { unclaimedObjects } from './unclaimed-objects.ts';
 
 export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   rowLevelSecurity,
@@ -26,4 +30,8 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   forbiddenNulls,
   auditCompleteness,
   backupAge,
+  rowsMissingObjects,
+  unclaimedObjects,
+  sessionSnapshotAge,
+  strayLeadWorkflows,
 ];
