@@ -1,5 +1,5 @@
 // Undoes an applied fix from its before-images, in one transaction and in reverse order: a deleted
-// row is inserted again, an updated row gets its logged columns back. When the database refuses a
+// row is inserted again, an updated row gets its logged columns back, an inserted row is deleted. When the database refuses a
 // restore (say the orphan's parent is still missing), nothing is changed and the log is kept.
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ export class FixNotUndoableError extends Error {
 }
 
 const logEntry = z.object({
-  tableName: z.string(), keyColumn: z.string(), rowKey: z.string(), operation: z.enum(['update', 'delete']),
+  tableName: z.string(), keyColumn: z.string(), rowKey: z.string(), operation: z.enum(['insert', 'update', 'delete']),
   columns: z.array(z.string()), beforeImage: z.record(z.string(), z.unknown()),
 });
 type LogEntry = z.infer<typeof logEntry>;
@@ -19,6 +19,10 @@ type LogEntry = z.infer<typeof logEntry>;
 const restore = async (tx: DatabaseTransactionConnection, entry: LogEntry) => {
   const table = sql.identifier(['public', entry.tableName]);
   const image = sql.fragment`jsonb_populate_record(NULL::${table}, ${sql.jsonb(JSON.parse(JSON.stringify(entry.beforeImage)))})`;
+  if (entry.operation === 'insert') {
+    await tx.query(sql.unsafe`DELETE FROM ${table} WHERE ${sql.identifier([entry.keyColumn])}::text = ${entry.rowKey}`);
+    return;
+  }
   if (entry.operation === 'delete') {
     await tx.query(sql.unsafe`INSERT INTO ${table} SELECT * FROM ${image}`);
     return;
