@@ -84,9 +84,7 @@ export const mergeLeads = async (
   const children = await childKeys(tx);
   for (const mergedId of mergedIds) {
     for (const { table, column } of children) {
-      for (const id of await idsOf(tx, table, column, tenantId, mergedId)) {
-        await logBeforeImage({ table, keyColumn: 'id', key: id, operation: 'update', columns: [column] });
-      }
+      await logBeforeImage({ table, keyColumn: 'id', key: await idsOf(tx, table, column, tenantId, mergedId), operation: 'update', columns: [column] });
       await tx.query(sql.unsafe`
         UPDATE ${sql.identifier(['public', table])} SET ${sql.identifier([column])} = ${keptId}
          WHERE tenant_id = ${tenantId} AND ${sql.identifier([column])} = ${mergedId}`);
@@ -100,9 +98,8 @@ export const mergeLeads = async (
     await logBeforeImage({ table: 'leads', keyColumn: 'id', key: keptId, operation: 'update', columns: KEPT_LEAD_COLUMNS });
     await updateKept(tx, tenantId, keptId, mergedImage);
     for (const table of TRIGGER_WRITTEN) {
-      for (const id of await idsOf(tx, table, 'lead_id', tenantId, keptId)) {
-        if (!before.get(table)!.includes(id)) await logBeforeImage({ table, keyColumn: 'id', key: id, operation: 'insert' });
-      }
+      const written = (await idsOf(tx, table, 'lead_id', tenantId, keptId)).filter((id) => !before.get(table)!.includes(id));
+      await logBeforeImage({ table, keyColumn: 'id', key: written, operation: 'insert' });
     }
   }
 };

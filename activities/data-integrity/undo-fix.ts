@@ -5,6 +5,7 @@ import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slon
 import { z } from 'zod';
 import { mapDatabaseError } from '../../core/db/map-database-error.ts';
 import { FIX_STATUSES } from '../../core/temporal/data-integrity.ts';
+import { keyIn } from './row-key.ts';
 
 export class FixNotUndoableError extends Error {
   override name = 'FixNotUndoableError';
@@ -20,7 +21,7 @@ const restore = async (tx: DatabaseTransactionConnection, entry: LogEntry) => {
   const table = sql.identifier(['public', entry.tableName]);
   const image = sql.fragment`jsonb_populate_record(NULL::${table}, ${sql.jsonb(JSON.parse(JSON.stringify(entry.beforeImage)))})`;
   if (entry.operation === 'insert') {
-    await tx.query(sql.unsafe`DELETE FROM ${table} WHERE ${sql.identifier([entry.keyColumn])}::text = ${entry.rowKey}`);
+    await tx.query(sql.unsafe`DELETE FROM ${table} AS t WHERE ${keyIn('t', entry.tableName, entry.keyColumn, [entry.rowKey])}`);
     return;
   }
   if (entry.operation === 'delete') {
@@ -30,7 +31,7 @@ const restore = async (tx: DatabaseTransactionConnection, entry: LogEntry) => {
   const assignments = entry.columns.map((column) => sql.fragment`${sql.identifier([column])} = ${sql.identifier(['before', column])}`);
   await tx.query(sql.unsafe`
     UPDATE ${table} AS t SET ${sql.join(assignments, sql.fragment`, `)} FROM ${image} AS before
-     WHERE ${sql.identifier(['t', entry.keyColumn])}::text = ${entry.rowKey}`);
+     WHERE ${keyIn('t', entry.tableName, entry.keyColumn, [entry.rowKey])}`);
 };
 
 export const undoFix = async (maintenance: DatabasePool, fixId: string, actor: string): Promise<void> => {

@@ -33,7 +33,8 @@ export const MAX_FINDINGS_PER_CHECK = 1000;
 export type RowChange = {
   readonly table: string;
   readonly keyColumn: string;
-  readonly key: string;
+  /** One row, or several rows of the table (logged in one statement). */
+  readonly key: string | readonly string[];
   readonly operation: 'insert' | 'update' | 'delete';
   /** The columns an update changes (an undo restores just those). */
   readonly columns?: readonly string[];

@@ -20,6 +20,10 @@ const fixDetails = z.object({ leadIds: z.array(z.uuid()).min(2) });
 const EIGHT_DIGIT_BRAZILIAN_MOBILE = String.raw`^\+55[1-9]{2}[6-9][0-9]{7}$`;
 const canonicalPhone = sql.fragment`CASE WHEN phone_e164 ~ ${EIGHT_DIGIT_BRAZILIAN_MOBILE}
   THEN '+55' || substr(phone_e164, 4, 2) || '9' || substr(phone_e164, 6) ELSE phone_e164 END`;
+const NINE_DIGIT_BRAZILIAN_MOBILE = String.raw`^\+55[1-9]{2}9[6-9][0-9]{7}$`;
+/** The canonical `p.phone` in the old eight-digit form, when it is a mobile that had one. */
+const eightDigitForm = sql.fragment`CASE WHEN p.phone ~ ${NINE_DIGIT_BRAZILIAN_MOBILE}
+  THEN '+55' || substr(p.phone, 4, 2) || substr(p.phone, 7) ELSE p.phone END`;
 
 export const duplicateLeadIdentity: IntegrityCheck = {
   name: 'duplicate-lead-identity',
@@ -36,23 +40,37 @@ export const duplicateLeadIdentity: IntegrityCheck = {
     },
   },
   find: async (tx, scope) => {
+    // Each branch reads leads through its own index or hash join: a shared CTE would be materialised
+    // and scanned whole by every branch (this check runs over every lead of the platform each hour).
+    const leadsInScope = (alias: string) => inScope(scope, sql.identifier([alias, 'tenant_id']));
     const rows = await tx.any(sql.type(row)`
-      WITH scoped AS (
-        SELECT id, tenant_id, bot_id, created_at, phone_e164, ${canonicalPhone} AS phone, coalesce(lid, wa_id) AS lid
-          FROM leads WHERE ${inScope(scope, sql.identifier(['tenant_id']))}),
-      -- A lead is known by its lid (an @lid lead's wa_id is its lid when another lead holds the lid
-      -- itself), and by every lid a message paired with its phone.
-      lids AS (
-        SELECT tenant_id, bot_id, id, created_at, lid FROM scoped
+      WITH phones AS (
+        -- Counted first (no ordered aggregate over every lead, so no sort of the whole table).
+        SELECT tenant_id, bot_id, ${canonicalPhone} AS phone FROM leads l
+         WHERE phone_e164 IS NOT NULL AND ${leadsInScope('l')}
+         GROUP BY 1, 2, 3 HAVING count(*) > 1),
+      phone_members AS (
+        SELECT p.tenant_id, p.bot_id, p.phone, l.id, l.created_at
+          FROM phones p JOIN leads l ON l.tenant_id = p.tenant_id AND l.bot_id = p.bot_id
+           AND l.phone_e164 IN (p.phone, ${eightDigitForm})),
+      lid_members AS (
+        -- An @lid lead (its wa_id is the lid, its lid column empty) and the lead holding that lid.
+        SELECT h.tenant_id, h.bot_id, h.lid, member.id, member.created_at
+          FROM leads h JOIN leads w ON w.tenant_id = h.tenant_id AND w.bot_id = h.bot_id AND w.wa_id = h.lid AND w.lid IS NULL
+          CROSS JOIN LATERAL (VALUES (h.id, h.created_at), (w.id, w.created_at)) AS member (id, created_at)
+         WHERE h.lid IS NOT NULL AND ${leadsInScope('h')}
         UNION
-        SELECT l.tenant_id, l.bot_id, l.id, l.created_at, p.lid FROM scoped l
-          JOIN lead_identity_pairings p ON p.tenant_id = l.tenant_id AND p.bot_id = l.bot_id AND p.phone_e164 = l.phone_e164),
+        -- A phone and a lid a message paired: the leads holding either.
+        SELECT p.tenant_id, p.bot_id, p.lid, l.id, l.created_at
+          FROM lead_identity_pairings p JOIN leads l ON l.tenant_id = p.tenant_id AND l.bot_id = p.bot_id
+           AND (l.phone_e164 = p.phone_e164 OR l.lid = p.lid OR (l.lid IS NULL AND l.wa_id = p.lid))
+         WHERE ${leadsInScope('p')}),
       groups AS (
         SELECT tenant_id, bot_id, 'phone' AS kind, phone AS identity, array_agg(id ORDER BY created_at, id) AS lead_ids
-          FROM scoped WHERE phone IS NOT NULL GROUP BY tenant_id, bot_id, phone HAVING count(*) > 1
+          FROM phone_members GROUP BY tenant_id, bot_id, phone
         UNION ALL
         SELECT tenant_id, bot_id, 'lid', lid, array_agg(id ORDER BY created_at, id)
-          FROM lids GROUP BY tenant_id, bot_id, lid HAVING count(*) > 1)
+          FROM lid_members GROUP BY tenant_id, bot_id, lid HAVING count(*) > 1)
       SELECT tenant_id AS "tenantId", bot_id AS "botId", kind, identity, lead_ids::text[] AS "leadIds"
         FROM groups ORDER BY 1, 2, 3, 4 LIMIT ${MAX_FINDINGS_PER_CHECK + 1}`);
     return rows.map(({ tenantId, botId, kind, identity, leadIds }) => ({
