@@ -3,10 +3,15 @@
 // restores every row it touched (compared as to_jsonb); a merge keeps every message and event, and
 // one that cannot move a row changes nothing at all.
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { loadConfig } from '../core/config.ts';
+import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
+import { APPROVE_FIXES_SIGNAL, integrityWorkflowId } from '../core/temporal/data-integrity.ts';
+import type { awaitIntegrityApprovals, dataIntegrityRun } from '../workflows/data-integrity.ts';
 import { createDataIntegrityActivities, type DataIntegrityActivities } from '../activities/data-integrity/index.ts';
 import { createLeadActivities } from '../activities/lead-conversation/ingest.ts';
 import { lockIdentifiers } from '../activities/lead-conversation/identity.ts';
@@ -301,4 +306,62 @@ describe('duplicate-lead-identity merge (approval)', () => {
       await removePerson(person);
     }
   });
+});
+
+describe('duplicate-lead-identity merge through the integrity workflow (real Temporal)', () => {
+  const taskQueue = `integrity-leads-test-${randomUUID().slice(0, 8)}`;
+  let worker: Worker;
+  let running: Promise<void>;
+  let close: () => Promise<void>;
+  let client: Awaited<ReturnType<typeof connectTemporalClient>>;
+
+  beforeAll(async () => {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    client = await connectTemporalClient(config.temporal);
+    const workerConnection = await connectTemporalWorker(config.temporal);
+    worker = await Worker.create({
+      ...workerConnection, taskQueue,
+      workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+      activities: createDataIntegrityActivities({ maintenancePool: db.pools.maintenance }),
+    });
+    running = worker.run();
+    close = async () => {
+      worker.shutdown();
+      await running;
+      await workerConnection.connection.close();
+      await client.connection.close();
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await close();
+  });
+
+  it('plans the merge, leaves both leads alone until the approval signal, then merges and verifies it', async () => {
+    const kept = await idOf(sql.unsafe`
+      INSERT INTO leads (tenant_id, bot_id, wa_id, phone_e164, created_at) VALUES (${tenant.tenantId}, ${tenant.botId}, '552187690009', '+552187690009', now() - interval '1 hour') RETURNING id`);
+    const merged = await idOf(sql.unsafe`
+      INSERT INTO leads (tenant_id, bot_id, wa_id, phone_e164) VALUES (${tenant.tenantId}, ${tenant.botId}, '5521987690009', '+5521987690009') RETURNING id`);
+    await asOwner([sql.unsafe`
+      INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)
+      SELECT ${tenant.tenantId}, ${tenant.botId}, lead, 'inbound', 'WF-' || n, 'oi' FROM unnest(${sql.array([kept, merged, merged], 'uuid')}::uuid[]) WITH ORDINALITY AS m (lead, n)`]);
+    try {
+      const scope = `tenant-${tenant.tenantId}`;
+      const result = await client.workflow.execute<typeof dataIntegrityRun>('dataIntegrityRun', {
+        taskQueue, workflowId: integrityWorkflowId(scope), args: [{ scope, approvalTimeoutMs: 60_000 }], workflowExecutionTimeout: '2 minutes',
+      });
+      const fixId = await db.pools.maintenance.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+        SELECT x.id FROM integrity_fixes x JOIN integrity_findings f ON f.id = x.finding_id
+         WHERE f.run_id = ${result.runId} AND f.check_name = 'duplicate-lead-identity'`);
+      expect(result.fixes).toEqual([{ fixId, status: 'planned', failure: null }]);
+      expect(await countsOf(merged)).toMatchObject({ messages: 2 });
+
+      const approvals = client.workflow.getHandle<typeof awaitIntegrityApprovals>(result.approvalsWorkflowId!);
+      await approvals.signal(APPROVE_FIXES_SIGNAL, { fixIds: [fixId], approvedBy: 'admin@test' });
+      expect(await approvals.result()).toEqual([{ fixId, status: 'verified', failure: null }]);
+      expect(await countsOf(kept)).toMatchObject({ messages: 3 });
+      expect(await imagesOf([merged])).toEqual({});
+    } finally {
+      await asOwner([sql.unsafe`DELETE FROM leads WHERE id IN (${kept}, ${merged})`]);
+    }
+  }, 90_000);
 });
