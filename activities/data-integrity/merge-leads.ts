@@ -63,7 +63,7 @@ const updateKept = (tx: DatabaseTransactionConnection, tenantId: string, keptId:
   FROM merged m
   WHERE k.tenant_id = ${tenantId} AND k.id = ${keptId}`);
 
-const imageOf = (tx: DatabaseTransactionConnection, tenantId: string, leadId: string) => tx.maybeOneFirst(sql.type(z.object({ image: z.record(z.string(), z.unknown()) }))`
+const imageOf = (tx: DatabaseTransactionConnection, tenantId: string, leadId: string) => tx.oneFirst(sql.type(z.object({ image: z.record(z.string(), z.unknown()) }))`
   SELECT to_jsonb(l) AS image FROM leads l WHERE tenant_id = ${tenantId} AND id = ${leadId}`);
 
 /** Merges `mergedIds` (each a lead of the kept lead's bot) into `keptId`, in the caller's transaction. */
@@ -93,12 +93,12 @@ export const mergeLeads = async (
     await logBeforeImage({ table: 'leads', keyColumn: 'id', key: mergedId, operation: 'delete' });
     // Its lid is unique per bot: it is free for the kept lead once this row is gone.
     await tx.query(sql.unsafe`DELETE FROM leads WHERE tenant_id = ${tenantId} AND id = ${mergedId}`);
-    const before = new Map<string, readonly string[]>();
-    for (const table of TRIGGER_WRITTEN) before.set(table, await idsOf(tx, table, 'lead_id', tenantId, keptId));
+    const before = new Map<string, ReadonlySet<string>>();
+    for (const table of TRIGGER_WRITTEN) before.set(table, new Set(await idsOf(tx, table, 'lead_id', tenantId, keptId)));
     await logBeforeImage({ table: 'leads', keyColumn: 'id', key: keptId, operation: 'update', columns: KEPT_LEAD_COLUMNS });
     await updateKept(tx, tenantId, keptId, mergedImage);
     for (const table of TRIGGER_WRITTEN) {
-      const written = (await idsOf(tx, table, 'lead_id', tenantId, keptId)).filter((id) => !before.get(table)!.includes(id));
+      const written = (await idsOf(tx, table, 'lead_id', tenantId, keptId)).filter((id) => !before.get(table)!.has(id));
       await logBeforeImage({ table, keyColumn: 'id', key: written, operation: 'insert' });
     }
   }
