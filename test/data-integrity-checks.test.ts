@@ -166,14 +166,39 @@ describe('data-integrity checks', () => {
     ] });
   });
 
-  it('duplicate-lead-phones: the same phone as a second lead of the bot (an @lid)', async () => {
-    const found = await withDefect(
-      [sql.unsafe`INSERT INTO leads (tenant_id, bot_id, wa_id, lid, phone_e164)
-                  SELECT tenant_id, bot_id, '123456789', '123456789', phone_e164 FROM leads WHERE id = ${first.leadId}`],
-      [sql.unsafe`DELETE FROM leads WHERE tenant_id = ${first.tenantId} AND wa_id = '123456789'`],
-      () => findings());
-    const phone = `+${first.waId}`;
-    expect(found).toEqual([{ check: 'duplicate-lead-phones', key: `bot:${first.botId}:phone:${phone}`, tenantId: first.tenantId }]);
+  describe('duplicate-lead-identity: one person as two leads of one bot', () => {
+    const lead = (waId: string, phone: string | null, lid: string | null) => sql.unsafe`
+      INSERT INTO leads (tenant_id, bot_id, wa_id, phone_e164, lid) VALUES (${first.tenantId}, ${first.botId}, ${waId}, ${phone}, ${lid})`;
+    const removeLeads = (...waIds: string[]) => sql.unsafe`DELETE FROM leads WHERE tenant_id = ${first.tenantId} AND wa_id = ANY(${sql.array(waIds, 'text')})`;
+    const expectOne = (found: Awaited<ReturnType<typeof findings>>, key: string) =>
+      expect(found).toEqual([{ check: 'duplicate-lead-identity', key: `bot:${first.botId}:${key}`, tenantId: first.tenantId }]);
+
+    it('the same phone on a phone lead and an @lid lead (the key of the former duplicate-lead-phones)', async () => {
+      expectOne(await withDefect([lead('5521987650001', '+5521987650001', null), lead('123456789', '+5521987650001', '123456789')],
+        [removeLeads('5521987650001', '123456789')], () => findings()), 'phone:+5521987650001');
+    });
+
+    it('one Brazilian mobile with and without its ninth digit, keyed by the nine-digit form; a landline gets no ninth digit', async () => {
+      expectOne(await withDefect([lead('552187650002', '+552187650002', null), lead('5521987650002', '+5521987650002', null),
+        lead('552133330002', '+552133330002', null), lead('5521933330002', '+5521933330002', null)],
+      [removeLeads('552187650002', '5521987650002', '552133330002', '5521933330002')], () => findings()), 'phone:+5521987650002');
+    });
+
+    it('an @lid lead whose lid the phone lead holds', async () => {
+      expectOne(await withDefect([lead('5521987650003', '+5521987650003', '987650003'), lead('987650003', null, null)],
+        [removeLeads('5521987650003', '987650003')], () => findings()), 'lid:987650003');
+    });
+
+    it('a phone lead and an @lid lead that a message paired', async () => {
+      const pairing = sql.unsafe`INSERT INTO lead_identity_pairings (tenant_id, bot_id, phone_e164, lid)
+                                 VALUES (${first.tenantId}, ${first.botId}, '+5521987650004', '987650004')`;
+      // Unpaired, they are two people.
+      expect(await withDefect([lead('5521987650004', '+5521987650004', null), lead('987650004', null, '987650004')],
+        [removeLeads('5521987650004', '987650004')], () => findings())).toEqual([]);
+      expectOne(await withDefect([lead('5521987650004', '+5521987650004', null), lead('987650004', null, '987650004'), pairing],
+        [removeLeads('5521987650004', '987650004'), sql.unsafe`DELETE FROM lead_identity_pairings WHERE lid = '987650004'`], () => findings()),
+      'lid:987650004');
+    });
   });
 
   it('backup-age: the newest complete backup over 26 h old and the last passed drill over 8 days', async () => {

@@ -20,7 +20,7 @@ let tenantB: TenantGraph;
 let tenantTables: { table: string; key: string }[];
 
 // Tables whose rows the application may not rewrite or delete at all.
-const APPEND_ONLY = new Set(['api_tokens', 'audit_logs', 'data_change_audit', 'lead_events']);
+const APPEND_ONLY = new Set(['api_tokens', 'audit_logs', 'data_change_audit', 'lead_events', 'lead_identity_pairings']);
 // ... nor even write: tokens are issued and revoked only by the token role.
 const NOT_WRITABLE = new Set(['api_tokens']);
 const tableRow = z.object({ table: z.string(), key: z.string() });

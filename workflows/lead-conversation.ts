@@ -65,7 +65,9 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
       tenantId: input.tenantId, botId: input.botId, toWaId: input.waId, text, idempotencyKey: `reply:${message.waMessageId}`,
       toJid: message.chatJid ?? null,
     });
-    await recordOutbound({ tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, waMessageId: sent.waMessageId, text });
+    await recordOutbound({
+      tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, inReplyTo: message.waMessageId, waMessageId: sent.waMessageId, text,
+    });
   };
 
   for (;;) {

@@ -1,8 +1,13 @@
 // Status changes of a fix outside its apply transaction: a failure, an expiry, a verification.
 import { sql, type DatabasePool } from 'slonik';
+import { mapDatabaseError } from '../../core/db/map-database-error.ts';
 import type { FixOutcome } from '../../core/temporal/data-integrity.ts';
 
-const failureText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
+// A refused constraint is named (which key, which table): what the operator needs to fix it by hand.
+const failureText = (error: unknown) => {
+  const mapped = mapDatabaseError(error);
+  return (mapped instanceof Error ? `${mapped.name}: ${mapped.message}` : String(mapped)).slice(0, 2000);
+};
 
 /** Marks a still-planned fix failed (its transaction rolled back: nothing of it was applied). */
 export const recordFixFailure = async (maintenance: DatabasePool, fixId: string, error: unknown): Promise<FixOutcome> => {

@@ -1,13 +1,14 @@
 // Undoes an applied fix from its before-images, in one transaction and in reverse order: a deleted
-// row is inserted again, an updated row gets its logged columns back, a quarantined object is copied
-// back (its quarantine copy is deleted only once the undo committed). When the database refuses a
-// restore (say the orphan's parent is still missing), nothing is changed and the log is kept. A fix
-// that terminated a workflow is refused whole: a terminated workflow cannot be resumed.
+// row is inserted again, an updated row gets its logged columns back, an inserted row is deleted, a
+// quarantined object is copied back (its quarantine copy is deleted only once the undo committed).
+// When the database refuses a restore (say the orphan's parent is still missing), nothing is changed
+// and the log is kept. A fix that terminated a workflow is refused whole: it cannot be resumed.
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { mapDatabaseError } from '../../core/db/map-database-error.ts';
 import { FIX_STATUSES } from '../../core/temporal/data-integrity.ts';
 import { copyObject, deleteObject, headObject, type Bucket } from './object-moves.ts';
+import { keyIn } from './row-key.ts';
 import type { IntegrityOutside } from './sources/index.ts';
 
 export class FixNotUndoableError extends Error {
@@ -16,7 +17,7 @@ export class FixNotUndoableError extends Error {
 
 const logEntry = z.object({
   tableName: z.string().nullable(), keyColumn: z.string().nullable(), rowKey: z.string(),
-  operation: z.enum(['update', 'delete', 'quarantine-object', 'terminate-workflow']),
+  operation: z.enum(['insert', 'update', 'delete', 'quarantine-object', 'terminate-workflow']),
   columns: z.array(z.string()), beforeImage: z.record(z.string(), z.unknown()),
 });
 type LogEntry = z.infer<typeof logEntry>;
@@ -40,6 +41,10 @@ const restoreObject = async (bucket: Bucket | undefined, fixId: string, image: R
 const restore = async (tx: DatabaseTransactionConnection, entry: LogEntry) => {
   const table = sql.identifier(['public', entry.tableName!]);
   const image = sql.fragment`jsonb_populate_record(NULL::${table}, ${sql.jsonb(JSON.parse(JSON.stringify(entry.beforeImage)))})`;
+  if (entry.operation === 'insert') {
+    await tx.query(sql.unsafe`DELETE FROM ${table} AS t WHERE ${keyIn('t', entry.tableName!, entry.keyColumn!, [entry.rowKey])}`);
+    return;
+  }
   if (entry.operation === 'delete') {
     await tx.query(sql.unsafe`INSERT INTO ${table} SELECT * FROM ${image}`);
     return;
@@ -47,7 +52,7 @@ const restore = async (tx: DatabaseTransactionConnection, entry: LogEntry) => {
   const assignments = entry.columns.map((column) => sql.fragment`${sql.identifier([column])} = ${sql.identifier(['before', column])}`);
   await tx.query(sql.unsafe`
     UPDATE ${table} AS t SET ${sql.join(assignments, sql.fragment`, `)} FROM ${image} AS before
-     WHERE ${sql.identifier(['t', entry.keyColumn!])}::text = ${entry.rowKey}`);
+     WHERE ${keyIn('t', entry.tableName!, entry.keyColumn!, [entry.rowKey])}`);
 };
 
 export const undoFix = async (maintenance: DatabasePool, fixId: string, actor: string, outside?: IntegrityOutside): Promise<void> => {

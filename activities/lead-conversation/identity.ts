@@ -10,14 +10,18 @@ import type { InboundMessage } from '../../core/temporal/lead-conversation.ts';
 const leadRow = z.object({ id: z.uuid(), score: z.number(), is_qualified: z.boolean(), created: z.boolean() });
 export type LeadRow = z.infer<typeof leadRow>;
 
+/** What names a person to a bot: the lead's routing key, and its phone and lid when known. */
+export type LeadIdentifiers = { readonly waId: string; readonly phoneE164?: string | null; readonly lid?: string | null };
+
 /**
- * Serialises every transaction that resolves one of this message's identifiers (its key, phone,
- * lid) until commit: two messages of one person can then never both miss the lead and both
- * create it. The locks are taken in one stable order, so two transactions cannot deadlock.
+ * Serialises every transaction that resolves one of these identifiers (a key, phone, lid) until
+ * commit: two messages of one person can then never both miss the lead and both create it, and a
+ * merge of two leads never interleaves with a message of either. The locks are taken in one stable
+ * order, so two transactions cannot deadlock.
  */
-const lockIdentifiers = async (tx: TenantTransaction, message: InboundMessage) => {
-  const scope = `lead-identity/${message.tenantId}/${message.botId}/`;
-  const names = [`key:${message.waId}`, message.phoneE164 ? `phone:${message.phoneE164}` : null, message.lid ? `lid:${message.lid}` : null]
+export const lockIdentifiers = async (tx: TenantTransaction, tenantId: string, botId: string, people: readonly LeadIdentifiers[]) => {
+  const scope = `lead-identity/${tenantId}/${botId}/`;
+  const names = people.flatMap((person) => [`key:${person.waId}`, person.phoneE164 ? `phone:${person.phoneE164}` : null, person.lid ? `lid:${person.lid}` : null])
     .filter((name): name is string => name !== null).map((name) => scope + name);
   await tx.query(sql.unsafe`
     SELECT pg_advisory_xact_lock(lock) FROM (
@@ -44,13 +48,28 @@ const unlessHeld = (message: InboundMessage, column: 'phone_e164' | 'lid', value
       AND other.${sql.identifier([column])} = ${value} AND other.id IS DISTINCT FROM ${leadId}::uuid))`;
 
 /**
+ * A message that pairs a phone and a lid another lead holds (the person is two leads): the pairing
+ * is kept as evidence, so the duplicate-lead-identity check can offer their merge to a person.
+ */
+const recordSplitPairing = async (tx: TenantTransaction, message: InboundMessage, leadId: string) => {
+  if (!message.phoneE164 || !message.lid) return;
+  await tx.query(sql.unsafe`
+    INSERT INTO lead_identity_pairings (tenant_id, bot_id, phone_e164, lid)
+    SELECT ${message.tenantId}, ${message.botId}, ${message.phoneE164}, ${message.lid} WHERE EXISTS (
+      SELECT 1 FROM leads WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND id <> ${leadId}
+        AND (lid = ${message.lid} OR phone_e164 = ${message.phoneE164}))
+    ON CONFLICT ON CONSTRAINT lead_identity_pairings_unique DO NOTHING`);
+};
+
+/**
  * Finds or creates the message's lead and records what the message says about its identity: a
  * phone or lid the lead did not have yet is added, one it already has is never overwritten, and a
- * phone or lid another lead holds stays with that lead (two leads are never merged automatically).
- * Race-free and independent of the order in which a person's messages arrive.
+ * phone or lid another lead holds stays with that lead (two leads are never merged automatically;
+ * the pairing is recorded for a person to decide). Race-free and independent of the order in
+ * which a person's messages arrive.
  */
 export const resolveLead = async (tx: TenantTransaction, message: InboundMessage): Promise<LeadRow> => {
-  await lockIdentifiers(tx, message);
+  await lockIdentifiers(tx, message.tenantId, message.botId, [message]);
   const existing = await findExisting(tx, message);
   if (existing) {
     await tx.query(sql.unsafe`
@@ -60,12 +79,15 @@ export const resolveLead = async (tx: TenantTransaction, message: InboundMessage
         name = coalesce(name, ${message.pushName ?? null})
       WHERE tenant_id = ${message.tenantId} AND id = ${existing.id}
         AND (phone_e164 IS NULL OR lid IS NULL OR name IS NULL)`);
+    await recordSplitPairing(tx, message, existing.id);
     return existing;
   }
-  return tx.one(sql.type(leadRow)`
+  const created = await tx.one(sql.type(leadRow)`
     INSERT INTO leads (tenant_id, bot_id, wa_id, phone_e164, lid, name, last_message_at)
     VALUES (${message.tenantId}, ${message.botId}, ${message.waId}, ${message.phoneE164 ?? null},
             ${unlessHeld(message, 'lid', message.lid ?? null, null)}, ${message.pushName ?? null}, ${message.receivedAt})
     ON CONFLICT ON CONSTRAINT leads_wa_id_unique DO UPDATE SET last_message_at = leads.last_message_at
     RETURNING id, score, is_qualified, (xmax = 0) AS created`);
+  await recordSplitPairing(tx, message, created.id);
+  return created;
 };

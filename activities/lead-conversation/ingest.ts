@@ -107,11 +107,19 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
       }, { actor: 'lead-conversation' });
     },
 
-    /** Records a reply the bot pod sent; idempotent on the WhatsApp message id it returned. */
-    async recordOutbound(input: { tenantId: string; botId: string; leadId: string; waMessageId: string; text: string }): Promise<void> {
+    /**
+     * Records a reply the bot pod sent; idempotent on the WhatsApp message id it returned. It goes to
+     * the lead that now holds the message it answers (`inReplyTo`): a merge may have moved that
+     * message, and deleted `leadId`, since the ingest. Locking the answered message waits for a
+     * merge in flight; a merge that starts after it sees this reply and moves it too.
+     */
+    async recordOutbound(input: { tenantId: string; botId: string; leadId: string; inReplyTo: string; waMessageId: string; text: string }): Promise<void> {
       await deps.withTenant(input.tenantId, (tx) => tx.query(sql.unsafe`
+        WITH answered AS (
+          SELECT lead_id FROM lead_messages
+           WHERE tenant_id = ${input.tenantId} AND bot_id = ${input.botId} AND wa_message_id = ${input.inReplyTo} FOR SHARE)
         INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)
-        VALUES (${input.tenantId}, ${input.botId}, ${input.leadId}, 'outbound', ${input.waMessageId}, ${input.text})
+        SELECT ${input.tenantId}, ${input.botId}, coalesce((SELECT lead_id FROM answered), ${input.leadId}::uuid), 'outbound', ${input.waMessageId}, ${input.text}
         ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING`), { actor: 'lead-conversation' });
     },
   };

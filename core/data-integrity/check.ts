@@ -26,12 +26,16 @@ export type Finding = z.infer<typeof findingSchema>;
 /** A check lists at most this many findings per run (queries ask for one more to detect the excess). */
 export const MAX_FINDINGS_PER_CHECK = 1000;
 
-/** A row a fix is about to change: its before-image is logged first, so an undo can restore it. */
+/**
+ * A row a fix is about to change: its before-image is logged first, so an undo can restore it. A row
+ * the fix inserts is logged just after its insert (its image then), so an undo can delete it.
+ */
 export type RowChange = {
   readonly table: string;
   readonly keyColumn: string;
-  readonly key: string;
-  readonly operation: 'update' | 'delete';
+  /** One row, or several rows of the table (logged in one statement). */
+  readonly key: string | readonly string[];
+  readonly operation: 'insert' | 'update' | 'delete';
   /** The columns an update changes (an undo restores just those). */
   readonly columns?: readonly string[];
 };

@@ -50,6 +50,8 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
       VALUES (${tenantId}, ${botId}, ${userId}, 'Follow-up', '0 9 * * 1', '{"type": "follow_up"}')`);
     await tx.query(sql.unsafe`INSERT INTO lead_events (tenant_id, lead_id, kind) VALUES (${tenantId}, ${leadId}, 'lead.qualified')`);
     await tx.query(sql.unsafe`
+      INSERT INTO lead_identity_pairings (tenant_id, bot_id, phone_e164, lid) VALUES (${tenantId}, ${botId}, ${`+${waId}`}, '700000001')`);
+    await tx.query(sql.unsafe`
       INSERT INTO owner_webhooks (tenant_id, url, secret, active) VALUES (${tenantId}, 'https://example.com/hooks/leads', ${'s'.repeat(32)}, false)`);
     await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action) VALUES (${tenantId}, 'test', 'tenant.seeded')`);
     await tx.query(sql.unsafe`

@@ -3,7 +3,7 @@ import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
 import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
 import { auditCompleteness } from './audit-completeness.ts';
 import { backupAge } from './backup-age.ts';
-import { duplicateLeadPhones } from './duplicate-lead-phones.ts';
+import { duplicateLeadIdentity } from './duplicate-lead-identity.ts';
 import { forbiddenNulls } from './forbidden-nulls.ts';
 import { foreignKeysNotValid } from './foreign-keys-not-valid.ts';
 import { leadStageOutsidePipeline } from './lead-stage-outside-pipeline.ts';
@@ -26,7 +26,7 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   leadStageOutsidePipeline,
   productImageOfAnotherBot,
   tenantSettingsInvalid,
-  duplicateLeadPhones,
+  duplicateLeadIdentity,
   forbiddenNulls,
   auditCompleteness,
   backupAge,

@@ -7,12 +7,39 @@ import { MAX_FINDINGS_PER_CHECK } from '../../../core/data-integrity/check.ts';
 import { inScope } from './tenant-filter.ts';
 
 const row = z.object({ leadId: z.uuid(), tenantId: z.uuid(), pipelineId: z.uuid().nullable(), stageId: z.uuid(), stagePipelineId: z.uuid().nullable() });
+const fixDetails = z.object({ leadId: z.uuid(), pipelineId: z.uuid(), stageId: z.uuid() });
+const target = z.object({ id: z.uuid(), name: z.string(), fromExists: z.boolean() });
 
 export const leadStageOutsidePipeline: IntegrityCheck = {
   name: 'lead-stage-outside-pipeline',
   severity: 'critical',
   description: "A lead whose stage is not a stage of the lead's pipeline (or whose pipeline is unset).",
   platformOnly: false,
+  fix: {
+    class: 'approval',
+    description: "Move the lead to the stage of the same name in its own pipeline, else to its pipeline's first stage, with a stage event saying why.",
+    // Without a pipeline there is no board to put the lead on: a person picks one.
+    appliesTo: (finding) => finding.details.pipelineId !== null,
+    apply: async (tx, finding, logBeforeImage) => {
+      const { leadId, pipelineId, stageId } = fixDetails.parse(finding.details);
+      // The same name keeps what the stage meant ("Negotiation" in the other board is "Negotiation" here).
+      const stage = await tx.maybeOne(sql.type(target)`
+        SELECT s.id, s.name, EXISTS (SELECT 1 FROM pipeline_stages f WHERE f.tenant_id = s.tenant_id AND f.id = ${stageId}) AS "fromExists"
+          FROM pipeline_stages s
+         WHERE s.tenant_id = ${finding.tenantId} AND s.pipeline_id = ${pipelineId}
+         ORDER BY s.name = (SELECT o.name FROM pipeline_stages o WHERE o.tenant_id = s.tenant_id AND o.id = ${stageId}) IS TRUE DESC, s.position, s.id
+         LIMIT 1`);
+      if (stage === null) throw new Error(`pipeline ${pipelineId} of lead ${leadId} has no stage to move it to`);
+      await logBeforeImage({ table: 'leads', keyColumn: 'id', key: leadId, operation: 'update', columns: ['stage_id'] });
+      await tx.query(sql.unsafe`UPDATE leads SET stage_id = ${stage.id} WHERE tenant_id = ${finding.tenantId} AND id = ${leadId}`);
+      const eventId = await tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+        INSERT INTO lead_stage_events (tenant_id, lead_id, from_stage_id, to_stage_id, reason)
+        VALUES (${finding.tenantId}, ${leadId}, ${stage.fromExists ? stageId : null}, ${stage.id},
+                ${`data integrity: stage ${stageId} is not a stage of pipeline ${pipelineId}; moved to "${stage.name}"`.slice(0, 500)})
+        RETURNING id`);
+      await logBeforeImage({ table: 'lead_stage_events', keyColumn: 'id', key: eventId, operation: 'insert' });
+    },
+  },
   find: async (tx, scope) => {
     const rows = await tx.any(sql.type(row)`
       SELECT l.id AS "leadId", l.tenant_id AS "tenantId", l.pipeline_id AS "pipelineId", l.stage_id AS "stageId", s.pipeline_id AS "stagePipelineId"
