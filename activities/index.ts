@@ -6,6 +6,7 @@ import type { Keyring } from '../core/crypto/keyring.ts';
 import { createBackupActivities } from './backups/index.ts';
 import { createTenantLinkActivities } from './bot-tenant/link-tenant.ts';
 import { createChatComposerActivities } from './lead-conversation/chat-composer.ts';
+import { alertWebhookTarget, createIntegrityAlertWebhookActivities } from './data-integrity/alert-webhook.ts';
 import { createDataIntegrityActivities } from './data-integrity/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
@@ -51,5 +52,8 @@ export const createActivities = (deps: ActivityDependencies) => {
     createBackupActivities(deps),
     createPlatformEventActivities({ maintenancePool: deps.pools.maintenance }),
     createDataIntegrityActivities({ maintenancePool: deps.pools.maintenance }),
+    createIntegrityAlertWebhookActivities({
+      maintenancePool: deps.pools.maintenance, webhook: alertWebhookTarget(deps.config.integrity.alertWebhook, deps.keyring),
+    }),
   );
 };

@@ -40,7 +40,7 @@ export const undoFix = async (maintenance: DatabasePool, fixId: string, actor: s
         SELECT table_name AS "tableName", key_column AS "keyColumn", row_key AS "rowKey", operation, columns, before_image AS "beforeImage"
           FROM integrity_fix_log WHERE fix_id = ${fixId} ORDER BY position DESC`);
       for (const entry of entries) await restore(tx, entry);
-      await tx.query(sql.unsafe`UPDATE integrity_fixes SET status = 'undone', undone_at = now() WHERE id = ${fixId}`);
+      await tx.query(sql.unsafe`UPDATE integrity_fixes SET status = 'undone', undone_at = now(), undone_by = left(${actor}, 200) WHERE id = ${fixId}`);
     });
   } catch (error) {
     if (error instanceof FixNotUndoableError) throw error;

@@ -1,0 +1,15 @@
+-- Data integrity alerts to the platform's alert webhook: one delivery per alerted finding, recorded
+-- when the receiver accepted it, so a retried delivery activity never posts an accepted alert again
+-- (activities/data-integrity/alert-webhook.ts). And who undid a fix, for the run history.
+
+CREATE TABLE integrity_alert_deliveries (
+  finding_id uuid PRIMARY KEY REFERENCES integrity_findings (id) ON DELETE CASCADE,
+  delivered_at timestamptz NOT NULL DEFAULT now(),
+  -- The HTTP status the receiver answered (2xx).
+  status integer NOT NULL CONSTRAINT integrity_alert_deliveries_status_success CHECK (status BETWEEN 200 AND 299)
+);
+
+GRANT SELECT, INSERT ON integrity_alert_deliveries TO bi_maintenance;
+
+ALTER TABLE integrity_fixes ADD COLUMN undone_by text
+  CONSTRAINT integrity_fixes_undone_by_length CHECK (length(undone_by) BETWEEN 1 AND 200);
