@@ -61,7 +61,7 @@ export const registerDataIntegrityHistoryRoutes = (registry: Registry, deps: Api
         FROM (SELECT id, created_at, payload, ${CREATED_US} FROM platform_events
                WHERE kind = 'integrity.critical_finding' ${query.cursor ? sql.fragment`AND ${olderThan(query.cursor)}` : sql.fragment``}) e
         -- An alert whose run was deleted since has no finding left to show.
-        JOIN integrity_findings f ON f.id::text = e.payload ->> 'findingId'
+        JOIN integrity_findings f ON f.id = (e.payload ->> 'findingId')::uuid
         JOIN integrity_runs r ON r.id = f.run_id
         LEFT JOIN integrity_alert_deliveries d ON d.finding_id = f.id
        ORDER BY e.created_at DESC, e.id DESC LIMIT ${query.limit + 1}`);
