@@ -71,16 +71,18 @@ const toSummary = (row: z.infer<typeof runRow>, tenantId: string | null): z.infe
 export type HistoryReader = ReturnType<typeof createHistoryReader>;
 
 export const createHistoryReader = (db: DatabasePool) => {
+  // The page of runs first, then the counts of just those runs.
   const runs = (tenantId: string | null, conditions: readonly ReturnType<typeof sql.fragment>[], limit: number) => db.any(sql.type(runRow)`
     SELECT r.id, r.scope, r.workflow_id, r.started_at, r.checks, r.created_us, n.critical, n.warning, n.info
-      FROM (SELECT id, scope, scope_tenant_id, workflow_id, started_at, checks, started_at AS created_at,
-                   (extract(epoch FROM started_at) * 1000000)::bigint::text AS created_us FROM integrity_runs) r
+      FROM (SELECT * FROM (SELECT id, scope, scope_tenant_id, workflow_id, started_at, checks, started_at AS created_at,
+                                  (extract(epoch FROM started_at) * 1000000)::bigint::text AS created_us FROM integrity_runs) r
+             WHERE ${sql.join(conditions, sql.fragment` AND `)}
+             ORDER BY created_at DESC, id DESC LIMIT ${limit}) r
      CROSS JOIN LATERAL (
        SELECT count(*) FILTER (WHERE severity = 'critical')::int AS critical, count(*) FILTER (WHERE severity = 'warning')::int AS warning,
               count(*) FILTER (WHERE severity = 'info')::int AS info
          FROM integrity_findings f WHERE f.run_id = r.id AND ${aboutTenant(tenantId, 'affected_tenant_id')}) n
-     WHERE ${sql.join(conditions, sql.fragment` AND `)}
-     ORDER BY r.created_at DESC, r.id DESC LIMIT ${limit}`);
+     ORDER BY r.created_at DESC, r.id DESC`);
 
   const findings = async (tenantId: string | null, where: ReturnType<typeof sql.fragment>) => {
     const rows = await db.any(sql.type(findingRow)`

@@ -52,19 +52,21 @@ export const registerDataIntegrityHistoryRoutes = (registry: Registry, deps: Api
     tag: 'data-integrity', access: 'platform-admin', query: z.strictObject(pageQuery),
     response: z.object({ items: z.array(alert), nextCursor: z.string().nullable() }),
   }, async ({ query }) => {
+    // The page of alerts first, then whether each is still open: a lookup per listed alert only.
     const rows = await db.any(sql.type(alertRow)`
-      SELECT e.id, e.created_at, e.created_us, f.run_id, r.scope, f.id AS finding_id, f.check_name, f.severity, f.finding_key,
-             f.affected_tenant_id AS tenant_id, f.summary, d.delivered_at,
-             EXISTS (SELECT 1 FROM integrity_findings o
-                      WHERE o.run_id = (SELECT l.id FROM integrity_runs l WHERE l.scope = r.scope ORDER BY l.started_at DESC, l.id DESC LIMIT 1)
-                        AND o.check_name = f.check_name AND o.finding_key = f.finding_key) AS open
-        FROM (SELECT id, created_at, payload, ${CREATED_US} FROM platform_events
-               WHERE kind = 'integrity.critical_finding' ${query.cursor ? sql.fragment`AND ${olderThan(query.cursor)}` : sql.fragment``}) e
-        -- An alert whose run was deleted since has no finding left to show.
-        JOIN integrity_findings f ON f.id = (e.payload ->> 'findingId')::uuid
-        JOIN integrity_runs r ON r.id = f.run_id
-        LEFT JOIN integrity_alert_deliveries d ON d.finding_id = f.id
-       ORDER BY e.created_at DESC, e.id DESC LIMIT ${query.limit + 1}`);
+      SELECT a.*, EXISTS (SELECT 1 FROM integrity_findings o
+                           WHERE o.run_id = (SELECT l.id FROM integrity_runs l WHERE l.scope = a.scope ORDER BY l.started_at DESC, l.id DESC LIMIT 1)
+                             AND o.check_name = a.check_name AND o.finding_key = a.finding_key) AS open
+        FROM (SELECT e.id, e.created_at, e.created_us, f.run_id, r.scope, f.id AS finding_id, f.check_name, f.severity, f.finding_key,
+                     f.affected_tenant_id AS tenant_id, f.summary, d.delivered_at
+                FROM (SELECT id, created_at, payload, ${CREATED_US} FROM platform_events
+                       WHERE kind = 'integrity.critical_finding' ${query.cursor ? sql.fragment`AND ${olderThan(query.cursor)}` : sql.fragment``}) e
+                -- An alert whose run was deleted since has no finding left to show.
+                JOIN integrity_findings f ON f.id = (e.payload ->> 'findingId')::uuid
+                JOIN integrity_runs r ON r.id = f.run_id
+                LEFT JOIN integrity_alert_deliveries d ON d.finding_id = f.id
+               ORDER BY e.created_at DESC, e.id DESC LIMIT ${query.limit + 1}) a
+       ORDER BY a.created_at DESC, a.id DESC`);
     return keysetPage(rows, query.limit, (row) => ({
       id: row.id, raisedAt: iso(row.created_at), runId: row.run_id, scope: row.scope,
       finding: { id: row.finding_id, check: row.check_name, severity: row.severity, key: row.finding_key, tenantId: row.tenant_id, summary: row.summary },
