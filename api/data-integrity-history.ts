@@ -100,7 +100,7 @@ export const createHistoryReader = (db: DatabasePool) => {
     const log = fixIds.length === 0 ? [] : await db.any(sql.type(logRow)`
       SELECT fix_id, position, table_name, key_column, row_key, operation, columns, before_image FROM integrity_fix_log
        WHERE fix_id = ANY(${sql.array(fixIds, 'uuid')})
-         ${tenantId === null ? sql.fragment`` : sql.fragment`AND before_image ->> 'tenant_id' = ${tenantId}`}
+         ${tenantId === null ? sql.fragment`` : sql.fragment`AND (before_image ->> 'tenant_id')::uuid = ${tenantId}`}
        ORDER BY fix_id, position`);
     return rows.map((row): z.infer<typeof historyFinding> => ({
       id: row.id, runId: row.run_id, check: row.check_name, severity: row.severity, key: row.finding_key, tenantId: row.tenant_id,

@@ -226,6 +226,10 @@ describe('data-integrity tenant view, from the tenant\'s side', () => {
     const detail = await call('GET', `/tenants/${a.tenantId}/runs/${runs.json.items[1].id}`, tokens.a);
     expect(detail.json.findings).toEqual([expect.objectContaining({ check: 'product-image-of-another-bot', tenantId: a.tenantId })]);
     expect(detail.json.checks).toBeUndefined();
+    // Its own fix, with the before-image of its own row and the undo.
+    expect(detail.json.findings[0].fix).toMatchObject({
+      status: 'undone', log: [expect.objectContaining({ table: 'products', beforeImage: expect.objectContaining({ tenant_id: a.tenantId }) })],
+    });
 
     const platformRun = await call('GET', `/runs/${runs.json.items[1].id}`, tokens.platform);
     const findingOf = (check: string) => (platformRun.json.findings as Json[]).find((finding) => finding.check === check)!.id as string;
