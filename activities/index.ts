@@ -7,6 +7,7 @@ import type { Keyring } from '../core/crypto/keyring.ts';
 import { createBackupActivities } from './backups/index.ts';
 import { createTenantLinkActivities } from './bot-tenant/link-tenant.ts';
 import { createChatComposerActivities } from './lead-conversation/chat-composer.ts';
+import { alertWebhookTarget, createIntegrityAlertWebhookActivities } from './data-integrity/alert-webhook.ts';
 import { createDataIntegrityActivities } from './data-integrity/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
@@ -56,6 +57,9 @@ export const createActivities = (deps: ActivityDependencies) => {
     createDataIntegrityActivities({
       maintenancePool: deps.pools.maintenance,
       outside: { storage: { s3: deps.s3, bucket: deps.config.s3.bucket }, temporal: deps.temporal, graceSeconds: deps.config.integrity.graceSeconds },
+    }),
+    createIntegrityAlertWebhookActivities({
+      maintenancePool: deps.pools.maintenance, webhook: alertWebhookTarget(deps.config.integrity.alertWebhook, deps.keyring),
     }),
   );
 };

@@ -125,6 +125,12 @@ export const variables = {
     'How long a planned fix of class `approval` waits for its approval; then it expires and is never applied.'),
   INTEGRITY_GRACE_SECONDS: variable(z.coerce.number().int().min(0).max(86_400), '900',
     'The storage and workflow checks leave objects modified, and lead workflows started, this recently for the next run: their rows may be committed after the run\'s snapshot.'),
+  INTEGRITY_ALERT_WEBHOOK_URL: variable(httpUrl.optional(), undefined,
+    'Where each new critical integrity finding is also POSTed, signed like owner webhooks (see docs/data-integrity.md). Unset: no webhook.'),
+  INTEGRITY_ALERT_WEBHOOK_SECRET: variable(z.string().min(24).optional(), undefined,
+    'Signing secret of INTEGRITY_ALERT_WEBHOOK_URL. Or leave it unset and name a keyring key in INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID.'),
+  INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: variable(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(), undefined,
+    'Id of an encryption key (ENCRYPTION_KEYS / ENCRYPTION_KEYS_FILE) whose base64 text is the signing secret of INTEGRITY_ALERT_WEBHOOK_URL.'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
@@ -268,6 +274,11 @@ const toConfig = (raw: RawConfig) => ({
     scheduleEnabled: raw.INTEGRITY_SCHEDULE_ENABLED,
     approvalTimeoutMs: raw.INTEGRITY_APPROVAL_TIMEOUT_SECONDS * 1000,
     graceSeconds: raw.INTEGRITY_GRACE_SECONDS,
+    alertWebhook: raw.INTEGRITY_ALERT_WEBHOOK_URL === undefined ? null : {
+      url: raw.INTEGRITY_ALERT_WEBHOOK_URL,
+      secret: raw.INTEGRITY_ALERT_WEBHOOK_SECRET ?? null,
+      secretKeyId: raw.INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID ?? null,
+    },
   },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,
@@ -318,6 +329,9 @@ export const parseConfig = (env: Env): Config => {
   }
   if ((raw.TEMPORAL_TLS_CERT_FILE === undefined) !== (raw.TEMPORAL_TLS_KEY_FILE === undefined)) {
     problems.push('TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE: set both (mutual TLS) or neither');
+  }
+  if (raw.INTEGRITY_ALERT_WEBHOOK_URL !== undefined && (raw.INTEGRITY_ALERT_WEBHOOK_SECRET === undefined) === (raw.INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID === undefined)) {
+    problems.push('INTEGRITY_ALERT_WEBHOOK_SECRET, INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: with INTEGRITY_ALERT_WEBHOOK_URL, set exactly one');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(toConfig(raw as RawConfig));

@@ -25,6 +25,17 @@ describe('configuration', () => {
     }
   });
 
+  it('needs exactly one signing secret (config or keyring key id) for the integrity alert webhook', () => {
+    const url = { INTEGRITY_ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook' };
+    const problem = 'INTEGRITY_ALERT_WEBHOOK_SECRET, INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: with INTEGRITY_ALERT_WEBHOOK_URL, set exactly one';
+    for (const env of [url, { ...url, INTEGRITY_ALERT_WEBHOOK_SECRET: 'x'.repeat(32), INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: 'alerts' }]) {
+      expect(() => parseConfig(env)).toThrow(problem);
+    }
+    expect(parseConfig({ ...url, INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: 'alerts' }).integrity.alertWebhook)
+      .toEqual({ url: 'https://alerts.example.com/hook', secret: null, secretKeyId: 'alerts' });
+    expect(parseConfig({}).integrity.alertWebhook).toBeNull();
+  });
+
   it('stops an entry point with a message naming the variable', () => {
     const result = spawnSync(process.execPath, ['worker/main.ts'], {
       env: { PATH: '', TEMPORAL_ADDRESS: 'not an address' },

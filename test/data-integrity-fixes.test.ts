@@ -53,7 +53,7 @@ const findingsOf = async (check: string) => {
 describe('data-integrity fixes', () => {
   it('a clean database plans no fix', async () => {
     const run = await activities.integrityRunChecks({ scope: 'platform', workflowId: 'test' });
-    expect(run).toEqual({ runId: expect.any(String), findings: 0, fixes: [] });
+    expect(run).toEqual({ runId: expect.any(String), findings: 0, fixes: [], alerts: [] });
   });
 
   it('auto: an orphaned message is deleted once with its before-image, verified gone, and restored by undo once its lead is back', async () => {

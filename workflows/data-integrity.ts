@@ -2,10 +2,13 @@
 // `approve` signal until the approval timeout, then expire unapplied. A fix is done only when the
 // re-run of its check no longer finds it.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { condition, defineSignal, executeChild, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, executeChild, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import type { AlertDelivery, IntegrityAlertWebhookActivities } from '../activities/data-integrity/alert-webhook.ts';
 import type { DataIntegrityActivities } from '../activities/data-integrity/index.ts';
+import { failureReason } from '../core/temporal/failure-reason.ts';
+import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 import {
-  APPROVE_FIXES_SIGNAL, integrityApprovalsWorkflowId, integrityWorkflowId,
+  APPROVE_FIXES_SIGNAL, integrityAlertsWorkflowId, integrityApprovalsWorkflowId, integrityWorkflowId,
   type ApproveFixesSignal, type FixOutcome, type IntegrityWorkflowInput, type IntegrityWorkflowResult,
 } from '../core/temporal/data-integrity.ts';
 
@@ -13,6 +16,13 @@ const integrity = proxyActivities<DataIntegrityActivities>({
   // A platform run reads every table once; the benchmark target is seconds, this bounds a stuck one.
   startToCloseTimeout: '10 minutes',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['FixNotUndoableError'] },
+});
+
+// The alert receiver may be down for hours: back off up to 10 minutes between tries, for a day.
+const { integrityDeliverAlert } = proxyActivities<IntegrityAlertWebhookActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '24 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS },
 });
 
 export const approveIntegrityFixes = defineSignal<[ApproveFixesSignal]>(APPROVE_FIXES_SIGNAL);
@@ -36,6 +46,12 @@ const applyAndVerify = async (scope: string, fixes: readonly { fixId: string; ap
  */
 export async function dataIntegrityRun(input: IntegrityWorkflowInput): Promise<IntegrityWorkflowResult> {
   const run = await integrity.integrityRunChecks({ scope: input.scope, workflowId: workflowInfo().workflowId });
+  // Histories recorded before the alert webhook have no alerts in their result: they replay unchanged.
+  if ((run.alerts ?? []).length > 0 && patched('integrity-alert-webhook')) {
+    await startChild(deliverIntegrityAlerts, {
+      workflowId: integrityAlertsWorkflowId(run.runId), parentClosePolicy: ParentClosePolicy.ABANDON, args: [{ findingIds: run.alerts! }],
+    });
+  }
   const auto = await applyAndVerify(input.scope, run.fixes.filter((fix) => fix.class === 'auto').map((fix) => ({ fixId: fix.fixId, approvedBy: null })));
   const awaiting = run.fixes.filter((fix) => fix.class === 'approval').map((fix) => fix.fixId);
   const approvalsWorkflowId = awaiting.length === 0 ? null : integrityApprovalsWorkflowId(run.runId);
@@ -74,6 +90,23 @@ export async function awaitIntegrityApprovals(input: { scope: string; fixIds: re
     for (const fixId of waiting) outcomes.push({ fixId, status: 'expired', failure: null });
   }
   return outcomes;
+}
+
+/**
+ * `integrity-alerts/<runId>`: each new critical finding of a run to the alert webhook, retried with
+ * backoff; started by the run and outliving it, so a receiver that is down never holds the scope.
+ */
+export async function deliverIntegrityAlerts(input: { findingIds: readonly string[] }): Promise<{
+  delivered: readonly AlertDelivery[]; failed: readonly { findingId: string; reason: string }[];
+}> {
+  const outcomes = await Promise.allSettled(input.findingIds.map((findingId) => integrityDeliverAlert({ findingId })));
+  const delivered: AlertDelivery[] = [];
+  const failed: { findingId: string; reason: string }[] = [];
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status === 'fulfilled') delivered.push(outcome.value);
+    else failed.push({ findingId: input.findingIds[index]!, reason: failureReason(outcome.reason) });
+  });
+  return { delivered, failed };
 }
 
 /**

@@ -7,4 +7,4 @@ export { podActiveBots } from './pod-bots.ts';
 export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './bot-pod.ts';
 export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './backups.ts';
 export { botTenantReconcile } from './bot-tenant.ts';
-export { awaitIntegrityApprovals, dataIntegrityRun, scheduledIntegrityRun, undoIntegrityFix } from './data-integrity.ts';
+export { awaitIntegrityApprovals, dataIntegrityRun, deliverIntegrityAlerts, scheduledIntegrityRun, undoIntegrityFix } from './data-integrity.ts';

@@ -12,7 +12,8 @@ const newFinding = z.object({
   findingId: z.uuid(), check: z.string(), key: z.string(), affectedTenantId: z.uuid().nullable(), summary: z.string(),
 });
 
-export const alertNewCriticalFindings = async (tx: DatabaseTransactionConnection, runId: string, scope: string): Promise<number> => {
+/** Resolves with the ids of the findings alerted, for the alert webhook (./alert-webhook.ts). */
+export const alertNewCriticalFindings = async (tx: DatabaseTransactionConnection, runId: string, scope: string): Promise<string[]> => {
   // A check whose previous list was truncated may have had the finding unlisted: not called new.
   const fresh = await tx.any(sql.type(newFinding)`
     WITH previous AS (
@@ -26,5 +27,5 @@ export const alertNewCriticalFindings = async (tx: DatabaseTransactionConnection
        AND NOT EXISTS (SELECT 1 FROM previous p WHERE coalesce((p.checks -> f.check_name ->> 'truncated')::boolean, false))
      ORDER BY f.check_name, f.finding_key`);
   for (const finding of fresh) await alert(tx, CRITICAL_FINDING_EVENT, 'data-integrity', { runId, scope, ...finding });
-  return fresh.length;
+  return fresh.map((finding) => finding.findingId);
 };

@@ -46,6 +46,6 @@ export const recordRun = (
         fixes.push({ fixId, check: result.check, class: fix.class, findingKey: finding.key });
       }
     }
-    await alertNewCriticalFindings(tx, runId, scopeName(scope));
-    return { runId, findings, fixes };
+    const alerts = await alertNewCriticalFindings(tx, runId, scopeName(scope));
+    return { runId, findings, fixes, alerts };
   });

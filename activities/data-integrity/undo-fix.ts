@@ -75,7 +75,7 @@ export const undoFix = async (maintenance: DatabasePool, fixId: string, actor: s
         if (entry.operation === 'quarantine-object') setAside.push(await restoreObject(outside?.storage, fixId, entry.beforeImage));
         else await restore(tx, entry);
       }
-      await tx.query(sql.unsafe`UPDATE integrity_fixes SET status = 'undone', undone_at = now() WHERE id = ${fixId}`);
+      await tx.query(sql.unsafe`UPDATE integrity_fixes SET status = 'undone', undone_at = now(), undone_by = left(${actor}, 200) WHERE id = ${fixId}`);
     });
   } catch (error) {
     if (error instanceof FixNotUndoableError) throw error;

@@ -1,17 +1,13 @@
-// Delivery of owner events to the tenant's webhooks. Each POST is signed; a failure throws so
-// Temporal retries it with backoff, except answers that say retrying cannot help.
+// Delivery of owner events to the tenant's webhooks, each POST signed (../webhooks/post-signed-webhook.ts).
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { WithTenant } from '../../core/db/with-tenant.ts';
-import { signWebhook } from '../../core/owner-notification/webhook-signature.ts';
+import { postSignedWebhook } from '../webhooks/post-signed-webhook.ts';
 import { assertPublicTarget, WebhookTargetError } from './webhook-target.ts';
 
 const webhookRow = z.object({ id: z.uuid(), url: z.string(), secret: z.string(), active: z.boolean() });
 const eventRow = z.object({ id: z.uuid(), lead_id: z.uuid(), kind: z.string(), payload: z.record(z.string(), z.unknown()), created_at: z.string() });
-
-// 408 and 429 ask to come back later; 409 and 425 may pass on a later try. Any other 4xx will not.
-const RETRYABLE_CLIENT_ERRORS = new Set([408, 409, 425, 429]);
 
 export type OwnerWebhookDelivery = { readonly webhookId: string; readonly status: number };
 
@@ -47,20 +43,7 @@ export const createOwnerNotificationActivities = (deps: {
       id: event.id, type: event.kind, tenantId: input.tenantId, leadId: event.lead_id,
       createdAt: event.created_at, data: event.payload,
     });
-    const response = await fetch(url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deps.timeoutMs),
-      headers: { 'content-type': 'application/json', 'user-agent': 'BotInteligente-Webhooks/1', ...signWebhook(webhook.secret, event.id, body, new Date()) },
-      body,
-    });
-    await response.body?.cancel();
-    if (response.ok) return { webhookId: webhook.id, status: response.status };
-    const reason = `webhook ${url.origin}${url.pathname} answered ${response.status} to event ${event.id}`;
-    if (response.status >= 400 && response.status < 500 && !RETRYABLE_CLIENT_ERRORS.has(response.status)) {
-      throw ApplicationFailure.nonRetryable(reason, 'WebhookRefused');
-    }
-    throw ApplicationFailure.retryable(reason, 'WebhookUnavailable');
+    return { webhookId: webhook.id, status: await postSignedWebhook({ url, secret: webhook.secret, eventId: event.id, body, timeoutMs: deps.timeoutMs }) };
   },
 });
 

@@ -15,7 +15,10 @@ import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { createWorkflowStarter, startedWorkflow } from '../start-workflow.ts';
+import { isWorkflowRunning } from '../workflow-state.ts';
 import { registerDataIntegrityHealthRoutes } from './data-integrity-health.ts';
+import { registerDataIntegrityHistoryRoutes } from './data-integrity-history.ts';
+import { registerDataIntegrityTenantRoutes } from './data-integrity-tenant.ts';
 
 const PLATFORM = 'platform';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -58,6 +61,8 @@ const fixRow = z.object({ id: z.uuid(), class: z.enum(FIX_CLASSES), status: z.en
 export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, metrics: ApiMetrics) => {
   const start = createWorkflowStarter(deps, metrics);
   registerDataIntegrityHealthRoutes(registry, deps, metrics);
+  registerDataIntegrityHistoryRoutes(registry, deps);
+  registerDataIntegrityTenantRoutes(registry, deps, metrics);
   // Findings and fixes are platform data: read with the maintenance role, for platform admins only.
   const db = deps.pools.maintenance;
   const latestRun = () => db.maybeOne(sql.type(runRow)`
@@ -72,14 +77,6 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
          WHERE r2.scope = r.scope AND f2.check_name = f.check_name AND f2.finding_key = f.finding_key
          ORDER BY x.planned_at DESC, x.id DESC LIMIT 1) x ON true
      WHERE f.run_id = ${runId} ORDER BY f.check_name, f.finding_key`);
-  const isRunning = async () => {
-    try {
-      return (await (await deps.temporal()).workflow.getHandle(integrityWorkflowId(PLATFORM)).describe()).status.name === 'RUNNING';
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    }
-  };
   const knownFixes = async (ids: readonly string[]) => {
     const rows = await db.any(sql.type(fixRow)`
       SELECT x.id, x.class, x.status, f.run_id FROM integrity_fixes x
@@ -99,7 +96,7 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
     const count = (severity: (typeof SEVERITIES)[number]) => findings.filter((finding) => finding.severity === severity).length;
     return {
       workflowId: integrityWorkflowId(PLATFORM),
-      running: await isRunning(),
+      running: await isWorkflowRunning(await deps.temporal(), integrityWorkflowId(PLATFORM)),
       latestRun: run === null ? null : {
         runId: run.id, startedAt: iso(run.started_at)!, findings: findings.length,
         bySeverity: { critical: count('critical'), warning: count('warning'), info: count('info') },

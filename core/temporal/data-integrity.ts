@@ -7,6 +7,9 @@ export const integrityWorkflowId = (scopeName: string) => `integrity/${scopeName
 /** Where a run's `approval` fixes wait for their approval signal. */
 export const integrityApprovalsWorkflowId = (runId: string) => `integrity-approvals/${runId}`;
 
+/** Delivers a run's alerts to the alert webhook, each keyed by its finding id. */
+export const integrityAlertsWorkflowId = (runId: string) => `integrity-alerts/${runId}`;
+
 /** One undo per fix: a repeated request joins it. */
 export const integrityUndoWorkflowId = (fixId: string) => `integrity-undo/${fixId}`;
 
@@ -34,6 +37,8 @@ export type RecordedRun = {
   readonly runId: string;
   readonly findings: number;
   readonly fixes: readonly PlannedFix[];
+  /** Findings alerted as new and critical: each goes to the alert webhook once (absent in histories recorded before it). */
+  readonly alerts?: readonly string[];
 };
 
 export const FIX_STATUSES = ['planned', 'approved', 'applied', 'verified', 'failed', 'expired', 'undone'] as const;
