@@ -29,7 +29,7 @@ export const createDataIntegrityActivities = (deps: { maintenancePool: DatabaseP
       await expireFixes(pool, input.fixIds);
     },
     async integrityUndoFix(input: { fixId: string; actor: string }): Promise<void> {
-      await undoFix(pool, input.fixId, input.actor);
+      await undoFix(pool, checks, input.fixId, input.actor);
     },
   };
 };

@@ -44,6 +44,8 @@ export type IntegrityFix = {
   readonly appliesTo: (finding: Finding) => boolean;
   /** Runs in the fix's own transaction; calls logBeforeImage for every row before changing it. */
   readonly apply: (tx: DatabaseTransactionConnection, finding: Finding, logBeforeImage: LogBeforeImage) => Promise<void>;
+  /** Set when the fix changes no row an undo could restore: the reason an undo is refused. */
+  readonly irreversible?: string;
 };
 
 export type IntegrityCheck = {

@@ -1,4 +1,6 @@
-// The catalogue of integrity checks, in the order a run reports them.
+// The catalogue of integrity checks, in the order a run reports them and applies their auto fixes:
+// orphaned-rows before foreign-keys-not-valid, so the orphans a key's validation would trip on are
+// deleted first in the same run.
 import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
 import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
 import { auditCompleteness } from './audit-completeness.ts';
@@ -16,9 +18,9 @@ import { triggersDisabled } from './triggers-disabled.ts';
 export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   rowLevelSecurity,
   applicationRolesBypassRls,
-  foreignKeysNotValid,
   triggersDisabled,
   orphanedRows,
+  foreignKeysNotValid,
   leadStageOutsidePipeline,
   productImageOfAnotherBot,
   tenantSettingsInvalid,
