@@ -16,3 +16,6 @@ export const storableText = ({ min = 0, max, trim = false }: { min?: number; max
   (trim ? z.string().trim() : z.string()).min(min, { abort: true }).max(max, { abort: true })
     .regex(WITHOUT_NUL, 'must not contain NUL')
     .refine((text) => text.isWellFormed(), 'must not contain a lone surrogate');
+
+/** A name: not blank, no NUL. */
+export const nameText = (max: number) => storableText({ min: 1, max }).regex(NOT_BLANK, 'must not be blank');

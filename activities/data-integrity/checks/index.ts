@@ -8,11 +8,11 @@ import { backupAge } from './backup-age.ts';
 import { duplicateLeadPhones } from './duplicate-lead-phones.ts';
 import { forbiddenNulls } from './forbidden-nulls.ts';
 import { foreignKeysNotValid } from './foreign-keys-not-valid.ts';
+import { jsonbDocuments } from './jsonb-documents.ts';
 import { leadStageOutsidePipeline } from './lead-stage-outside-pipeline.ts';
 import { orphanedRows } from './orphaned-rows.ts';
 import { productImageOfAnotherBot } from './product-image-of-another-bot.ts';
 import { rowLevelSecurity } from './row-level-security.ts';
-import { tenantSettingsInvalid } from './tenant-settings-schema.ts';
 import { triggersDisabled } from './triggers-disabled.ts';
 
 export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
@@ -23,7 +23,7 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   foreignKeysNotValid,
   leadStageOutsidePipeline,
   productImageOfAnotherBot,
-  tenantSettingsInvalid,
+  jsonbDocuments,
   duplicateLeadPhones,
   forbiddenNulls,
   auditCompleteness,
