@@ -6,6 +6,7 @@ import type { Keyring } from '../core/crypto/keyring.ts';
 import { createBackupActivities } from './backups/index.ts';
 import { createTenantLinkActivities } from './bot-tenant/link-tenant.ts';
 import { createChatComposerActivities } from './lead-conversation/chat-composer.ts';
+import { integrityChecks } from './data-integrity/checks/index.ts';
 import { createDataIntegrityActivities } from './data-integrity/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
@@ -50,6 +51,6 @@ export const createActivities = (deps: ActivityDependencies) => {
     createTenantLinkActivities({ withTenant }),
     createBackupActivities(deps),
     createPlatformEventActivities({ maintenancePool: deps.pools.maintenance }),
-    createDataIntegrityActivities({ maintenancePool: deps.pools.maintenance }),
+    createDataIntegrityActivities({ maintenancePool: deps.pools.maintenance, checks: integrityChecks({ scoring: deps.config.conversation.scoring }) }),
   );
 };

@@ -2,8 +2,9 @@
 -- way for the maintenance role to validate a NOT VALID foreign key, and the data-quality figures
 -- stored with each run.
 
--- derived-lead-score: a lead's score and the qualification derived from it.
-GRANT UPDATE (score, is_qualified, qualified_at) ON leads TO bi_maintenance;
+-- derived-lead-score: a lead's score and the qualification derived from it; a lead that becomes
+-- qualified is moved to the qualified stage by leads_on_qualified, which runs as the caller.
+GRANT UPDATE (score, is_qualified, qualified_at, pipeline_id, stage_id) ON leads TO bi_maintenance;
 -- tenant-settings-schema: the settings document.
 GRANT UPDATE (settings) ON tenants TO bi_maintenance;
 

@@ -207,6 +207,8 @@ describe('data-integrity checks', () => {
         sql.unsafe`DELETE FROM data_change_audit WHERE id = ${auditId}`],
       async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }), other: await findings({ tenantId: second.tenantId }) }));
     const holes = [
+      // is_qualified with a score of 10 under a threshold of 70 is a derived-data defect as well.
+      { check: 'derived-lead-score', key: `lead:${first.leadId}`, tenantId: first.tenantId },
       { check: 'forbidden-nulls', key: `leads.qualified_at:${first.leadId}`, tenantId: first.tenantId },
       { check: 'forbidden-nulls', key: `data_change_audit.new_values:${auditId}`, tenantId: first.tenantId },
       { check: 'forbidden-nulls', key: `data_change_audit.old_values:${auditId}`, tenantId: first.tenantId },

@@ -2,9 +2,11 @@
 // orphaned-rows before foreign-keys-not-valid, so the orphans a key's validation would trip on are
 // deleted first in the same run.
 import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
+import { variables, type Config } from '../../../core/config.ts';
 import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
 import { auditCompleteness } from './audit-completeness.ts';
 import { backupAge } from './backup-age.ts';
+import { createDerivedLeadScore } from './derived-lead-score.ts';
 import { duplicateLeadPhones } from './duplicate-lead-phones.ts';
 import { forbiddenNulls } from './forbidden-nulls.ts';
 import { foreignKeysNotValid } from './foreign-keys-not-valid.ts';
@@ -15,7 +17,10 @@ import { productImageOfAnotherBot } from './product-image-of-another-bot.ts';
 import { rowLevelSecurity } from './row-level-security.ts';
 import { triggersDisabled } from './triggers-disabled.ts';
 
-export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
+/** What some checks need to know of the platform's settings: derived-lead-score scores like the ingest. */
+export type IntegrityCheckSettings = { readonly scoring: Pick<Config['conversation']['scoring'], 'maxChars'> };
+
+export const integrityChecks = (settings: IntegrityCheckSettings): readonly IntegrityCheck[] => [
   rowLevelSecurity,
   applicationRolesBypassRls,
   triggersDisabled,
@@ -25,7 +30,11 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   productImageOfAnotherBot,
   jsonbDocuments,
   duplicateLeadPhones,
+  createDerivedLeadScore(settings.scoring),
   forbiddenNulls,
   auditCompleteness,
   backupAge,
 ];
+
+/** The catalogue with the default settings (the worker builds its own from its configuration). */
+export const INTEGRITY_CHECKS = integrityChecks({ scoring: { maxChars: Number(variables.SCORING_MAX_CHARS.default) } });
