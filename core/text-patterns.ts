@@ -19,3 +19,6 @@ export const storableText = ({ min = 0, max, trim = false }: { min?: number; max
 
 /** A name: not blank, no NUL. */
 export const nameText = (max: number) => storableText({ min: 1, max }).regex(NOT_BLANK, 'must not be blank');
+
+/** An E.164 phone number (the database's own CHECK on phone columns); its source is valid in Postgres too. */
+export const E164 = /^\+[1-9]\d{1,14}$/;

@@ -1,6 +1,6 @@
 // Shared request pieces: ids, pagination, tenant settings.
 import { z } from 'zod';
-import { storableText } from '../../core/text-patterns.ts';
+import { E164, storableText } from '../../core/text-patterns.ts';
 
 export { TIME_ZONES, tenantSettingsSchema } from '../../core/tenant-settings.ts';
 
@@ -10,7 +10,7 @@ export const leadParams = z.strictObject({ tenantId: z.uuid(), leadId: z.uuid() 
 
 export { nameText } from '../../core/text-patterns.ts';
 
-export const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number such as +5511999990000');
+export const e164 = z.string().regex(E164, 'must be an E.164 phone number such as +5511999990000');
 
 /**
  * Keyset cursor: the last row's creation time (microseconds since the epoch) and id. Its pattern
