@@ -2,7 +2,7 @@
 // reaches its bot's threshold (leads_qualification keeps it so). Both drift when rows are written
 // around the ingest or the trigger (a restore, a manual fix, a disabled trigger).
 //
-// Cost: the qualification is compared for every lead in one scan. Recomputing a score evaluates every
+// Cost: the qualification is compared for every lead (one scan). Recomputing a score evaluates every
 // message of the lead, far too slow for all leads (10M messages), so only the leads changed in the
 // last 24 h are recomputed, at most SCORE_SAMPLE_LEADS of them, the most recently changed first: the
 // hourly run sees each change many times, and a change made around the ingest still moves updated_at.
@@ -60,13 +60,20 @@ export const createDerivedLeadScore = (scoring: { readonly maxChars: number }): 
     },
   },
   find: async (tx, scope) => {
+    // The leads in a subquery fenced by OFFSET 0, so the join cannot go through a leads index bot by
+    // bot: Postgres misjudges (tenant_id, bot_id) as 100 rows per bot and walked every page 100 times
+    // (1.5 s at 1M leads, against 0.3 s for one hash join over a parallel scan).
     const misqualified = await tx.any(sql.type(leadRow)`
-      SELECT ${LEAD_COLUMNS} FROM leads l JOIN bots b ON b.tenant_id = l.tenant_id AND b.id = l.bot_id
-       WHERE l.is_qualified IS DISTINCT FROM (l.score >= b.qualification_threshold) AND ${inScope(scope, sql.identifier(['l', 'tenant_id']))}
-       ORDER BY l.tenant_id, l.id LIMIT ${MAX_FINDINGS_PER_CHECK + 1}`);
+      SELECT ${LEAD_COLUMNS}
+        FROM (SELECT id, tenant_id, bot_id, score, is_qualified FROM leads l WHERE ${inScope(scope, sql.identifier(['l', 'tenant_id']))} OFFSET 0) l
+        JOIN bots b ON b.tenant_id = l.tenant_id AND b.id = l.bot_id
+       WHERE l.is_qualified IS DISTINCT FROM (l.score >= b.qualification_threshold)
+       LIMIT ${MAX_FINDINGS_PER_CHECK + 1}`);
+    // The top-N sort keeps only SCORE_SAMPLE_LEADS rows in memory, however many leads changed.
     const sample = await tx.any(sql.type(leadRow)`
       SELECT ${LEAD_COLUMNS}
-        FROM (SELECT * FROM leads l WHERE l.updated_at > now() - interval '24 hours' AND ${inScope(scope, sql.identifier(['l', 'tenant_id']))}
+        FROM (SELECT id, tenant_id, bot_id, score, is_qualified FROM leads l
+               WHERE l.updated_at > now() - interval '24 hours' AND ${inScope(scope, sql.identifier(['l', 'tenant_id']))}
                ORDER BY l.updated_at DESC, l.id LIMIT ${SCORE_SAMPLE_LEADS}) l
         JOIN bots b ON b.tenant_id = l.tenant_id AND b.id = l.bot_id`);
     const recomputed = await recomputeLeadScores(tx, sample, scoring.maxChars);
