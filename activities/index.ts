@@ -8,6 +8,7 @@ import { createBackupActivities } from './backups/index.ts';
 import { createTenantLinkActivities } from './bot-tenant/link-tenant.ts';
 import { createChatComposerActivities } from './lead-conversation/chat-composer.ts';
 import { alertWebhookTarget, createIntegrityAlertWebhookActivities } from './data-integrity/alert-webhook.ts';
+import { integrityChecks } from './data-integrity/checks/index.ts';
 import { createDataIntegrityActivities } from './data-integrity/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
@@ -56,6 +57,7 @@ export const createActivities = (deps: ActivityDependencies) => {
     createPlatformEventActivities({ maintenancePool: deps.pools.maintenance }),
     createDataIntegrityActivities({
       maintenancePool: deps.pools.maintenance,
+      checks: integrityChecks({ scoring: deps.config.conversation.scoring }),
       outside: { storage: { s3: deps.s3, bucket: deps.config.s3.bucket }, temporal: deps.temporal, graceSeconds: deps.config.integrity.graceSeconds },
     }),
     createIntegrityAlertWebhookActivities({

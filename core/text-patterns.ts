@@ -16,3 +16,9 @@ export const storableText = ({ min = 0, max, trim = false }: { min?: number; max
   (trim ? z.string().trim() : z.string()).min(min, { abort: true }).max(max, { abort: true })
     .regex(WITHOUT_NUL, 'must not contain NUL')
     .refine((text) => text.isWellFormed(), 'must not contain a lone surrogate');
+
+/** A name: not blank, no NUL. */
+export const nameText = (max: number) => storableText({ min: 1, max }).regex(NOT_BLANK, 'must not be blank');
+
+/** An E.164 phone number (the database's own CHECK on phone columns); its source is valid in Postgres too. */
+export const E164 = /^\+[1-9]\d{1,14}$/;

@@ -117,7 +117,7 @@ describe('data-integrity checks', () => {
       async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }), other: await findings({ tenantId: second.tenantId }) }));
     const [messageId] = found.own.map((finding) => finding.key.split(':')[1]);
     const orphan = { check: 'orphaned-rows', key: `lead_messages:${messageId}:lead_messages_lead_fk`, tenantId: first.tenantId };
-    expect(found.platform).toEqual([{ check: 'foreign-keys-not-valid', key: 'lead_messages.lead_messages_lead_fk', tenantId: null }, orphan]);
+    expect(found.platform).toEqual([orphan, { check: 'foreign-keys-not-valid', key: 'lead_messages.lead_messages_lead_fk', tenantId: null }]);
     expect(found.own).toEqual([orphan]);
     expect(found.other).toEqual([]);
   });
@@ -152,7 +152,7 @@ describe('data-integrity checks', () => {
     expect(found).toEqual([{ check: 'product-image-of-another-bot', key: `product:${first.productId}`, tenantId: first.tenantId }]);
   });
 
-  it('tenant-settings-schema: settings the API would refuse, within what the database CHECKs allow', async () => {
+  it('jsonb-documents: tenant settings the API would refuse, within what the database CHECKs allow', async () => {
     const found = await withDefect(
       [sql.unsafe`UPDATE tenants SET settings = '{"retentionDays": 90, "timezone": "Mars/Olympus", "colour": "red"}' WHERE id = ${second.tenantId}`],
       [sql.unsafe`UPDATE tenants SET settings = '{"retentionDays": 90}' WHERE id = ${second.tenantId}`],
@@ -160,7 +160,7 @@ describe('data-integrity checks', () => {
       second.tenantId);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ key: `tenant:${second.tenantId}`, tenantId: second.tenantId });
-    expect(found[0]!.details).toEqual({ issues: [
+    expect(found[0]!.details).toMatchObject({ document: 'tenants.settings', issues: [
       expect.objectContaining({ path: 'timezone' }),
       expect.objectContaining({ path: '', message: expect.stringContaining('colour') }),
     ] });
@@ -232,6 +232,8 @@ describe('data-integrity checks', () => {
         sql.unsafe`DELETE FROM data_change_audit WHERE id = ${auditId}`],
       async () => ({ platform: await findings(), own: await findings({ tenantId: first.tenantId }), other: await findings({ tenantId: second.tenantId }) }));
     const holes = [
+      // is_qualified with a score of 10 under a threshold of 70 is a derived-data defect as well.
+      { check: 'derived-lead-score', key: `lead:${first.leadId}`, tenantId: first.tenantId },
       { check: 'forbidden-nulls', key: `leads.qualified_at:${first.leadId}`, tenantId: first.tenantId },
       { check: 'forbidden-nulls', key: `data_change_audit.new_values:${auditId}`, tenantId: first.tenantId },
       { check: 'forbidden-nulls', key: `data_change_audit.old_values:${auditId}`, tenantId: first.tenantId },

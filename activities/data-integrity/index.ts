@@ -36,7 +36,7 @@ export const createDataIntegrityActivities = (deps: {
       await expireFixes(pool, input.fixIds);
     },
     async integrityUndoFix(input: { fixId: string; actor: string }): Promise<void> {
-      await undoFix(pool, input.fixId, input.actor, outside);
+      await undoFix(pool, checks, input.fixId, input.actor, outside);
     },
   };
 };

@@ -1,12 +1,14 @@
 // Stores a run, its findings and the fixes it plans (one per finding whose check has a fix that
 // applies to it, unless an approval fix for the same defect still waits), in one transaction as the
-// maintenance role, with an alert for each critical finding the previous run of the scope did not have.
+// maintenance role, with an alert for each critical finding the previous run of the scope did not have,
+// and the run's data-quality figures.
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { IntegrityCheck, IntegrityScope } from '../../core/data-integrity/check.ts';
 import { scopeName } from '../../core/data-integrity/scope.ts';
 import type { PlannedFix, RecordedRun } from '../../core/temporal/data-integrity.ts';
 import { alertNewCriticalFindings } from './alert-new-critical.ts';
+import { recordDataQuality } from './record-data-quality.ts';
 import type { CheckResult } from './run-checks.ts';
 
 const id = z.object({ id: z.uuid() });
@@ -47,5 +49,6 @@ export const recordRun = (
       }
     }
     const alerts = await alertNewCriticalFindings(tx, runId, scopeName(scope));
+    await recordDataQuality(tx, runId, scope);
     return { runId, findings, fixes, alerts };
   });

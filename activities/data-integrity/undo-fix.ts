@@ -5,6 +5,7 @@
 // and the log is kept. A fix that terminated a workflow is refused whole: it cannot be resumed.
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import type { IntegrityCheck } from '../../core/data-integrity/check.ts';
 import { mapDatabaseError } from '../../core/db/map-database-error.ts';
 import { FIX_STATUSES } from '../../core/temporal/data-integrity.ts';
 import { copyObject, deleteObject, headObject, type Bucket } from './object-moves.ts';
@@ -55,14 +56,21 @@ const restore = async (tx: DatabaseTransactionConnection, entry: LogEntry) => {
      WHERE ${keyIn('t', entry.tableName!, entry.keyColumn!, [entry.rowKey])}`);
 };
 
-export const undoFix = async (maintenance: DatabasePool, fixId: string, actor: string, outside?: IntegrityOutside): Promise<void> => {
+const undoneFix = z.object({ status: z.enum(FIX_STATUSES), checkName: z.string() });
+
+export const undoFix = async (
+  maintenance: DatabasePool, checks: readonly IntegrityCheck[], fixId: string, actor: string, outside?: IntegrityOutside,
+): Promise<void> => {
   let setAside: string[] = [];
   try {
     await maintenance.transaction(async (tx) => {
       await tx.query(sql.unsafe`SELECT set_config('app.actor', ${`data-integrity-undo:${actor}`}, true)`);
-      const status = await tx.maybeOneFirst(sql.type(z.object({ status: z.enum(FIX_STATUSES) }))`
-        SELECT status FROM integrity_fixes WHERE id = ${fixId} AND applied_at IS NOT NULL FOR UPDATE`);
-      if (status === null || status === 'undone') throw new FixNotUndoableError(`fix ${fixId} was not applied, or is already undone`);
+      const fix = await tx.maybeOne(sql.type(undoneFix)`
+        SELECT x.status, f.check_name AS "checkName" FROM integrity_fixes x JOIN integrity_findings f ON f.id = x.finding_id
+         WHERE x.id = ${fixId} AND x.applied_at IS NOT NULL FOR UPDATE OF x`);
+      if (fix === null || fix.status === 'undone') throw new FixNotUndoableError(`fix ${fixId} was not applied, or is already undone`);
+      const irreversible = checks.find((check) => check.name === fix.checkName)?.fix?.irreversible;
+      if (irreversible !== undefined) throw new FixNotUndoableError(`fix ${fixId} (${fix.checkName}) cannot be undone: ${irreversible}`);
       const entries = await tx.any(sql.type(logEntry)`
         SELECT table_name AS "tableName", key_column AS "keyColumn", row_key AS "rowKey", operation, columns, before_image AS "beforeImage"
           FROM integrity_fix_log WHERE fix_id = ${fixId} ORDER BY position DESC`);

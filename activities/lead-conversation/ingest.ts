@@ -4,9 +4,9 @@ import { readConversationSettings } from '../../core/lead-conversation/conversat
 import type { TenantTransaction, WithTenant } from '../../core/db/with-tenant.ts';
 import { extractLeadInfo, missingLeadFields, pickLeadFields, type LeadInfo } from '../../core/lead-conversation/lead-info.ts';
 import { composeTemplateReply, type CatalogMatch } from '../../core/lead-conversation/replies.ts';
-import { scoringRuleSchema } from '../../core/scoring/rules.ts';
 import type { InboundMessage, IngestResult } from '../../core/temporal/lead-conversation.ts';
 import { resolveLead } from './identity.ts';
+import { readActiveRules } from '../scoring/active-rules.ts';
 import type { ScoringPool } from '../scoring/pool.ts';
 
 const scoredRow = z.object({ score: z.number(), is_qualified: z.boolean() });
@@ -14,7 +14,6 @@ const detailsRow = z.object({ name: z.string().nullable(), email: z.string().nul
 const settingsRow = z.object({ settings: z.unknown() });
 const catalogRow = z.object({ name: z.string(), price: z.string(), currency: z.string() });
 const eventRow = z.object({ id: z.uuid() });
-const ruleRow = scoringRuleSchema.pick({ kind: true, pattern: true, weight: true, tag: true, active: true });
 
 // The database's own e-mail rule (users_email_format / leads_email_format): a value it would refuse
 // is dropped here, so a strange address in a message can never fail (and endlessly retry) the ingest.
@@ -39,9 +38,7 @@ const qualifiedEventOf = (tx: TenantTransaction, tenantId: string, leadId: strin
 export const createLeadActivities = (deps: { withTenant: WithTenant; chatComposerConfigured: boolean; scoring: ScoringPool }) => {
   // Scored before the transaction opens (a costly message never holds a connection), off this thread.
   const score = async (message: InboundMessage) => {
-    const rules = await deps.withTenant(message.tenantId, (tx) => tx.any(sql.type(ruleRow)`
-      SELECT kind, pattern, weight, tag, active FROM scoring_rules
-      WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND active ORDER BY created_at, id`));
+    const rules = await deps.withTenant(message.tenantId, (tx) => readActiveRules(tx, message.tenantId, message.botId));
     return deps.scoring.score(message.tenantId, rules, message.text);
   };
   return {

@@ -5,11 +5,13 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { FIX_CLASSES, SEVERITIES } from '../../core/data-integrity/check.ts';
+import { dataQualityReport } from '../../core/data-integrity/data-quality.ts';
 import { failureReason } from '../../core/temporal/failure-reason.ts';
 import {
   APPROVE_FIXES_SIGNAL, FIX_STATUSES, integrityApprovalsWorkflowId, integrityUndoWorkflowId, integrityWorkflowId, type ApproveFixesSignal,
 } from '../../core/temporal/data-integrity.ts';
 import type { undoIntegrityFix } from '../../workflows/data-integrity.ts';
+import { readDataQuality, readLatestDataQuality, registerDataQualityGauges } from '../data-quality-figures.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { HttpProblem } from '../problem.ts';
@@ -44,6 +46,8 @@ const report = z.object({
   /** Per check: durationMs, findings, truncated. */
   checks: z.record(z.string(), z.unknown()),
   findings: z.array(findingView),
+  /** E-mail completeness and phone validity per tenant at the run, beside the targets: figures, not findings. */
+  dataQuality: dataQualityReport,
 });
 const status = z.object({
   workflowId: z.string(),
@@ -65,6 +69,7 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
   registerDataIntegrityTenantRoutes(registry, deps, metrics);
   // Findings and fixes are platform data: read with the maintenance role, for platform admins only.
   const db = deps.pools.maintenance;
+  registerDataQualityGauges(metrics.registry, () => readLatestDataQuality(db));
   const latestRun = () => db.maybeOne(sql.type(runRow)`
     SELECT id, scope, workflow_id, started_at, checks FROM integrity_runs WHERE scope = ${PLATFORM} ORDER BY started_at DESC, id DESC LIMIT 1`);
   const findingsOf = (runId: string) => db.any(sql.type(findingRow)`
@@ -120,6 +125,7 @@ export const registerDataIntegrityRoutes = (registry: Registry, deps: ApiDeps, m
           appliedAt: iso(row.applied_at), verifiedAt: iso(row.verified_at), undoneAt: iso(row.undone_at), failure: row.failure,
         },
       })),
+      dataQuality: await readDataQuality(db, run.id),
     };
   });
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
+import { scheduleActionSchema } from '../../core/schedules/action.ts';
 import { requireBot } from './require-bot.ts';
 import { botParams, nameText, TIME_ZONES } from './schemas.ts';
 
@@ -13,10 +14,6 @@ const CRON = new RegExp(`^${CRON_FIELD}( ${CRON_FIELD}){4}$`);
 const CRON_LIMITS = [59, 23, 31, 12, 7];
 const cronInRange = (cron: string) => cron.split(' ').every((field, index) => (field.match(/\d+/g) ?? []).every((n) => Number(n) <= CRON_LIMITS[index]!));
 
-const action = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('follow_up'), message: nameText(1000).optional() }),
-  z.strictObject({ type: z.literal('broadcast'), message: nameText(1000) }),
-]);
 const schedule = z.object({
   id: z.uuid(), name: z.string(), cron: z.string(), timezone: z.string(), action: z.record(z.string(), z.unknown()), enabled: z.boolean(),
 });
@@ -39,7 +36,7 @@ export const registerScheduleRoutes = (registry: Registry, deps: ApiDeps) => {
       name: nameText(200),
       cron: z.string().regex(CRON, 'five cron fields: minute hour day month weekday').refine(cronInRange, 'a cron field is out of its range'),
       timezone: z.enum(TIME_ZONES).default('UTC'),
-      action,
+      action: scheduleActionSchema,
       enabled: z.boolean().default(true),
     }),
     response: schedule,

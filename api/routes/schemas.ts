@@ -1,6 +1,6 @@
 // Shared request pieces: ids, pagination, tenant settings.
 import { z } from 'zod';
-import { NOT_BLANK, storableText } from '../../core/text-patterns.ts';
+import { E164, storableText } from '../../core/text-patterns.ts';
 
 export { TIME_ZONES, tenantSettingsSchema } from '../../core/tenant-settings.ts';
 
@@ -8,10 +8,9 @@ export const tenantParams = z.strictObject({ tenantId: z.uuid() });
 export const botParams = z.strictObject({ tenantId: z.uuid(), botId: z.uuid() });
 export const leadParams = z.strictObject({ tenantId: z.uuid(), leadId: z.uuid() });
 
-/** A name: not blank, no NUL. */
-export const nameText = (max: number) => storableText({ min: 1, max }).regex(NOT_BLANK, 'must not be blank');
+export { nameText } from '../../core/text-patterns.ts';
 
-export const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number such as +5511999990000');
+export const e164 = z.string().regex(E164, 'must be an E.164 phone number such as +5511999990000');
 
 /**
  * Keyset cursor: the last row's creation time (microseconds since the epoch) and id. Its pattern

@@ -90,6 +90,8 @@ export type IntegrityFix = {
    * changes objects and workflows only through `effects` (which log them).
    */
   readonly apply: (tx: DatabaseTransactionConnection, finding: Finding, logBeforeImage: LogBeforeImage, effects: FixEffects) => Promise<void>;
+  /** Set when the fix changes no row an undo could restore: the reason an undo is refused. */
+  readonly irreversible?: string;
 };
 
 export type IntegrityCheck = {

@@ -1,11 +1,16 @@
-// The catalogue of integrity checks, in the order a run reports them.
+// The catalogue of integrity checks, in the order a run reports them and applies their auto fixes:
+// orphaned-rows before foreign-keys-not-valid, so the orphans a key's validation would trip on are
+// deleted first in the same run.
 import type { IntegrityCheck } from '../../../core/data-integrity/check.ts';
+import { variables, type Config } from '../../../core/config.ts';
 import { applicationRolesBypassRls } from './application-roles-bypass-rls.ts';
 import { auditCompleteness } from './audit-completeness.ts';
 import { backupAge } from './backup-age.ts';
+import { createDerivedLeadScore } from './derived-lead-score.ts';
 import { duplicateLeadIdentity } from './duplicate-lead-identity.ts';
 import { forbiddenNulls } from './forbidden-nulls.ts';
 import { foreignKeysNotValid } from './foreign-keys-not-valid.ts';
+import { jsonbDocuments } from './jsonb-documents.ts';
 import { leadStageOutsidePipeline } from './lead-stage-outside-pipeline.ts';
 import { orphanedRows } from './orphaned-rows.ts';
 import { productImageOfAnotherBot } from './product-image-of-another-bot.ts';
@@ -13,20 +18,23 @@ import { rowLevelSecurity } from './row-level-security.ts';
 import { rowsMissingObjects } from './rows-missing-objects.ts';
 import { sessionSnapshotAge } from './session-snapshot-age.ts';
 import { strayLeadWorkflows } from './stray-lead-workflows.ts';
-import { tenantSettingsInvalid } from './tenant-settings-schema.ts';
 import { triggersDisabled } from './triggers-disabled.ts';
 import { unclaimedObjects } from './unclaimed-objects.ts';
 
-export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
+/** What some checks need to know of the platform's settings: derived-lead-score scores like the ingest. */
+export type IntegrityCheckSettings = { readonly scoring: Pick<Config['conversation']['scoring'], 'maxChars'> };
+
+export const integrityChecks = (settings: IntegrityCheckSettings): readonly IntegrityCheck[] => [
   rowLevelSecurity,
   applicationRolesBypassRls,
-  foreignKeysNotValid,
   triggersDisabled,
   orphanedRows,
+  foreignKeysNotValid,
   leadStageOutsidePipeline,
   productImageOfAnotherBot,
-  tenantSettingsInvalid,
+  jsonbDocuments,
   duplicateLeadIdentity,
+  createDerivedLeadScore(settings.scoring),
   forbiddenNulls,
   auditCompleteness,
   backupAge,
@@ -35,3 +43,6 @@ export const INTEGRITY_CHECKS: readonly IntegrityCheck[] = [
   sessionSnapshotAge,
   strayLeadWorkflows,
 ];
+
+/** The catalogue with the default settings (the worker builds its own from its configuration). */
+export const INTEGRITY_CHECKS = integrityChecks({ scoring: { maxChars: Number(variables.SCORING_MAX_CHARS.default) } });

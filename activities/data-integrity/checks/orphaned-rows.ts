@@ -17,7 +17,7 @@ const foreignKey = z.object({
   cascades: z.boolean(),
   referenced: z.boolean(),
 });
-type ForeignKey = z.infer<typeof foreignKey>;
+export type ForeignKey = z.infer<typeof foreignKey>;
 
 const orphan = z.object({ rowKey: z.string(), tenantId: z.uuid().nullable(), values: z.record(z.string(), z.unknown()) });
 
@@ -27,7 +27,7 @@ const columnsOf = (relation: string, attributes: string) => sql.fragment`
   (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(${sql.identifier(['c', attributes])}) WITH ORDINALITY k(attnum, ord)
      JOIN pg_attribute a ON a.attrelid = ${sql.identifier(['c', relation])} AND a.attnum = k.attnum)`;
 
-const listForeignKeys = (tx: DatabaseTransactionConnection) => tx.any(sql.type(foreignKey)`
+export const listForeignKeys = (tx: DatabaseTransactionConnection) => tx.any(sql.type(foreignKey)`
   SELECT c.conname AS "constraintName", child.relname AS "childTable", parent.relname AS "parentTable",
          ${columnsOf('conrelid', 'conkey')} AS "childColumns", ${columnsOf('confrelid', 'confkey')} AS "parentColumns",
          EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS "hasTenant",
@@ -42,7 +42,7 @@ const listForeignKeys = (tx: DatabaseTransactionConnection) => tx.any(sql.type(f
    WHERE n.nspname = 'public' AND c.contype = 'f'
    ORDER BY 2, 1`);
 
-const findOrphans = async (tx: DatabaseTransactionConnection, scope: IntegrityScope, key: ForeignKey): Promise<Finding[]> => {
+export const findOrphans = async (tx: DatabaseTransactionConnection, scope: IntegrityScope, key: ForeignKey): Promise<Finding[]> => {
   const child = (column: string) => sql.identifier(['child', column]);
   const tenant = key.hasTenant ? child('tenant_id') : sql.fragment`NULL::uuid`;
   const scoped = scope.tenantId === null ? sql.fragment`TRUE` : sql.fragment`child.tenant_id = ${scope.tenantId}`;
