@@ -17,6 +17,7 @@ export const SECRET_VARIABLES: Partial<Record<Name, { readonly secret: string; r
   ENCRYPTION_KEYS: { secret: 'botinteligente-encryption', key: 'keys' },
   TEMPORAL_API_KEY: { secret: 'botinteligente-temporal', key: 'api-key' },
   CHAT_COMPOSER_API_KEY: { secret: 'botinteligente-chat-composer', key: 'api-key' },
+  INTEGRITY_ALERT_WEBHOOK_SECRET: { secret: 'botinteligente-integrity-alerts', key: 'webhook-secret' },
 };
 
 /**

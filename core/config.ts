@@ -128,8 +128,8 @@ export const variables = {
   INTEGRITY_ALERT_WEBHOOK_URL: variable(httpUrl.optional(), undefined,
     'Where each new critical integrity finding is also POSTed, signed like owner webhooks (see docs/data-integrity.md). Unset: no webhook.'),
   INTEGRITY_ALERT_WEBHOOK_SECRET: variable(z.string().min(24).optional(), undefined,
-    'Signing secret of INTEGRITY_ALERT_WEBHOOK_URL. Or leave it unset and name a keyring key in INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID.'),
-  INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: variable(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(), undefined,
+    'Signing secret of INTEGRITY_ALERT_WEBHOOK_URL. Or leave it unset and name a keyring key in INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID.'),
+  INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID: variable(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(), undefined,
     'Id of an encryption key (ENCRYPTION_KEYS / ENCRYPTION_KEYS_FILE) whose base64 text is the signing secret of INTEGRITY_ALERT_WEBHOOK_URL.'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
@@ -277,7 +277,7 @@ const toConfig = (raw: RawConfig) => ({
     alertWebhook: raw.INTEGRITY_ALERT_WEBHOOK_URL === undefined ? null : {
       url: raw.INTEGRITY_ALERT_WEBHOOK_URL,
       secret: raw.INTEGRITY_ALERT_WEBHOOK_SECRET ?? null,
-      secretKeyId: raw.INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID ?? null,
+      secretKeyId: raw.INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID ?? null,
     },
   },
   encryption: {
@@ -330,8 +330,8 @@ export const parseConfig = (env: Env): Config => {
   if ((raw.TEMPORAL_TLS_CERT_FILE === undefined) !== (raw.TEMPORAL_TLS_KEY_FILE === undefined)) {
     problems.push('TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE: set both (mutual TLS) or neither');
   }
-  if (raw.INTEGRITY_ALERT_WEBHOOK_URL !== undefined && (raw.INTEGRITY_ALERT_WEBHOOK_SECRET === undefined) === (raw.INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID === undefined)) {
-    problems.push('INTEGRITY_ALERT_WEBHOOK_SECRET, INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: with INTEGRITY_ALERT_WEBHOOK_URL, set exactly one');
+  if (raw.INTEGRITY_ALERT_WEBHOOK_URL !== undefined && (raw.INTEGRITY_ALERT_WEBHOOK_SECRET === undefined) === (raw.INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID === undefined)) {
+    problems.push('INTEGRITY_ALERT_WEBHOOK_SECRET, INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID: with INTEGRITY_ALERT_WEBHOOK_URL, set exactly one');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(toConfig(raw as RawConfig));

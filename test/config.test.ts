@@ -27,11 +27,11 @@ describe('configuration', () => {
 
   it('needs exactly one signing secret (config or keyring key id) for the integrity alert webhook', () => {
     const url = { INTEGRITY_ALERT_WEBHOOK_URL: 'https://alerts.example.com/hook' };
-    const problem = 'INTEGRITY_ALERT_WEBHOOK_SECRET, INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: with INTEGRITY_ALERT_WEBHOOK_URL, set exactly one';
-    for (const env of [url, { ...url, INTEGRITY_ALERT_WEBHOOK_SECRET: 'x'.repeat(32), INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: 'alerts' }]) {
+    const problem = 'INTEGRITY_ALERT_WEBHOOK_SECRET, INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID: with INTEGRITY_ALERT_WEBHOOK_URL, set exactly one';
+    for (const env of [url, { ...url, INTEGRITY_ALERT_WEBHOOK_SECRET: 'x'.repeat(32), INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID: 'alerts' }]) {
       expect(() => parseConfig(env)).toThrow(problem);
     }
-    expect(parseConfig({ ...url, INTEGRITY_ALERT_WEBHOOK_SECRET_KEY_ID: 'alerts' }).integrity.alertWebhook)
+    expect(parseConfig({ ...url, INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID: 'alerts' }).integrity.alertWebhook)
       .toEqual({ url: 'https://alerts.example.com/hook', secret: null, secretKeyId: 'alerts' });
     expect(parseConfig({}).integrity.alertWebhook).toBeNull();
   });

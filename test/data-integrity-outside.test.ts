@@ -146,7 +146,7 @@ describe('data-integrity checks of the bucket and of Temporal', () => {
   it('a clean platform yields no finding of them, in a platform run and in a tenant run, and plans nothing', async () => {
     const platform = await run();
     expect(platform.found).toEqual([]);
-    expect(platform.recorded).toEqual({ runId: expect.any(String), findings: 0, fixes: [] });
+    expect(platform.recorded).toEqual({ runId: expect.any(String), findings: 0, fixes: [], alerts: [] });
     expect((await run(`tenant-${tenant.tenantId}`)).found).toEqual([]);
   });
 
