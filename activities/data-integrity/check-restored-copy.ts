@@ -10,8 +10,9 @@ import { INTEGRITY_CHECKS } from './checks/index.ts';
 import { runChecks } from './run-checks.ts';
 
 /**
- * Checks of the live platform's state rather than of its data: on a copy they describe the copy's
- * past (its newest complete backup is the one before the drilled one). Add such checks here.
+ * Checks of the live platform's state rather than of its data: on a copy they describe nothing
+ * (a backup holds no rows of `backups` or `backup_drills`, so backup-age would always fire). Add
+ * such checks here.
  */
 export const LIVE_STATE_CHECKS: readonly string[] = ['backup-age'];
 
