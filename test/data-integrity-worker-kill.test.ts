@@ -121,5 +121,5 @@ describe('a worker SIGKILLed in the middle of a fix run', () => {
     // Exactly once: one before-image per fix, whether it was applied before the kill or after.
     expect(atEnd.map((fix) => ({ status: fix.status, logRows: fix.logRows, rowPresent: fix.rowPresent })))
       .toEqual(Array.from({ length: ORPHANS }, () => ({ status: 'verified', logRows: 1, rowPresent: false })));
-  }, 150_000);
+  }, 300_000);
 });
