@@ -16,6 +16,14 @@ export const alert = (pool: DatabasePool | DatabaseTransactionConnection, kind: 
     await tx.query(sql.unsafe`INSERT INTO platform_events (kind, payload) VALUES (${kind}, ${sql.jsonb(payload as never)})`);
   });
 
+/** One alert per payload, as `alert` raises them, in two statements however many there are. */
+export const alertEach = (tx: DatabaseTransactionConnection, kind: PlatformEventKind, actor: string, payloads: readonly Record<string, unknown>[]) =>
+  tx.transaction(async (inner) => {
+    const rows = sql.fragment`SELECT p.value AS payload, p.n FROM jsonb_array_elements(${sql.jsonb(payloads as never)}) WITH ORDINALITY AS p(value, n)`;
+    await inner.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action, details) SELECT NULL, ${actor}, ${kind}, payload FROM (${rows}) r ORDER BY n`);
+    await inner.query(sql.unsafe`INSERT INTO platform_events (kind, payload) SELECT ${kind}, payload FROM (${rows}) r ORDER BY n`);
+  });
+
 /** The alert as an activity, for workflows that raise one themselves. */
 export const createPlatformEventActivities = (deps: { maintenancePool: DatabasePool }) => ({
   async recordPlatformEvent(input: { kind: PlatformEventKind; actor: string; payload: Record<string, unknown> }): Promise<void> {

@@ -19,6 +19,7 @@ import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
 import { runApiLeadsBench } from './api-leads.ts';
 import { runBackupBench } from './backup.ts';
+import { printIntegrity, runIntegrityBench } from './integrity.ts';
 import { runOutboxBench } from './outbox.ts';
 import { runPodRssBench } from './pod-rss.ts';
 import { runTenantIsolationBench } from './tenant-isolation.ts';
@@ -37,13 +38,15 @@ const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
 const SCENARIOS = leadsFlag
   ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
   : ALL_SCENARIOS;
-/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, backup). */
-type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'backup';
+/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, integrity, backup). */
+type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'integrity' | 'backup';
 /** `--backup-mb=200`: a smaller generated database for the backup section (default 1 GB). */
 const backupMb = Number(process.argv.find((arg) => arg.startsWith('--backup-mb='))?.slice('--backup-mb='.length) ?? 1024);
 const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const selected = (section: Section) => !onlyFlag || onlyFlag.includes(section);
-const partial = onlyFlag !== undefined || leadsFlag !== undefined || backupMb !== 1024;
+/** `--integrity-leads=100000`: fewer leads per tenant for the integrity section (default 1M over 100 tenants). */
+const integrityLeads = Number(process.argv.find((arg) => arg.startsWith('--integrity-leads='))?.slice('--integrity-leads='.length) ?? 1_000_000);
+const partial = onlyFlag !== undefined || leadsFlag !== undefined || backupMb !== 1024 || integrityLeads !== 1_000_000;
 /** The paced run lasts about this long at half the platform's maximum rate. */
 const PACED_SECONDS = 8;
 
@@ -150,6 +153,10 @@ try {
   const apiLeads = selected('api') ? await runApiLeadsBench(processes, config, withTenant, nodeFlags) : undefined;
   if (selected('pods')) log('bot pod memory: 1 and 10 idle bots');
   const podMemory = selected('pods') ? await runPodRssBench(processes, withTenant) : undefined;
+  if (selected('integrity')) log('data integrity: a full platform run, clean and with 1% defects, beside count(*)');
+  const integrity = selected('integrity')
+    ? await runIntegrityBench(base, log, { tenants: 100, leadsPerTenant: Math.max(1, Math.round(integrityLeads / 100)), messagesPerLead: 10 })
+    : undefined;
   // Last: generating 1 GB leaves the server busy (autovacuum, checkpoints) for a while.
   const backup = selected('backup') ? await runBackupBench(base, log, backupMb) : undefined;
   await pools.end();
@@ -162,6 +169,7 @@ try {
     podMemory,
     apiLeads,
     backup,
+    integrity,
     endToEnd,
     tenantIsolation,
   };
@@ -180,6 +188,7 @@ try {
       + `hostile rules ${calmBesideHostile.p50Ms}/${calmBesideHostile.p99Ms}\n`);
   }
   if (backup) printBackup(backup);
+  if (integrity) printIntegrity(integrity);
   if (outbox) process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s, node:sqlite WAL synchronous=FULL ${outbox.sqliteAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);
 } finally {
   await processes.stopAll();

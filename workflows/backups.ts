@@ -160,11 +160,16 @@ export async function restoreDrill() {
     const verified = await streaming.verifyBackup({ backupId });
     const restored = await streaming.restoreBackupInto({ backupId, database: scratch });
     const check = await streaming.checkRestoredDatabase({ backupId, database: scratch });
+    // Drills recorded before the copy was integrity-checked replay without the check.
+    const integrity = patched('drill-integrity-checks') ? await streaming.checkRestoredIntegrity({ database: scratch }) : null;
     const restoreSeconds = Math.round((verified.seconds + restored.seconds) * 1000) / 1000;
     outcome = {
-      passed: check.differences.length === 0 && check.corruptIndexes.length === 0,
+      passed: check.differences.length === 0 && check.corruptIndexes.length === 0 && !integrity?.failure,
       restoreSeconds,
-      details: { tables: verified.tables, differences: check.differences, indexesChecked: check.indexesChecked, corruptIndexes: check.corruptIndexes },
+      details: {
+        tables: verified.tables, differences: check.differences, indexesChecked: check.indexesChecked, corruptIndexes: check.corruptIndexes,
+        ...integrity ? { integrity, ...integrity.failure ? { reason: integrity.failure } : {} } : {},
+      },
     };
   } catch (error) {
     outcome = { passed: false, restoreSeconds: null, details: { reason: failureReason(error) } };
@@ -173,7 +178,8 @@ export async function restoreDrill() {
   }
   await record(outcome.passed, outcome.restoreSeconds, outcome.details);
   if (!outcome.passed) {
-    throw ApplicationFailure.nonRetryable(`restore drill of ${backupId} failed: ${JSON.stringify(outcome.details).slice(0, 2000)}`, 'DrillFailed');
+    const { reason } = outcome.details;
+    throw ApplicationFailure.nonRetryable(`restore drill of ${backupId} failed: ${typeof reason === 'string' ? reason : JSON.stringify(outcome.details).slice(0, 2000)}`, 'DrillFailed');
   }
   return { backupId, restoreSeconds: outcome.restoreSeconds, ...outcome.details };
 }

@@ -15,6 +15,8 @@ import {
 const integrity = proxyActivities<DataIntegrityActivities>({
   // A platform run reads every table once; the benchmark target is seconds, this bounds a stuck one.
   startToCloseTimeout: '10 minutes',
+  // The activities heartbeat every 15 s: a worker killed mid-fix hands the fix to another in 30 s.
+  heartbeatTimeout: '30 seconds',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['FixNotUndoableError'] },
 });
 

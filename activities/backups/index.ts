@@ -13,6 +13,7 @@ import type { BackupKind } from '../../core/temporal/backups.ts';
 import {
   holdBackup, newestCompleteBackup, recordBackupComplete, recordBackupFailed, recordBackupStarted, recordDrill, releaseBackup,
 } from './catalog.ts';
+import { checkRestoredCopy, type CopyIntegrity } from '../data-integrity/check-restored-copy.ts';
 import { alert } from '../platform-events.ts';
 import { dumpDatabase, type DatabaseDump } from './database-dump.ts';
 import { heartbeating } from './keep-alive.ts';
@@ -125,6 +126,11 @@ export const createBackupActivities = (deps: BackupActivityDeps) => {
     async checkRestoredDatabase(input: { backupId: string; database: string }) {
       const manifest: Manifest = await readManifest(store(), input.backupId);
       return heartbeating(() => ({ phase: 'check', database: input.database }), () => checkRestored(restoreDeps(), manifest, input.database));
+    },
+
+    /** The integrity checks on the restored copy (the weekly drill): findings by severity. */
+    async checkRestoredIntegrity(input: { database: string }): Promise<CopyIntegrity> {
+      return heartbeating(() => ({ phase: 'integrity', database: input.database }), () => checkRestoredCopy(config.database, input.database));
     },
 
     async dropRestoredDatabase(input: { database: string }): Promise<void> {

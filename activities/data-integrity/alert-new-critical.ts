@@ -4,7 +4,7 @@
 // rolled back raises nothing twice).
 import { sql, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
-import { alert } from '../platform-events.ts';
+import { alertEach } from '../platform-events.ts';
 
 export const CRITICAL_FINDING_EVENT = 'integrity.critical_finding';
 
@@ -26,6 +26,7 @@ export const alertNewCriticalFindings = async (tx: DatabaseTransactionConnection
                           ON o.run_id = p.id AND o.check_name = f.check_name AND o.finding_key = f.finding_key)
        AND NOT EXISTS (SELECT 1 FROM previous p WHERE coalesce((p.checks -> f.check_name ->> 'truncated')::boolean, false))
      ORDER BY f.check_name, f.finding_key`);
-  for (const finding of fresh) await alert(tx, CRITICAL_FINDING_EVENT, 'data-integrity', { runId, scope, ...finding });
+  // In two statements: a run may bring thousands (one statement per alert cost seconds).
+  if (fresh.length > 0) await alertEach(tx, CRITICAL_FINDING_EVENT, 'data-integrity', fresh.map((finding) => ({ runId, scope, ...finding })));
   return fresh.map((finding) => finding.findingId);
 };

@@ -2,6 +2,7 @@
 // applies to it, unless an approval fix for the same defect still waits), in one transaction as the
 // maintenance role, with an alert for each critical finding the previous run of the scope did not have,
 // and the run's data-quality figures.
+import { randomUUID } from 'node:crypto';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { IntegrityCheck, IntegrityScope } from '../../core/data-integrity/check.ts';
@@ -27,28 +28,34 @@ export const recordRun = (
     const runId = await tx.oneFirst(sql.type(id)`
       INSERT INTO integrity_runs (scope, scope_tenant_id, workflow_id, checks) VALUES (${scopeName(scope)}, ${scope.tenantId}, ${workflowId}, ${sql.jsonb(summary)})
       RETURNING id`);
-    const fixes: PlannedFix[] = [];
-    let findings = 0;
-    for (const result of results) {
+    // Ids made here, so all findings go in with one statement and all fixes with another: a
+    // statement per finding cost 15 s for the 5,000 findings of the benchmark's defective run.
+    const found = results.flatMap((result) => result.findings.map((finding) => ({ findingId: randomUUID(), result, finding })));
+    await tx.query(sql.unsafe`
+      INSERT INTO integrity_findings (id, run_id, check_name, severity, finding_key, affected_tenant_id, summary, details)
+      SELECT r.id, ${runId}, r.check_name, r.severity, r.finding_key, r.affected_tenant_id, r.summary, r.details
+        FROM jsonb_to_recordset(${sql.jsonb(found.map(({ findingId, result, finding }) => ({
+          id: findingId, check_name: result.check, severity: result.severity, finding_key: finding.key,
+          affected_tenant_id: finding.tenantId, summary: finding.summary, details: JSON.parse(JSON.stringify(finding.details)) as unknown,
+        })))}) AS r(id uuid, check_name text, severity text, finding_key text, affected_tenant_id uuid, summary text, details jsonb)`);
+    // A defect found again while its approval fix still waits keeps that one fix: no second request.
+    const waiting = new Set(await tx.anyFirst(sql.type(z.object({ defect: z.string() }))`
+      SELECT f.check_name || ' ' || f.finding_key AS defect
+        FROM integrity_fixes x JOIN integrity_findings f ON f.id = x.finding_id JOIN integrity_runs r ON r.id = f.run_id
+       WHERE r.scope = ${scopeName(scope)} AND x.class = 'approval' AND x.status = 'planned'`));
+    const planned = found.flatMap(({ findingId, result, finding }) => {
       const fix = checks.find((check) => check.name === result.check)?.fix;
-      for (const finding of result.findings) {
-        findings += 1;
-        const findingId = await tx.oneFirst(sql.type(id)`
-          INSERT INTO integrity_findings (run_id, check_name, severity, finding_key, affected_tenant_id, summary, details)
-          VALUES (${runId}, ${result.check}, ${result.severity}, ${finding.key}, ${finding.tenantId}, ${finding.summary}, ${sql.jsonb(JSON.parse(JSON.stringify(finding.details)))})
-          RETURNING id`);
-        if (fix === undefined || !fix.appliesTo(finding)) continue;
-        // A defect found again while its approval fix still waits keeps that one fix: no second request.
-        if (fix.class === 'approval' && await tx.exists(sql.unsafe`
-          SELECT 1 FROM integrity_fixes x JOIN integrity_findings f ON f.id = x.finding_id JOIN integrity_runs r ON r.id = f.run_id
-           WHERE r.scope = ${scopeName(scope)} AND f.check_name = ${result.check} AND f.finding_key = ${finding.key}
-             AND x.class = 'approval' AND x.status = 'planned'`)) continue;
-        const fixId = await tx.oneFirst(sql.type(id)`
-          INSERT INTO integrity_fixes (finding_id, class) VALUES (${findingId}, ${fix.class}) RETURNING id`);
-        fixes.push({ fixId, check: result.check, class: fix.class, findingKey: finding.key });
-      }
-    }
+      if (fix === undefined || !fix.appliesTo(finding)) return [];
+      if (fix.class === 'approval' && waiting.has(`${result.check} ${finding.key}`)) return [];
+      if (fix.class === 'approval') waiting.add(`${result.check} ${finding.key}`);
+      return [{ findingId, fix: { fixId: randomUUID(), check: result.check, class: fix.class, findingKey: finding.key } satisfies PlannedFix }];
+    });
+    await tx.query(sql.unsafe`
+      INSERT INTO integrity_fixes (id, finding_id, class)
+      SELECT r.id, r.finding_id, r.class FROM jsonb_to_recordset(${sql.jsonb(planned.map(({ findingId, fix }) => ({
+        id: fix.fixId, finding_id: findingId, class: fix.class,
+      })))}) AS r(id uuid, finding_id uuid, class text)`);
     const alerts = await alertNewCriticalFindings(tx, runId, scopeName(scope));
     await recordDataQuality(tx, runId, scope);
-    return { runId, findings, fixes, alerts };
+    return { runId, findings: found.length, fixes: planned.map(({ fix }) => fix), alerts };
   });
