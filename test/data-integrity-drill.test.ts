@@ -105,8 +105,8 @@ describe('the restore drill runs the integrity checks on the restored copy', () 
         integrity: {
           findings: { critical: 2, warning: 0, info: 0 },
           critical: [
-            { check: 'foreign-keys-not-valid', key: 'lead_messages.lead_messages_lead_fk', summary: expect.any(String) },
             { check: 'orphaned-rows', key: expect.stringMatching(/^lead_messages:/), summary: expect.any(String) },
+            { check: 'foreign-keys-not-valid', key: 'lead_messages.lead_messages_lead_fk', summary: expect.any(String) },
           ],
         },
       });

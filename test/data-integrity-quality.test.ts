@@ -37,12 +37,12 @@ beforeAll(async () => {
   const server = await api.start(0, '127.0.0.1');
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   platformToken = (await issueToken(tokenPool, { tenantId: null, name: 'data-quality', expiresAt: null, actor: 'test' }))!.token;
-});
+}, 120_000);
 afterAll(async () => {
-  await api.stop();
-  await tokenPool.end();
+  await api?.stop();
+  await tokenPool?.end();
   s3.destroy();
-  await db.drop();
+  await db?.drop();
 });
 
 const activities = () => createDataIntegrityActivities({ maintenancePool: db.pools.maintenance });

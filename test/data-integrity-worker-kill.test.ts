@@ -115,9 +115,13 @@ describe('a worker SIGKILLed in the middle of a fix run', () => {
 
     await startWorker();
     const result = await run.result();
-    expect(result.fixes).toHaveLength(ORPHANS);
-    expect(result.fixes.every((fix) => fix.status === 'verified')).toBe(true);
     const atEnd = await fixStates();
+    // The orphans' fixes; the real worker also lists the bucket, where the seeded image has no
+    // object: that finding's approval fix waits and is not this test's concern.
+    const orphanFixes = new Set(atEnd.map((fix) => fix.fixId));
+    const outcomes = result.fixes.filter((fix) => orphanFixes.has(fix.fixId));
+    expect(outcomes).toHaveLength(ORPHANS);
+    expect(outcomes.every((fix) => fix.status === 'verified')).toBe(true);
     // Exactly once: one before-image per fix, whether it was applied before the kill or after.
     expect(atEnd.map((fix) => ({ status: fix.status, logRows: fix.logRows, rowPresent: fix.rowPresent })))
       .toEqual(Array.from({ length: ORPHANS }, () => ({ status: 'verified', logRows: 1, rowPresent: false })));

@@ -4,3 +4,7 @@
 import { randomUUID } from 'node:crypto';
 
 process.env.API_RATE_LIMIT_SCOPE = `test-${randomUUID()}`;
+
+// A new connection may take over the production default of 1 s when the whole suite shares two
+// loaded cores; a refused connection (a stopped Postgres) still fails at once.
+process.env.DB_CONNECT_TIMEOUT_MS ??= '5000';
