@@ -27,10 +27,7 @@ const run = (scope = 'platform') => activities.integrityRunChecks({ scope, workf
 type Statement = ReturnType<typeof sql.unsafe>;
 const asOwner = (statement: Statement) => db.owner.query(statement);
 /** As the owner acting as the tenant (RLS is forced on the owner too), in one transaction. */
-const asTenantOwner = (statements: Statement[]) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
-  for (const statement of statements) await tx.query(statement);
-});
+const asTenantOwner = (statements: Statement[]) => db.runAsTenantOwner(tenant.tenantId, statements);
 const events = () => db.pools.maintenance.any(sql.type(z.object({ payload: z.record(z.string(), z.unknown()) }))`
   SELECT payload FROM platform_events WHERE kind = 'integrity.critical_finding' ORDER BY sequence`);
 const audits = () => db.pools.maintenance.oneFirst(sql.type(z.object({ count: z.number() }))`

@@ -52,8 +52,7 @@ describe('approval timeout (time-skipping)', () => {
   it('expires an unapproved fix after the configured window, unapplied', async () => {
     const otherBot = randomUUID();
     const otherImage = randomUUID();
-    await db.owner.transaction(async (tx) => {
-      await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
+    await db.asTenantOwner(tenant.tenantId, async (tx) => {
       await tx.query(sql.unsafe`INSERT INTO bots (id, tenant_id, name, phone_e164) VALUES (${otherBot}, ${tenant.tenantId}, 'Other bot', '+5511999990001')`);
       await tx.query(sql.unsafe`INSERT INTO bot_images (id, tenant_id, bot_id, object_key, content_type, size_bytes)
         VALUES (${otherImage}, ${tenant.tenantId}, ${otherBot}, ${`tenants/${tenant.tenantId}/images/${otherImage}.png`}, 'image/png', 10)`);

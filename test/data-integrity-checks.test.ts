@@ -33,10 +33,7 @@ const findings = async (scope: IntegrityScope = PLATFORM) =>
 
 type Statement = ReturnType<typeof sql.unsafe>;
 /** As the owner, in one transaction; RLS is forced on the owner too, so it acts as `tenantId`. */
-const asOwner = (tenantId: string, statements: Statement[]) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenantId}, true)`);
-  for (const statement of statements) await tx.query(statement);
-});
+const asOwner = (tenantId: string, statements: Statement[]) => db.runAsTenantOwner(tenantId, statements);
 
 /** Plants a defect as the owner, runs the checks, and removes the defect again whatever happens. */
 const withDefect = async <T>(plant: Statement[], repair: Statement[], work: () => Promise<T>, tenantId = first.tenantId): Promise<T> => {

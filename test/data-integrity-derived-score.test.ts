@@ -25,10 +25,7 @@ afterAll(async () => {
 });
 
 type Statement = ReturnType<typeof sql.unsafe>;
-const asOwner = (statements: Statement[]) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
-  for (const statement of statements) await tx.query(statement);
-});
+const asOwner = (statements: Statement[]) => db.runAsTenantOwner(tenant.tenantId, statements);
 const leadState = z.object({
   score: z.number(), is_qualified: z.boolean(), qualified_at: z.number().nullable(), stage_id: z.uuid().nullable(), events: z.number(),
 });

@@ -26,10 +26,7 @@ afterAll(async () => {
 });
 
 type Statement = ReturnType<typeof sql.unsafe>;
-const asOwner = (statements: Statement[]) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
-  for (const statement of statements) await tx.query(statement);
-});
+const asOwner = (statements: Statement[]) => db.runAsTenantOwner(tenant.tenantId, statements);
 const findingRow = z.object({ key: z.string(), details: z.record(z.string(), z.unknown()) });
 const runDocuments = async () => {
   const run = await activities.integrityRunChecks({ scope: 'platform', workflowId: 'test' });
@@ -37,8 +34,7 @@ const runDocuments = async () => {
     SELECT finding_key AS key, details FROM integrity_findings WHERE run_id = ${run.runId} AND check_name = 'jsonb-documents' ORDER BY finding_key`);
   return { run, findings };
 };
-const settingsOf = () => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
+const settingsOf = () => db.asTenantOwner(tenant.tenantId, async (tx) => {
   return tx.oneFirst(sql.type(z.object({ settings: z.unknown() }))`SELECT settings FROM tenants WHERE id = ${tenant.tenantId}`);
 });
 
@@ -57,8 +53,7 @@ describe('repairDocument', () => {
 
 describe('data-integrity: jsonb-documents', () => {
   it('finds a schedule action and bot feature options that fail their schemas, with no fix', async () => {
-    const scheduleId = await db.owner.transaction(async (tx) => {
-      await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
+    const scheduleId = await db.asTenantOwner(tenant.tenantId, async (tx) => {
       await tx.query(sql.unsafe`UPDATE bot_features SET config = '{"Max Items": [1, 2]}' WHERE tenant_id = ${tenant.tenantId}`);
       return tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
         UPDATE schedules SET action = '{"type": "broadcast"}' WHERE tenant_id = ${tenant.tenantId} RETURNING id`);

@@ -43,10 +43,7 @@ let otherImage: string;
 let otherPipeline: string;
 
 type Statement = ReturnType<typeof sql.unsafe>;
-const asTenantOwner = (tenantId: string, statements: Statement[]) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenantId}, true)`);
-  for (const statement of statements) await tx.query(statement);
-});
+const asTenantOwner = (tenantId: string, statements: Statement[]) => db.runAsTenantOwner(tenantId, statements);
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -38,10 +38,7 @@ afterAll(async () => {
 type Statement = ReturnType<typeof sql.unsafe>;
 type Transaction = Parameters<Parameters<IntegrityDatabase['owner']['transaction']>[0]>[0];
 /** As the owner, in one transaction; RLS is forced on the owner too, so it acts as the tenant. */
-const asTenantOwner = <T>(work: (tx: Transaction) => Promise<T>) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
-  return work(tx);
-});
+const asTenantOwner = <T>(work: (tx: Transaction) => Promise<T>) => db.asTenantOwner(tenant.tenantId, work);
 const asOwner = (statements: Statement[]) => asTenantOwner(async (tx) => {
   for (const statement of statements) await tx.query(statement);
 });

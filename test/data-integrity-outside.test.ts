@@ -122,10 +122,7 @@ afterAll(async () => {
 
 type Transaction = Parameters<Parameters<IntegrityDatabase['owner']['transaction']>[0]>[0];
 /** As the owner, acting as the tenant (RLS is forced on the owner too). */
-const asTenantOwner = <T>(work: (tx: Transaction) => Promise<T>) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
-  return work(tx);
-});
+const asTenantOwner = <T>(work: (tx: Transaction) => Promise<T>) => db.asTenantOwner(tenant.tenantId, work);
 
 const findings = z.object({ check: z.string(), key: z.string(), tenantId: z.uuid().nullable(), details: z.record(z.string(), z.unknown()) });
 const OUTSIDE_CHECKS = ['rows-missing-objects', 'unclaimed-objects', 'session-snapshot-age', 'stray-lead-workflows'];

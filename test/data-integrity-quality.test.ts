@@ -64,8 +64,7 @@ describe('data-quality figures', () => {
     // The second tenant: 4 more leads; one without e-mail and known only by its @lid, one without e-mail,
     // and one whose phone is no E.164 number (written while the format CHECK was off).
     const badPhoneLead = randomUUID();
-    await db.owner.transaction(async (tx) => {
-      await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${second.tenantId}, true)`);
+    await db.asTenantOwner(second.tenantId, async (tx) => {
       await tx.query(sql.unsafe`
         INSERT INTO leads (tenant_id, bot_id, wa_id, lid, phone_e164, email) VALUES
           (${second.tenantId}, ${second.botId}, '12345678901234', '12345678901234', NULL, NULL),
@@ -107,8 +106,7 @@ describe('data-quality figures', () => {
       ]));
       expect(lines).toHaveLength(8);
     } finally {
-      await db.owner.transaction(async (tx) => {
-        await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${second.tenantId}, true)`);
+      await db.asTenantOwner(second.tenantId, async (tx) => {
         await tx.query(sql.unsafe`DELETE FROM leads WHERE id = ${badPhoneLead}`);
         await tx.query(sql.unsafe`ALTER TABLE leads VALIDATE CONSTRAINT leads_phone_e164_format`);
       });

@@ -25,10 +25,7 @@ afterAll(async () => {
 });
 
 type Statement = ReturnType<typeof sql.unsafe>;
-const asOwner = (statements: Statement[]) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
-  for (const statement of statements) await tx.query(statement);
-});
+const asOwner = (statements: Statement[]) => db.runAsTenantOwner(tenant.tenantId, statements);
 const isValid = (constraint: string) => db.owner.oneFirst(sql.type(z.object({ valid: z.boolean() }))`
   SELECT convalidated AS valid FROM pg_constraint WHERE conname = ${constraint}`);
 const runPlatform = () => activities.integrityRunChecks({ scope: 'platform', workflowId: 'test' });

@@ -44,8 +44,7 @@ beforeAll(async () => {
   await terminateRunningWorkflows(config.temporal, TASK_QUEUE, 'a new test process starts');
   // Orphaned messages, loaded while their key was dropped; and a slow delete (a real trigger in this
   // database, not a mock) so a fix's transaction is open most of the time and the kill lands in one.
-  await db.owner.transaction(async (tx) => {
-    await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
+  await db.asTenantOwner(tenant.tenantId, async (tx) => {
     await tx.query(sql.unsafe`ALTER TABLE lead_messages DROP CONSTRAINT lead_messages_lead_fk`);
     await tx.query(sql.unsafe`
       INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)

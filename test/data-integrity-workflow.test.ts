@@ -72,10 +72,7 @@ afterAll(async () => {
 });
 
 type Statement = ReturnType<typeof sql.unsafe>;
-const asOwner = (statements: Statement[]) => db.owner.transaction(async (tx) => {
-  await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant.tenantId}, true)`);
-  for (const statement of statements) await tx.query(statement);
-});
+const asOwner = (statements: Statement[]) => db.runAsTenantOwner(tenant.tenantId, statements);
 const productImage = () => db.pools.maintenance.oneFirst(sql.type(z.object({ imageId: z.uuid().nullable() }))`
   SELECT image_id AS "imageId" FROM products WHERE id = ${tenant.productId}`);
 

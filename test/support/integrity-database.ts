@@ -2,7 +2,7 @@
 // (as the owner), so no other test's rows or schema can be touched, nor can others' rows leak in.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createPool, sql, type DatabasePool } from 'slonik';
+import { createPool, sql, type DatabasePool, type DatabaseTransactionConnection, type QuerySqlToken } from 'slonik';
 import type { Config } from '../../core/config.ts';
 import { migrateUp } from '../../core/db/migrations.ts';
 import { createDatabasePools, type DatabasePools } from '../../core/db/pools.ts';
@@ -15,6 +15,10 @@ export type IntegrityDatabase = {
   readonly pools: DatabasePools;
   /** The owner role: the one that can corrupt the schema and the rows around every guard. */
   readonly owner: DatabasePool;
+  /** As the owner in one transaction, acting as the tenant (RLS is forced on the owner too). */
+  readonly asTenantOwner: <T>(tenantId: string, work: (tx: DatabaseTransactionConnection) => Promise<T>) => Promise<T>;
+  /** The statements in order, in one transaction of asTenantOwner: how a test corrupts the data. */
+  readonly runAsTenantOwner: (tenantId: string, statements: readonly QuerySqlToken[]) => Promise<void>;
   readonly withTenant: WithTenant;
   readonly drop: () => Promise<void>;
 };
@@ -40,11 +44,19 @@ export const createIntegrityDatabase = async (config: Config): Promise<Integrity
       INSERT INTO backups (id, kind, status, workflow_id, completed_at, manifest_key, total_bytes)
       VALUES (${FRESH_BACKUP_ID}, 'nightly', 'complete', 'backup-test', now(), 'backups/manifest.json', 1) RETURNING id)
     INSERT INTO backup_drills (backup_id, workflow_id, started_at, passed) SELECT id, 'drill-test', now(), true FROM backup`);
+  const asTenantOwner = <T>(tenantId: string, work: (tx: DatabaseTransactionConnection) => Promise<T>) => owner.transaction(async (tx) => {
+    await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenantId}, true)`);
+    return work(tx);
+  });
   return {
     name,
     database,
     pools,
     owner,
+    asTenantOwner,
+    runAsTenantOwner: (tenantId, statements) => asTenantOwner(tenantId, async (tx) => {
+      for (const statement of statements) await tx.query(statement);
+    }),
     withTenant: createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 10 }),
     drop: async () => {
       await Promise.all([pools.end(), owner.end()]);
