@@ -43,8 +43,8 @@ export const generateIntegrityData = async (client: pg.Client, shape: IntegrityD
   // One scoring rule per bot, older than every message, so derived-lead-score recomputes the sample.
   await run(client, `
     INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, created_at, updated_at)
-    SELECT pg_temp.bench_uuid('t' || t), pg_temp.bench_uuid('b' || t), 'keyword', 'plano', ${PLANO_WEIGHT}, now() - interval '400 days', now() - interval '400 days'
-      FROM generate_series(1, $1::int) t`, [shape.tenants]);
+    SELECT pg_temp.bench_uuid('t' || t), pg_temp.bench_uuid('b' || t), 'keyword', 'plano', $2::int, now() - interval '400 days', now() - interval '400 days'
+      FROM generate_series(1, $1::int) t`, [shape.tenants, PLANO_WEIGHT]);
   for (let t = 1; t <= shape.tenants; t += 1) {
     // Leads over the last year, all changed over 25 h ago; 60% with an e-mail; stage n % 5; the
     // score their inbound messages earn (below the bot's threshold of 70: none qualified).
