@@ -9,12 +9,17 @@ export type IntegrityDataShape = { readonly tenants: number; readonly leadsPerTe
 
 /** A stable version-4-shaped uuid for a name (zod's z.uuid() checks the version and variant bits). */
 const BENCH_UUID = `
-  CREATE FUNCTION pg_temp.bench_uuid(name text) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+  CREATE OR REPLACE FUNCTION pg_temp.bench_uuid(name text) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
     SELECT (substr(h, 1, 12) || '4' || substr(h, 14, 3) || '8' || substr(h, 18, 15))::uuid FROM md5(name) h $$`;
 
 const run = async (client: pg.Client, text: string, values: unknown[] = []) => {
   await client.query(text, values);
 };
+
+/** Inbound messages are the odd ones; every fourth from the first names the plan: the 'plano' rule. */
+const PLANO_WEIGHT = 10;
+const leadScore = (shape: IntegrityDataShape) =>
+  PLANO_WEIGHT * Array.from({ length: shape.messagesPerLead }, (_, index) => index + 1).filter((m) => m % 4 === 1).length;
 
 /** Inserts the clean data set; the caller's client is a superuser connection to the bench database. */
 export const generateIntegrityData = async (client: pg.Client, shape: IntegrityDataShape, log: (message: string) => void) => {
@@ -35,16 +40,22 @@ export const generateIntegrityData = async (client: pg.Client, shape: IntegrityD
     INSERT INTO pipeline_stages (id, tenant_id, pipeline_id, name, position, is_qualified_stage, created_at, updated_at)
     SELECT pg_temp.bench_uuid('s' || t || '-' || s), pg_temp.bench_uuid('t' || t), pg_temp.bench_uuid('p' || t), 'Stage ' || s, s, s = 4, now() - interval '400 days', now() - interval '400 days'
       FROM generate_series(1, $1::int) t, generate_series(0, 4) s`, [shape.tenants]);
+  // One scoring rule per bot, older than every message, so derived-lead-score recomputes the sample.
+  await run(client, `
+    INSERT INTO scoring_rules (tenant_id, bot_id, kind, pattern, weight, created_at, updated_at)
+    SELECT pg_temp.bench_uuid('t' || t), pg_temp.bench_uuid('b' || t), 'keyword', 'plano', $2::int, now() - interval '400 days', now() - interval '400 days'
+      FROM generate_series(1, $1::int) t`, [shape.tenants, PLANO_WEIGHT]);
   for (let t = 1; t <= shape.tenants; t += 1) {
-    // Leads over the last year, all changed over 25 h ago; 60% with an e-mail; stage n % 5.
+    // Leads over the last year, all changed over 25 h ago; 60% with an e-mail; stage n % 5; the
+    // score their inbound messages earn (below the bot's threshold of 70: none qualified).
     await run(client, `
-      INSERT INTO leads (id, tenant_id, bot_id, wa_id, phone_e164, name, email, pipeline_id, stage_id, created_at, updated_at, last_message_at)
+      INSERT INTO leads (id, tenant_id, bot_id, wa_id, phone_e164, name, email, pipeline_id, stage_id, score, created_at, updated_at, last_message_at)
       SELECT pg_temp.bench_uuid('l' || $1 || '-' || n), pg_temp.bench_uuid('t' || $1), pg_temp.bench_uuid('b' || $1),
              w, '+' || w, 'Lead ' || n, CASE WHEN n % 5 < 3 THEN 'lead' || n || '@example.com' END,
-             pg_temp.bench_uuid('p' || $1), pg_temp.bench_uuid('s' || $1 || '-' || n % 5), at, at, at + interval '10 minutes'
+             pg_temp.bench_uuid('p' || $1), pg_temp.bench_uuid('s' || $1 || '-' || n % 5), $3::int, at, at, at + interval '10 minutes'
         FROM generate_series(1, $2::int) n,
              LATERAL (SELECT '55' || lpad($1::text, 3, '0') || lpad(n::text, 8, '0') AS w,
-                             now() - interval '25 hours' - (n % 8760) * interval '1 hour' AS at) v`, [t, shape.leadsPerTenant]);
+                             now() - interval '25 hours' - (n % 8760) * interval '1 hour' AS at) v`, [t, shape.leadsPerTenant, leadScore(shape)]);
     await run(client, `
       INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at)
       SELECT pg_temp.bench_uuid('t' || $1), pg_temp.bench_uuid('b' || $1), pg_temp.bench_uuid('l' || $1 || '-' || n),
@@ -74,11 +85,13 @@ export const generateIntegrityData = async (client: pg.Client, shape: IntegrityD
 
 /**
  * 1% planted defects, each a kind a check exists for: messages and stage events whose lead is gone,
- * leads sharing a phone, leads in another pipeline's stage, qualified leads without a date, a
- * tenant with a setting the API never accepts, recent lead changes with no audit row.
+ * leads sharing a phone, leads holding another lead's lid, leads in another pipeline's stage,
+ * qualified leads without a date, a tenant with a setting and one with a schedule action the API
+ * never accepts, recent lead changes with no audit row and a stored score the messages do not give.
  */
 export const plantIntegrityDefects = async (client: pg.Client, shape: IntegrityDataShape) => {
   const leads = shape.tenants * shape.leadsPerTenant;
+  await run(client, BENCH_UUID);
   await run(client, 'SET session_replication_role = replica');
   // Orphans: 1% of the messages (and of the stage events) point at leads that do not exist.
   await run(client, `
@@ -103,8 +116,17 @@ export const plantIntegrityDefects = async (client: pg.Client, shape: IntegrityD
      WHERE s.tenant_id = l.tenant_id AND s.name = 'Open' AND right(l.wa_id, 2) = '03'`);
   // Qualified without a qualification date, written around leads_qualification (1%).
   await run(client, `UPDATE leads SET is_qualified = true, qualified_at = NULL WHERE right(wa_id, 2) = '04'`);
-  // Changed in the last hour with the audit trigger off (1%).
-  await run(client, `UPDATE leads SET company = 'Unaudited', updated_at = now() WHERE right(wa_id, 2) = '05'`);
+  // Changed in the last hour with the audit trigger off, the score off by 5 (1%).
+  await run(client, `UPDATE leads SET company = 'Unaudited', score = score + 5, updated_at = now() WHERE right(wa_id, 2) = '05'`);
+  // One person as two leads: lead ...06 of every hundred holds the lid that lead ...07 has as wa_id (1%).
+  await run(client, `
+    UPDATE leads h SET lid = w.wa_id FROM leads w
+     WHERE right(h.wa_id, 2) = '06' AND w.tenant_id = h.tenant_id AND w.bot_id = h.bot_id AND w.wa_id = left(h.wa_id, length(h.wa_id) - 2) || '07'`);
+  // A schedule whose action no API call accepts, in 1% of the tenants.
+  await run(client, `
+    INSERT INTO schedules (tenant_id, bot_id, name, cron, action)
+    SELECT pg_temp.bench_uuid('t' || t), pg_temp.bench_uuid('b' || t), 'Reboot', '0 9 * * *', '{"type": "reboot"}'
+      FROM generate_series(1, greatest(1, $1::int / 100)) t`, [shape.tenants]);
   // A setting no API call accepts, in 1% of the tenants.
   await run(client, `
     UPDATE tenants SET settings = '{"unknownSetting": true}' WHERE id IN (SELECT pg_temp.bench_uuid('t' || t) FROM generate_series(1, greatest(1, $1::int / 100)) t)`, [shape.tenants]);

@@ -17,6 +17,7 @@ import { superuserClient } from '../stack/postgres.ts';
 import { generateIntegrityData, plantIntegrityDefects, type IntegrityDataShape } from './integrity-data.ts';
 
 const DATABASE = 'botinteligente_bench_integrity';
+const TEMPLATE = `${DATABASE}_clean`;
 const PLATFORM = { tenantId: null };
 const MB = 1024 * 1024;
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
@@ -105,23 +106,70 @@ const measureRun = async (database: Config['database'], label: string) => {
   }
 };
 
-export const runIntegrityBench = async (base: Config, log: (message: string) => void, shape: IntegrityDataShape) => {
-  const database = {
-    ...base.database,
-    appUrl: withDatabaseName(base.database.appUrl, DATABASE),
-    maintenanceUrl: withDatabaseName(base.database.maintenanceUrl, DATABASE),
-    migrationUrl: withDatabaseName(base.database.migrationUrl, DATABASE),
-  };
-  await recreateDatabase(base.database.migrationUrl, DATABASE);
-  await migrateUp({ url: database.migrationUrl, directory: fileURLToPath(new URL('../migrations', import.meta.url)), log: () => undefined });
-  const superuser = superuserClient(base, DATABASE);
+const withName = (base: Config, name: string) => ({
+  ...base.database,
+  appUrl: withDatabaseName(base.database.appUrl, name),
+  maintenanceUrl: withDatabaseName(base.database.maintenanceUrl, name),
+  migrationUrl: withDatabaseName(base.database.migrationUrl, name),
+});
+
+const migrate = (database: Config['database']) =>
+  migrateUp({ url: database.migrationUrl, directory: fileURLToPath(new URL('../migrations', import.meta.url)), log: () => undefined });
+
+/** Generates the clean data set into `name` (recreated), returning how long it took. */
+const generate = async (base: Config, name: string, log: (message: string) => void, shape: IntegrityDataShape) => {
+  await recreateDatabase(base.database.migrationUrl, name);
+  await migrate(withName(base, name));
+  const superuser = superuserClient(base, name);
   await superuser.connect();
   try {
     log(`integrity: generating ${shape.tenants * shape.leadsPerTenant} leads, ${shape.tenants * shape.leadsPerTenant * shape.messagesPerLead} messages, ${shape.tenants} tenants`);
-    const generationStarted = performance.now();
+    const started = performance.now();
     await generateIntegrityData(superuser, shape, log);
     await superuser.query('VACUUM ANALYZE');
-    const generationSeconds = (performance.now() - generationStarted) / 1000;
+    const seconds = (performance.now() - started) / 1000;
+    // The shape the data was generated with, for a later run to reuse it (below).
+    await superuser.query(`COMMENT ON DATABASE ${superuser.escapeIdentifier(name)} IS ${superuser.escapeLiteral(JSON.stringify(shape))}`);
+    return seconds;
+  } finally {
+    await superuser.end();
+  }
+};
+
+/**
+ * With `reuse`, the clean data set is generated once into a template database that is kept (its
+ * comment records the shape), and each run works on a file copy of it (seconds, not minutes), with
+ * the migrations added since applied. Drop the template after changing the generator.
+ */
+const cleanDatabase = async (base: Config, log: (message: string) => void, shape: IntegrityDataShape, reuse: boolean) => {
+  if (!reuse) return generate(base, DATABASE, log, shape);
+  const server = await createPool(withDatabaseName(base.database.migrationUrl, 'postgres'), { maxPoolSize: 1 });
+  try {
+    const comment = await server.maybeOneFirst(sql.type(z.object({ comment: z.string().nullable() }))`
+      SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ${TEMPLATE}`);
+    let generationSeconds: number | null = null;
+    if (comment !== JSON.stringify(shape)) {
+      generationSeconds = await generate(base, TEMPLATE, log, shape);
+    } else {
+      log(`integrity: reusing the generated data of ${TEMPLATE}`);
+    }
+    await server.query(sql.unsafe`DROP DATABASE IF EXISTS ${sql.identifier([DATABASE])} WITH (FORCE)`);
+    await server.query(sql.unsafe`CREATE DATABASE ${sql.identifier([DATABASE])} TEMPLATE ${sql.identifier([TEMPLATE])} STRATEGY FILE_COPY`);
+    await migrate(withName(base, DATABASE));
+    return generationSeconds;
+  } finally {
+    await server.end();
+  }
+};
+
+export const runIntegrityBench = async (base: Config, log: (message: string) => void, shape: IntegrityDataShape, reuse = false) => {
+  const database = withName(base, DATABASE);
+  const generationSeconds = await cleanDatabase(base, log, shape, reuse);
+  const superuser = superuserClient(base, DATABASE);
+  await superuser.connect();
+  try {
+    // ANALYZE after a copy or new migrations: their indexes get statistics before the measured run.
+    await superuser.query('ANALYZE');
     const sizeMb = round(Number((await superuser.query('SELECT pg_database_size(current_database()) AS bytes')).rows[0].bytes) / MB, 0);
     log('integrity: platform run on the clean database');
     const clean = await measureRun(database, 'clean');
@@ -136,7 +184,7 @@ export const runIntegrityBench = async (base: Config, log: (message: string) => 
         leads: shape.tenants * shape.leadsPerTenant,
         messages: shape.tenants * shape.leadsPerTenant * shape.messagesPerLead,
         databaseMb: sizeMb,
-        generationSeconds: round(generationSeconds, 0),
+        generationSeconds: generationSeconds === null ? null : round(generationSeconds, 0),
       },
       checks: INTEGRITY_CHECKS.length,
       clean,

@@ -46,6 +46,8 @@ const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('-
 const selected = (section: Section) => !onlyFlag || onlyFlag.includes(section);
 /** `--integrity-leads=100000`: fewer leads per tenant for the integrity section (default 1M over 100 tenants). */
 const integrityLeads = Number(process.argv.find((arg) => arg.startsWith('--integrity-leads='))?.slice('--integrity-leads='.length) ?? 1_000_000);
+/** `--integrity-reuse`: keep the generated clean data (a template database) and reuse it in later runs. */
+const integrityReuse = process.argv.includes('--integrity-reuse');
 const partial = onlyFlag !== undefined || leadsFlag !== undefined || backupMb !== 1024 || integrityLeads !== 1_000_000;
 /** The paced run lasts about this long at half the platform's maximum rate. */
 const PACED_SECONDS = 8;
@@ -155,7 +157,7 @@ try {
   const podMemory = selected('pods') ? await runPodRssBench(processes, withTenant) : undefined;
   if (selected('integrity')) log('data integrity: a full platform run, clean and with 1% defects, beside count(*)');
   const integrity = selected('integrity')
-    ? await runIntegrityBench(base, log, { tenants: 100, leadsPerTenant: Math.max(1, Math.round(integrityLeads / 100)), messagesPerLead: 10 })
+    ? await runIntegrityBench(base, log, { tenants: 100, leadsPerTenant: Math.max(1, Math.round(integrityLeads / 100)), messagesPerLead: 10 }, integrityReuse)
     : undefined;
   // Last: generating 1 GB leaves the server busy (autovacuum, checkpoints) for a while.
   const backup = selected('backup') ? await runBackupBench(base, log, backupMb) : undefined;

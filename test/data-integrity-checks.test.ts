@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'slonik';
+import { z } from 'zod';
 import { loadConfig } from '../core/config.ts';
 import type { IntegrityScope } from '../core/data-integrity/check.ts';
 import { INTEGRITY_CHECKS } from '../activities/data-integrity/checks/index.ts';
@@ -117,6 +118,17 @@ describe('data-integrity checks', () => {
     expect(found.platform).toEqual([orphan, { check: 'foreign-keys-not-valid', key: 'lead_messages.lead_messages_lead_fk', tenantId: null }]);
     expect(found.own).toEqual([orphan]);
     expect(found.other).toEqual([]);
+  });
+
+  it('orphaned-rows reads every foreign key from an index that leads with its columns, in order (no heap scan of the child)', async () => {
+    const unindexed = await db.owner.anyFirst(sql.type(z.object({ name: z.string() }))`
+      SELECT c.conname AS name FROM pg_constraint c
+       WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+         -- A partial index (WHERE key IS NOT NULL) serves too: a row with a NULL key is never an orphan.
+         AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid
+                          AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] = c.conkey)
+       ORDER BY 1`);
+    expect(unindexed).toEqual([]);
   });
 
   it("lead-stage-outside-pipeline: a lead moved to another pipeline's stage while the key was off", async () => {

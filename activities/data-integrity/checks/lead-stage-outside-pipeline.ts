@@ -41,11 +41,16 @@ export const leadStageOutsidePipeline: IntegrityCheck = {
     },
   },
   find: async (tx, scope) => {
+    // The misplaced leads found in a subquery fenced by OFFSET 0, then sorted: ordered by the query
+    // itself, Postgres walked every lead in (tenant_id, id) index order, a heap page per lead, and
+    // matched each against every stage of its tenant (1.2 s at 1M leads; a hash join: a third of it).
     const rows = await tx.any(sql.type(row)`
-      SELECT l.id AS "leadId", l.tenant_id AS "tenantId", l.pipeline_id AS "pipelineId", l.stage_id AS "stageId", s.pipeline_id AS "stagePipelineId"
-        FROM leads l LEFT JOIN pipeline_stages s ON s.tenant_id = l.tenant_id AND s.id = l.stage_id
-       WHERE l.stage_id IS NOT NULL AND s.pipeline_id IS DISTINCT FROM l.pipeline_id AND ${inScope(scope, sql.identifier(['l', 'tenant_id']))}
-       ORDER BY l.tenant_id, l.id LIMIT ${MAX_FINDINGS_PER_CHECK + 1}`);
+      SELECT * FROM (
+        SELECT l.id AS "leadId", l.tenant_id AS "tenantId", l.pipeline_id AS "pipelineId", l.stage_id AS "stageId", s.pipeline_id AS "stagePipelineId"
+          FROM leads l LEFT JOIN pipeline_stages s ON s.tenant_id = l.tenant_id AND s.id = l.stage_id
+         WHERE l.stage_id IS NOT NULL AND s.pipeline_id IS DISTINCT FROM l.pipeline_id AND ${inScope(scope, sql.identifier(['l', 'tenant_id']))}
+        OFFSET 0) misplaced
+       ORDER BY "tenantId", "leadId" LIMIT ${MAX_FINDINGS_PER_CHECK + 1}`);
     return rows.map(({ leadId, tenantId, pipelineId, stageId, stagePipelineId }) => ({
       key: `lead:${leadId}`,
       tenantId,

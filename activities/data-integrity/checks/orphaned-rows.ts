@@ -42,21 +42,33 @@ export const listForeignKeys = (tx: DatabaseTransactionConnection) => tx.any(sql
    WHERE n.nspname = 'public' AND c.contype = 'f'
    ORDER BY 2, 1`);
 
+/**
+ * The orphans of one key in two steps: first the child's distinct keys that match no parent (an
+ * anti-join of two indexes, index-only where the child has an index on its key columns: the child's
+ * heap is never read), then the rows holding those keys, through the same index. Anti-joining the
+ * rows themselves read the whole heap of lead_messages every hour to find a handful of keys.
+ */
 export const findOrphans = async (tx: DatabaseTransactionConnection, scope: IntegrityScope, key: ForeignKey): Promise<Finding[]> => {
   const child = (column: string) => sql.identifier(['child', column]);
+  const keyColumnsOf = (alias: string) => sql.join(key.childColumns.map((column) => sql.identifier([alias, column])), sql.fragment`, `);
   const tenant = key.hasTenant ? child('tenant_id') : sql.fragment`NULL::uuid`;
   const scoped = scope.tenantId === null ? sql.fragment`TRUE` : sql.fragment`child.tenant_id = ${scope.tenantId}`;
   const rowKey = key.keyColumn === null ? sql.fragment`child.ctid::text` : sql.fragment`${child(key.keyColumn)}::text`;
   const rows = await tx.any(sql.type(orphan)`
     SELECT ${rowKey} AS "rowKey", ${tenant} AS "tenantId",
            jsonb_build_object(${sql.join(key.childColumns.map((column) => sql.fragment`${column}::text, ${child(column)}`), sql.fragment`, `)}) AS values
-      FROM ${sql.identifier(['public', key.childTable])} AS child
-     WHERE ${sql.join(key.childColumns.map((column) => sql.fragment`${child(column)} IS NOT NULL`), sql.fragment` AND `)}
-       AND ${scoped}
-       AND NOT EXISTS (
-         SELECT 1 FROM ${sql.identifier(['public', key.parentTable])} AS parent
-          WHERE ${sql.join(key.childColumns.map((column, index) =>
-            sql.fragment`${sql.identifier(['parent', key.parentColumns[index]!])} = ${child(column)}`), sql.fragment` AND `)})
+      FROM (
+        SELECT ${keyColumnsOf('keys')} FROM (
+          SELECT DISTINCT ${keyColumnsOf('child')} FROM ${sql.identifier(['public', key.childTable])} AS child
+           WHERE ${sql.join(key.childColumns.map((column) => sql.fragment`${child(column)} IS NOT NULL`), sql.fragment` AND `)} AND ${scoped}) AS keys
+         WHERE NOT EXISTS (
+           SELECT 1 FROM ${sql.identifier(['public', key.parentTable])} AS parent
+            WHERE ${sql.join(key.childColumns.map((column, index) =>
+              sql.fragment`${sql.identifier(['parent', key.parentColumns[index]!])} = ${sql.identifier(['keys', column])}`), sql.fragment` AND `)})
+         LIMIT ${MAX_FINDINGS_PER_CHECK + 1}) AS missing
+      JOIN ${sql.identifier(['public', key.childTable])} AS child
+        ON ${sql.join(key.childColumns.map((column) => sql.fragment`${child(column)} = ${sql.identifier(['missing', column])}`), sql.fragment` AND `)}
+     WHERE ${scoped}
      LIMIT ${MAX_FINDINGS_PER_CHECK + 1}`);
   return rows.map(({ rowKey, tenantId, values }) => ({
     key: `${key.childTable}:${rowKey}:${key.constraintName}`,
