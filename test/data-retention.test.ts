@@ -20,7 +20,7 @@ import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { RETENTION_DAILY_SCHEDULE_ID, retentionWorkflowId } from '../core/temporal/data-retention.ts';
-import type { tenantRetention } from '../workflows/data-retention.ts';
+import type { dailyRetention, tenantRetention } from '../workflows/data-retention.ts';
 import { ensureSchedules } from '../worker/schedules.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
@@ -85,6 +85,8 @@ const holdings = (tenantId: string) => pools.maintenance.one(sql.type(figures)`
           || (SELECT string_agg(l::text, ',' ORDER BY l.id) FROM leads l WHERE tenant_id = ${tenantId})) AS digest`);
 
 const activities = () => createDataRetentionActivities({ withTenant, maintenancePool: pools.maintenance, batchSize: 7 });
+/** The tenants dailyRetention is given: every tenant of the shared test database would be the real list. */
+let listedTenants: string[] = [];
 
 const call = async (path: string, token = tokenA) => {
   const response = await fetch(`${baseUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -102,7 +104,9 @@ beforeAll(async () => {
   client = await connectTemporalClient(config.temporal);
   const workerConnection = await connectTemporalWorker(config.temporal);
   closeWorkerConnection = () => workerConnection.connection.close();
-  worker = await Worker.create({ ...workerConnection, taskQueue: TASK_QUEUE, workflowsPath, activities: activities() });
+  worker = await Worker.create({
+    ...workerConnection, taskQueue: TASK_QUEUE, workflowsPath, activities: { ...activities(), retentionTenants: async () => listedTenants },
+  });
   running = worker.run();
   api = createApp({
     config: base, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }), s3, temporalHealthy: async () => true, temporal: async () => client,
@@ -132,6 +136,7 @@ describe('data retention', () => {
     const answer = await call(`/tenants/${tenantA.tenantId}/retention/preview`);
     expect(answer).toEqual({ status: 200, json: { retentionDays: RETENTION_DAYS, cutoff: expect.any(String), wouldDelete: EXPIRED } });
     expect(await holdings(tenantA.tenantId)).toEqual(before);
+    expect(await activities().retentionTenants()).toEqual(expect.arrayContaining([tenantA.tenantId, tenantB.tenantId]));
   });
 
   it('answers 404 for another tenant\'s id, and says nothing of its data', async () => {
@@ -173,4 +178,17 @@ describe('data retention', () => {
     const [next, after] = described.info.nextActionTimes;
     expect(after!.getTime() - next!.getTime()).toBe(24 * 3_600_000);
   });
+
+  it('runs one child per listed tenant; a tenant that fails is reported and does not stop the others', async () => {
+    const audits = () => pools.maintenance.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM audit_logs WHERE tenant_id = ${tenantA.tenantId} AND action = 'retention.applied'`);
+    const before = await audits();
+    listedTenants = ['not-a-uuid', randomUUID(), tenantA.tenantId];
+    const result = await client.workflow.execute<typeof dailyRetention>('dailyRetention', {
+      workflowId: `retention-daily-test-${randomUUID()}`, taskQueue: TASK_QUEUE, args: [],
+    });
+    expect(result).toEqual({ tenants: 3, failed: ['not-a-uuid'] });
+    // Tenant A ran after the failure: nothing left to delete, and the run is audited.
+    expect(await audits()).toBe(before + 1);
+  }, 60_000);
 });
