@@ -45,13 +45,19 @@ export const previewRetention = async (tx: TenantTransaction, tenantId: string):
 
 /**
  * Deletes at most `limit` expired messages, then at most `limit` stale leads (their stage history
- * and events go with them by cascade). Small batches keep each transaction's locks short.
+ * and events go with them by cascade). Small batches keep each transaction's locks short; a run
+ * repeats batches until one deletes nothing.
  */
 export const deleteExpiredBatch = async (tx: TenantTransaction, tenantId: string, cutoff: string, limit: number): Promise<RetentionCounts> => {
   const messages = await tx.query(sql.unsafe`
     DELETE FROM lead_messages WHERE id IN (SELECT m.id ${expiredMessages(tenantId, cutoff)} LIMIT ${limit})`);
+  // A stale lead goes once its last message has: the cascade then deletes none, so every message
+  // deleted is counted by the statement above and the totals equal the dry run's.
   const leads = await tx.query(sql.unsafe`
-    DELETE FROM leads WHERE id IN (SELECT l.id ${staleLeads(tenantId, cutoff)} LIMIT ${limit})`);
+    DELETE FROM leads WHERE id IN (
+      SELECT l.id ${staleLeads(tenantId, cutoff)}
+         AND NOT EXISTS (SELECT 1 FROM lead_messages e WHERE e.tenant_id = l.tenant_id AND e.lead_id = l.id)
+       LIMIT ${limit})`);
   return { messages: messages.rowCount, leads: leads.rowCount };
 };
 
