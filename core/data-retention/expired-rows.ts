@@ -1,7 +1,7 @@
 // What a tenant's retention period (tenants.settings.retentionDays) makes expire: messages older
 // than the cutoff, and leads neither qualified nor active since then. The same predicates serve the
 // dry run (counts) and the deletion (batches), so a preview never disagrees with what a run deletes.
-import { sql, type SqlFragment } from 'slonik';
+import { sql, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import type { TenantTransaction } from '../db/with-tenant.ts';
 
@@ -20,12 +20,12 @@ export const retentionCutoff = async (tx: TenantTransaction, tenantId: string): 
   return !row || row.retentionDays === null || row.cutoff === null ? null : { retentionDays: row.retentionDays, cutoff: row.cutoff };
 };
 
-const expiredMessages = (tenantId: string, cutoff: string): SqlFragment =>
+const expiredMessages = (tenantId: string, cutoff: string): FragmentSqlToken =>
   sql.fragment`FROM lead_messages m WHERE m.tenant_id = ${tenantId} AND m.created_at < ${cutoff}::timestamptz`;
 
 // A lead is stale when unqualified and silent since the cutoff; one with a newer message is never
 // stale (its cascade would delete messages still inside the period).
-const staleLeads = (tenantId: string, cutoff: string): SqlFragment => sql.fragment`
+const staleLeads = (tenantId: string, cutoff: string): FragmentSqlToken => sql.fragment`
   FROM leads l WHERE l.tenant_id = ${tenantId} AND NOT l.is_qualified
    AND coalesce(l.last_message_at, l.created_at) < ${cutoff}::timestamptz
    AND NOT EXISTS (SELECT 1 FROM lead_messages n
