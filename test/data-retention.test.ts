@@ -75,11 +75,10 @@ const seedHistory = async (tenant: TenantGraph) => withTenant(tenant.tenantId, a
   staleLeadIds.set(tenantId, stale);
 });
 
-const figures = z.object({ messages: z.number(), oldest: z.number().nullable(), leads: z.number(), digest: z.string() });
-/** What the tenant holds, seen by the maintenance role: counts, oldest message age (days), and a digest of its rows. */
+const figures = z.object({ messages: z.number(), leads: z.number(), digest: z.string() });
+/** What the tenant holds, seen by the maintenance role: counts and a digest of its rows. */
 const holdings = (tenantId: string) => pools.maintenance.one(sql.type(figures)`
   SELECT (SELECT count(*) FROM lead_messages WHERE tenant_id = ${tenantId})::int AS messages,
-         (SELECT extract(epoch FROM now() - min(created_at)) / 86400 FROM lead_messages WHERE tenant_id = ${tenantId})::float8 AS oldest,
          (SELECT count(*) FROM leads WHERE tenant_id = ${tenantId})::int AS leads,
          md5((SELECT string_agg(m::text, ',' ORDER BY m.id) FROM lead_messages m WHERE tenant_id = ${tenantId})
           || (SELECT string_agg(l::text, ',' ORDER BY l.id) FROM leads l WHERE tenant_id = ${tenantId})) AS digest`);
@@ -144,7 +143,6 @@ describe('data retention', () => {
     expect(answer.status).toBe(404);
     expect(answer.json).not.toHaveProperty('wouldDelete');
     expect((await call(`/tenants/${randomUUID()}/retention/preview`)).status).toBe(404);
-    expect((await call('/tenants/not-a-uuid/retention/preview')).status).toBe(400);
   });
 
   it('deletes exactly the messages older than retentionDays and the stale lead, in batches, audits the counts, and leaves the other tenant untouched', async () => {
@@ -155,7 +153,9 @@ describe('data retention', () => {
     expect(result).toMatchObject({ retentionDays: RETENTION_DAYS, ...EXPIRED });
     const afterA = await holdings(tenantA.tenantId);
     expect(afterA.messages).toBe(beforeA.messages - EXPIRED.messages);
-    expect(afterA.oldest).toBeLessThan(RETENTION_DAYS);
+    const oldestDays = await pools.maintenance.oneFirst(sql.type(z.object({ days: z.number() }))`
+      SELECT (extract(epoch FROM now() - min(created_at)) / 86400)::float8 AS days FROM lead_messages WHERE tenant_id = ${tenantA.tenantId}`);
+    expect(oldestDays).toBeLessThan(RETENTION_DAYS);
     expect(afterA.leads).toBe(beforeA.leads - EXPIRED.leads);
     expect(await pools.maintenance.maybeOne(sql.unsafe`SELECT id FROM leads WHERE id = ${staleLeadIds.get(tenantA.tenantId)!}`)).toBeNull();
     // Ten batches of 7 messages at most are needed for 111: the workflow ran them as activities.
