@@ -10,6 +10,7 @@ import { createChatComposerActivities } from './lead-conversation/chat-composer.
 import { alertWebhookTarget, createIntegrityAlertWebhookActivities } from './data-integrity/alert-webhook.ts';
 import { integrityChecks } from './data-integrity/checks/index.ts';
 import { createDataIntegrityActivities } from './data-integrity/index.ts';
+import { createDataRetentionActivities } from './data-retention/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
 import { createOwnerNotificationActivities } from './owner-notification/delivery.ts';
@@ -60,6 +61,7 @@ export const createActivities = (deps: ActivityDependencies) => {
       checks: integrityChecks({ scoring: deps.config.conversation.scoring }),
       outside: { storage: { s3: deps.s3, bucket: deps.config.s3.bucket }, temporal: deps.temporal, graceSeconds: deps.config.integrity.graceSeconds },
     }),
+    createDataRetentionActivities({ withTenant, maintenancePool: deps.pools.maintenance, batchSize: deps.config.retention.batchSize }),
     createIntegrityAlertWebhookActivities({
       maintenancePool: deps.pools.maintenance, webhook: alertWebhookTarget(deps.config.integrity.alertWebhook, deps.keyring),
     }),

@@ -23,6 +23,7 @@ import { registerBackupRoutes } from './routes/backups.ts';
 import { registerBotRoutes } from './routes/bots.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDataIntegrityRoutes } from './routes/data-integrity.ts';
+import { registerDataRetentionRoutes } from './routes/data-retention.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
@@ -75,6 +76,7 @@ export const createApp = (deps: ApiDeps) => {
   registerBotRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
   registerDeadLetterRoutes(registry, deps);
+  registerDataRetentionRoutes(registry, deps);
   registerPipelineRoutes(registry, deps);
   registerCatalogRoutes(registry, deps);
   registerUserRoutes(registry, deps);

@@ -131,6 +131,12 @@ export const variables = {
     'Signing secret of INTEGRITY_ALERT_WEBHOOK_URL. Or leave it unset and name a keyring key in INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID.'),
   INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID: variable(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(), undefined,
     'Id of an encryption key (ENCRYPTION_KEYS / ENCRYPTION_KEYS_FILE) whose base64 text is the signing secret of INTEGRITY_ALERT_WEBHOOK_URL.'),
+  RETENTION_SCHEDULE_ENABLED: variable(z.stringbool(), 'true',
+    'The platform worker creates (or updates) the Schedule `retention-daily` at start (see docs/data-retention.md).'),
+  RETENTION_TIME: variable(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)'), '04:00',
+    'Time of day (UTC) of the daily retention run (Schedule `retention-daily`).'),
+  RETENTION_BATCH_SIZE: variable(positiveInt.max(10_000), '500',
+    'Messages, and leads, that one retention batch deletes in one short transaction.'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
@@ -280,6 +286,7 @@ const toConfig = (raw: RawConfig) => ({
       secretKeyId: raw.INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID ?? null,
     },
   },
+  retention: { scheduleEnabled: raw.RETENTION_SCHEDULE_ENABLED, time: raw.RETENTION_TIME, batchSize: raw.RETENTION_BATCH_SIZE },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,
     keysFile: raw.ENCRYPTION_KEYS_FILE,

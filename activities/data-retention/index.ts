@@ -1,0 +1,41 @@
+// Retention activities: each is one short transaction of the tenant (RLS applies), so a run is a
+// sequence of small batches and never holds a lock for long.
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { auditRetention, deleteExpiredBatch, previewRetention } from '../../core/data-retention/expired-rows.ts';
+import type { WithTenant } from '../../core/db/with-tenant.ts';
+import type { RetentionBatchInput, RetentionCounts, RetentionPreview, TenantRetentionInput } from '../../core/temporal/data-retention.ts';
+
+export type DataRetentionDependencies = {
+  readonly withTenant: WithTenant;
+  readonly maintenancePool: DatabasePool;
+  /** Rows of each kind one batch deletes. */
+  readonly batchSize: number;
+};
+
+const ACTOR = { actor: 'data-retention' };
+const tenantId = z.object({ id: z.uuid() });
+
+export const createDataRetentionActivities = ({ withTenant, maintenancePool, batchSize }: DataRetentionDependencies) => ({
+  /** Tenants that set a retention period: the daily run starts one child for each. */
+  async retentionTenants(): Promise<string[]> {
+    return [...await maintenancePool.anyFirst(sql.type(tenantId)`
+      SELECT id FROM tenants WHERE settings ? 'retentionDays' ORDER BY id`)];
+  },
+
+  /** What a run would delete now (the dry run), or null when the tenant keeps everything. */
+  async previewRetention({ tenantId: tenant }: TenantRetentionInput): Promise<RetentionPreview | null> {
+    return withTenant(tenant, (tx) => previewRetention(tx, tenant));
+  },
+
+  async deleteRetentionBatch({ tenantId: tenant, cutoff }: RetentionBatchInput): Promise<RetentionCounts> {
+    return withTenant(tenant, (tx) => deleteExpiredBatch(tx, tenant, cutoff, batchSize), ACTOR);
+  },
+
+  async recordRetention(input: TenantRetentionInput & RetentionPreview): Promise<void> {
+    const { tenantId: tenant, ...run } = input;
+    await withTenant(tenant, (tx) => auditRetention(tx, tenant, run), ACTOR);
+  },
+});
+
+export type DataRetentionActivities = ReturnType<typeof createDataRetentionActivities>;

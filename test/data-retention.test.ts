@@ -1,0 +1,194 @@
+// Data retention on real Postgres and Temporal: a tenant whose messages are spread over 200 days
+// loses exactly those older than its retentionDays (90), and its one stale lead, in batches of 7
+// through the workflow `retention/<tenantId>`; the dry run (activity and API) reports the same
+// numbers and deletes nothing; another tenant, with the same history, is untouched; another
+// tenant's id answers 404; the Schedule `retention-daily` is daily with overlap SKIP.
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { createDataRetentionActivities } from '../activities/data-retention/index.ts';
+import { createApp } from '../api/app.ts';
+import { issueToken } from '../api/token-store.ts';
+import { loadConfig, type Config } from '../core/config.ts';
+import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '../core/db/pools.ts';
+import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { createObjectStoreClient } from '../core/object-store.ts';
+import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
+import { RETENTION_DAILY_SCHEDULE_ID, retentionWorkflowId } from '../core/temporal/data-retention.ts';
+import type { dailyRetention, tenantRetention } from '../workflows/data-retention.ts';
+import { ensureSchedules } from '../worker/schedules.ts';
+import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
+
+const base = loadConfig();
+const TASK_QUEUE = 'data-retention-test';
+const config: Config = {
+  ...base,
+  temporal: { ...base.temporal, taskQueue: TASK_QUEUE },
+  backup: { ...base.backup, schedulesEnabled: false },
+  integrity: { ...base.integrity, scheduleEnabled: false },
+  retention: { ...base.retention, scheduleEnabled: true },
+};
+const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const DAYS = 200;
+const RETENTION_DAYS = 90; // the fixture's tenants.settings.retentionDays
+// Messages older than 90 days on the seeded lead (days 90..199), plus the stale lead's one.
+const EXPIRED = { messages: DAYS - RETENTION_DAYS + 1, leads: 1 };
+
+const s3 = createObjectStoreClient(base.s3);
+let pools: DatabasePools;
+let tokenPool: DatabasePool;
+let withTenant: WithTenant;
+let tenantA: TenantGraph;
+let tenantB: TenantGraph;
+let client: Client;
+let worker: Worker;
+let running: Promise<void>;
+let closeWorkerConnection: () => Promise<void>;
+let api: ReturnType<typeof createApp>;
+let baseUrl: string;
+let tokenA: string;
+const staleLeadIds = new Map<string, string>();
+
+/** 200 messages on the seeded lead, one per day (at mid-day, clear of the cutoff), and four older leads. */
+const seedHistory = async (tenant: TenantGraph) => withTenant(tenant.tenantId, async (tx) => {
+  const { tenantId, botId, leadId } = tenant;
+  await tx.query(sql.unsafe`
+    INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at)
+    SELECT ${tenantId}, ${botId}, ${leadId}, 'inbound', 'R-' || d, 'message of day ' || d, now() - make_interval(days => d, hours => 12)
+      FROM generate_series(0, ${DAYS - 1}) d`);
+  const lead = (waId: string, score: number, createdDays: number, lastMessageDays: number | null) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+    INSERT INTO leads (tenant_id, bot_id, wa_id, score, created_at, last_message_at)
+    VALUES (${tenantId}, ${botId}, ${waId}, ${score}, now() - make_interval(days => ${createdDays}),
+            ${lastMessageDays === null ? null : sql.fragment`now() - make_interval(days => ${lastMessageDays})`}) RETURNING id`);
+  const stale = await lead('stale', 0, 150, 120);
+  await tx.query(sql.unsafe`
+    INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at)
+    VALUES (${tenantId}, ${botId}, ${stale}, 'inbound', 'STALE-1', 'hello', now() - make_interval(days => 120))`);
+  await lead('stale-qualified', 100, 150, 120); // qualified (threshold 70): kept
+  await lead('recently-active', 0, 150, 10); // unqualified but active: kept
+  await lead('never-wrote-old', 0, 80, null); // unqualified, created inside the period: kept
+  staleLeadIds.set(tenantId, stale);
+});
+
+const figures = z.object({ messages: z.number(), leads: z.number(), digest: z.string() });
+/** What the tenant holds, seen by the maintenance role: counts and a digest of its rows. */
+const holdings = (tenantId: string) => pools.maintenance.one(sql.type(figures)`
+  SELECT (SELECT count(*) FROM lead_messages WHERE tenant_id = ${tenantId})::int AS messages,
+         (SELECT count(*) FROM leads WHERE tenant_id = ${tenantId})::int AS leads,
+         md5((SELECT string_agg(m::text, ',' ORDER BY m.id) FROM lead_messages m WHERE tenant_id = ${tenantId})
+          || (SELECT string_agg(l::text, ',' ORDER BY l.id) FROM leads l WHERE tenant_id = ${tenantId})) AS digest`);
+
+const activities = () => createDataRetentionActivities({ withTenant, maintenancePool: pools.maintenance, batchSize: 7 });
+/** The tenants dailyRetention is given: every tenant of the shared test database would be the real list. */
+let listedTenants: string[] = [];
+
+const call = async (path: string, token = tokenA) => {
+  const response = await fetch(`${baseUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, json: await response.json() as Record<string, unknown> };
+};
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  pools = await createDatabasePools(base.database);
+  tokenPool = await createTokenAdminPool(base.database);
+  withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
+  [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
+  await seedHistory(tenantA);
+  await seedHistory(tenantB);
+  client = await connectTemporalClient(config.temporal);
+  const workerConnection = await connectTemporalWorker(config.temporal);
+  closeWorkerConnection = () => workerConnection.connection.close();
+  worker = await Worker.create({
+    ...workerConnection, taskQueue: TASK_QUEUE, workflowsPath, activities: { ...activities(), retentionTenants: async () => listedTenants },
+  });
+  running = worker.run();
+  api = createApp({
+    config: base, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }), s3, temporalHealthy: async () => true, temporal: async () => client,
+  });
+  const server = await api.start(0, '127.0.0.1');
+  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  tokenA = (await issueToken(tokenPool, { tenantId: tenantA.tenantId, name: 'test', expiresAt: null, actor: 'test' }))!.token;
+}, 120_000);
+afterAll(async () => {
+  await client?.schedule.getHandle(RETENTION_DAILY_SCHEDULE_ID).delete().catch((error: unknown) => {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
+  });
+  await api?.stop();
+  worker?.shutdown();
+  await running;
+  await closeWorkerConnection?.();
+  await client?.connection.close();
+  s3.destroy();
+  await Promise.all([pools?.end(), tokenPool?.end()]);
+});
+
+describe('data retention', () => {
+  it('dry-runs: the activity and the API report what a run deletes, and nothing is deleted', async () => {
+    const before = await holdings(tenantA.tenantId);
+    const preview = await activities().previewRetention({ tenantId: tenantA.tenantId });
+    expect(preview).toMatchObject({ retentionDays: RETENTION_DAYS, ...EXPIRED });
+    const answer = await call(`/tenants/${tenantA.tenantId}/retention/preview`);
+    expect(answer).toEqual({ status: 200, json: { retentionDays: RETENTION_DAYS, cutoff: expect.any(String), wouldDelete: EXPIRED } });
+    expect(await holdings(tenantA.tenantId)).toEqual(before);
+    expect(await activities().retentionTenants()).toEqual(expect.arrayContaining([tenantA.tenantId, tenantB.tenantId]));
+  });
+
+  it('answers 404 for another tenant\'s id, and says nothing of its data', async () => {
+    const answer = await call(`/tenants/${tenantB.tenantId}/retention/preview`);
+    expect(answer.status).toBe(404);
+    expect(answer.json).not.toHaveProperty('wouldDelete');
+    expect((await call(`/tenants/${randomUUID()}/retention/preview`)).status).toBe(404);
+  });
+
+  it('deletes exactly the messages older than retentionDays and the stale lead, in batches, audits the counts, and leaves the other tenant untouched', async () => {
+    const [beforeA, beforeB] = [await holdings(tenantA.tenantId), await holdings(tenantB.tenantId)];
+    const result = await client.workflow.execute<typeof tenantRetention>('tenantRetention', {
+      workflowId: retentionWorkflowId(tenantA.tenantId), taskQueue: TASK_QUEUE, args: [{ tenantId: tenantA.tenantId }],
+    });
+    expect(result).toMatchObject({ retentionDays: RETENTION_DAYS, ...EXPIRED });
+    const afterA = await holdings(tenantA.tenantId);
+    expect(afterA.messages).toBe(beforeA.messages - EXPIRED.messages);
+    const oldestDays = await pools.maintenance.oneFirst(sql.type(z.object({ days: z.number() }))`
+      SELECT (extract(epoch FROM now() - min(created_at)) / 86400)::float8 AS days FROM lead_messages WHERE tenant_id = ${tenantA.tenantId}`);
+    expect(oldestDays).toBeLessThan(RETENTION_DAYS);
+    expect(afterA.leads).toBe(beforeA.leads - EXPIRED.leads);
+    expect(await pools.maintenance.maybeOne(sql.unsafe`SELECT id FROM leads WHERE id = ${staleLeadIds.get(tenantA.tenantId)!}`)).toBeNull();
+    // Ten batches of 7 messages at most are needed for 111: the workflow ran them as activities.
+    const history = await client.workflow.getHandle(retentionWorkflowId(tenantA.tenantId)).fetchHistory();
+    const batches = history.events!.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'deleteRetentionBatch');
+    expect(batches.length).toBeGreaterThanOrEqual(Math.ceil(EXPIRED.messages / 7));
+    const audit = await pools.maintenance.one(sql.type(z.object({ actor: z.string(), details: z.unknown() }))`
+      SELECT actor, details FROM audit_logs WHERE tenant_id = ${tenantA.tenantId} AND action = 'retention.applied'`);
+    expect(audit).toEqual({ actor: 'data-retention', details: { retentionDays: RETENTION_DAYS, cutoff: result!.cutoff, ...EXPIRED } });
+    expect(await holdings(tenantB.tenantId)).toEqual(beforeB);
+    // Nothing is left to delete: the dry run now says so.
+    expect(await activities().previewRetention({ tenantId: tenantA.tenantId })).toMatchObject({ messages: 0, leads: 0 });
+  }, 60_000);
+
+  it('registers the Schedule retention-daily: daily, overlap SKIP, starting dailyRetention', async () => {
+    expect(await ensureSchedules(client, config)).toEqual([RETENTION_DAILY_SCHEDULE_ID]);
+    const described = await client.schedule.getHandle(RETENTION_DAILY_SCHEDULE_ID).describe();
+    expect(described.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 3_600_000 });
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'dailyRetention', taskQueue: TASK_QUEUE, args: [] });
+    const [next, after] = described.info.nextActionTimes;
+    expect(after!.getTime() - next!.getTime()).toBe(24 * 3_600_000);
+  });
+
+  it('runs one child per listed tenant; a tenant that fails is reported and does not stop the others', async () => {
+    const audits = () => pools.maintenance.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM audit_logs WHERE tenant_id = ${tenantA.tenantId} AND action = 'retention.applied'`);
+    const before = await audits();
+    listedTenants = ['not-a-uuid', randomUUID(), tenantA.tenantId];
+    const result = await client.workflow.execute<typeof dailyRetention>('dailyRetention', {
+      workflowId: `retention-daily-test-${randomUUID()}`, taskQueue: TASK_QUEUE, args: [],
+    });
+    expect(result).toEqual({ tenants: 3, failed: ['not-a-uuid'] });
+    // Tenant A ran after the failure: nothing left to delete, and the run is audited.
+    expect(await audits()).toBe(before + 1);
+  }, 60_000);
+});

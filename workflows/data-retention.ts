@@ -1,0 +1,42 @@
+// Retention: the Schedule `retention-daily` starts `dailyRetention`, which runs one child
+// `retention/<tenantId>` per tenant with a retention period, one tenant after another (the load of
+// a run stays that of one small batch at a time).
+import { executeChild, proxyActivities } from '@temporalio/workflow';
+import type { DataRetentionActivities } from '../activities/data-retention/index.ts';
+import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
+import { retentionWorkflowId, type RetentionPreview, type TenantRetentionInput } from '../core/temporal/data-retention.ts';
+
+const retention = proxyActivities<DataRetentionActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS },
+});
+
+/** `retention/<tenantId>`: deletes in batches until none is left at the cutoff fixed at the start, then audits the counts. */
+export async function tenantRetention(input: TenantRetentionInput): Promise<RetentionPreview | null> {
+  const plan = await retention.previewRetention(input);
+  if (plan === null) return null;
+  const deleted = { messages: 0, leads: 0 };
+  for (;;) {
+    const batch = await retention.deleteRetentionBatch({ tenantId: input.tenantId, cutoff: plan.cutoff });
+    deleted.messages += batch.messages;
+    deleted.leads += batch.leads;
+    if (batch.messages === 0 && batch.leads === 0) break;
+  }
+  const run = { retentionDays: plan.retentionDays, cutoff: plan.cutoff, ...deleted };
+  await retention.recordRetention({ tenantId: input.tenantId, ...run });
+  return run;
+}
+
+/** What `retention-daily` starts: every tenant's run; one tenant's failure does not stop the others'. */
+export async function dailyRetention(): Promise<{ tenants: number; failed: string[] }> {
+  const tenants = await retention.retentionTenants();
+  const failed: string[] = [];
+  for (const tenantId of tenants) {
+    try {
+      await executeChild(tenantRetention, { workflowId: retentionWorkflowId(tenantId), args: [{ tenantId }] });
+    } catch {
+      failed.push(tenantId);
+    }
+  }
+  return { tenants: tenants.length, failed };
+}
