@@ -50,7 +50,7 @@ beforeAll(async () => {
   activities = createEmailSequenceActivities({ withTenant, email: config.email });
 });
 afterEach(async () => {
-  await mailpit.refuseRecipients(null);
+  await mailpit.calm();
 });
 afterAll(async () => {
   await pools.end();
@@ -75,12 +75,12 @@ describe('sending an email-sequence step', () => {
 
   it('retries a temporary refusal (4xx), then sends once', async () => {
     const message = stepFor();
-    await mailpit.refuseRecipients(451);
+    await mailpit.refuse('Recipient', 451);
     expect(await failureOf(activities.sendEmailStep(message))).toEqual({ type: 'SmtpTemporaryFailure', nonRetryable: false });
     expect(await mailpit.messagesTo(message.to)).toHaveLength(0);
     expect(await sentLogRows(message)).toBe(0);
 
-    await mailpit.refuseRecipients(null);
+    await mailpit.refuse('Recipient', null);
     expect((await activities.sendEmailStep(message)).outcome).toBe('sent');
     expect((await activities.sendEmailStep(message)).outcome).toBe('already-sent');
     expect(await mailpit.messagesTo(message.to)).toHaveLength(1);
@@ -93,16 +93,24 @@ describe('sending an email-sequence step', () => {
 
   it('does not retry a permanent refusal (5xx), suppresses the address and mails it no more', async () => {
     const message = stepFor({ to: `Bounce-${randomUUID()}@Example.com` });
-    await mailpit.refuseRecipients(550);
+    await mailpit.refuse('Recipient', 550);
     expect(await failureOf(activities.sendEmailStep(message))).toEqual({ type: 'EmailAddressBounced', nonRetryable: true });
     const suppressed = await withTenant(tenant.tenantId, (tx) => tx.many(sql.type(z.object({ reason: z.string(), detail: z.string() }))`
       SELECT reason, detail FROM email_suppressions WHERE tenant_id = ${tenant.tenantId} AND address = ${message.to.toLowerCase()}`));
     expect(suppressed).toEqual([{ reason: 'bounced', detail: expect.stringMatching(/^550 /) }]);
 
-    await mailpit.refuseRecipients(null);
+    await mailpit.refuse('Recipient', null);
     const nextStep = { ...message, step: 1, to: message.to.toLowerCase() };
     expect((await activities.sendEmailStep(nextStep)).outcome).toBe('suppressed');
     expect(await mailpit.messagesTo(message.to)).toHaveLength(0);
+  });
+
+  it('does not retry a permanent refusal of the sender, and keeps the lead\'s address', async () => {
+    const message = stepFor();
+    await mailpit.refuse('Sender', 550);
+    expect(await failureOf(activities.sendEmailStep(message))).toEqual({ type: 'SmtpSenderRefused', nonRetryable: true });
+    expect(await withTenant(tenant.tenantId, (tx) => tx.exists(sql.unsafe`
+      SELECT 1 FROM email_suppressions WHERE tenant_id = ${tenant.tenantId} AND address = ${message.to}`))).toBe(false);
   });
 
   it('refuses a malformed step without sending, and without retrying', async () => {

@@ -18,10 +18,15 @@ export const createMailpit = (config: Config) => {
     messagesTo: async (address: string) => z.object({ messages: z.array(summary) })
       .parse(await call(`/search?query=${encodeURIComponent(`to:"${address}"`)}`)).messages,
     headersOf: async (id: string) => z.record(z.string(), z.array(z.string())).parse(await call(`/message/${id}/headers`)),
-    /** Refuses every recipient with `code` (probability 100), or stops refusing (null). */
-    refuseRecipients: (code: number | null) => call('/chaos', {
+    /** Refuses every recipient (RCPT TO) or sender (MAIL FROM) with `code`, always; null stops refusing. */
+    refuse: (stage: 'Recipient' | 'Sender', code: number | null) => call('/chaos', {
       method: 'PUT', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ Recipient: { ErrorCode: code ?? 451, Probability: code === null ? 0 : 100 } }),
+      body: JSON.stringify({ [stage]: { ErrorCode: code ?? 451, Probability: code === null ? 0 : 100 } }),
+    }),
+    /** Accepts everything again. */
+    calm: () => call('/chaos', {
+      method: 'PUT', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ Sender: { ErrorCode: 451, Probability: 0 }, Recipient: { ErrorCode: 451, Probability: 0 } }),
     }),
   };
 };
