@@ -177,10 +177,17 @@ export const variables = {
   BOT_POD_SECRET_NAME: variable(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes object name'), 'botinteligente-bot-pod',
     'Operator only: the platform Secret holding the bot pods\' sensitive variables (S3 keys, encryption keys, Temporal API key); each tenant gets its own copy of it, database variables left out.'),
 
+  SMTP_HOST: variable(z.string().min(1), '127.0.0.1',
+    'SMTP server for email sequences (the local stack runs mailpit here); per-tenant SMTP settings are not built yet.'),
+  SMTP_PORT: variable(port, '1025', 'Port of SMTP_HOST (mailpit\'s SMTP port in the local stack).'),
+  SMTP_FROM: variable(z.email(), 'no-reply@botinteligente.local',
+    'Sender address of email sequences; its domain is the right-hand side of every Message-ID.'),
+
   STACK_DIR: variable(z.string().min(1), '.stack',
     'Local stack only: data directory for Postgres, Temporal (SQLite) and the S3 server, relative to the repository.'),
   STACK_TOOLS_DIR: variable(z.string().min(1), '.tools', 'Local stack only: where `scripts/setup.sh` installed the tools.'),
   STACK_TEMPORAL_UI_PORT: variable(port, '8233', 'Local stack only: Temporal UI port.'),
+  STACK_MAILPIT_HTTP_PORT: variable(port, '8025', 'Local stack only: mailpit\'s HTTP API (and UI) port, on SMTP_HOST; see the mail the platform sent.'),
   STACK_KUBE_APISERVER_PORT: variable(port, '16443', 'Tests only: port of the kube-apiserver the test harness starts.'),
   STACK_ETCD_PORT: variable(port, '23790', 'Tests only: client port of the etcd behind it (the next two ports: peer and metrics).'),
 } as const;
@@ -313,10 +320,15 @@ const toConfig = (raw: RawConfig) => ({
     botPodImage: raw.BOT_POD_IMAGE,
     botPodSecretName: raw.BOT_POD_SECRET_NAME,
   },
+  email: {
+    smtp: { host: raw.SMTP_HOST, port: raw.SMTP_PORT },
+    from: raw.SMTP_FROM,
+  },
   stack: {
     dir: raw.STACK_DIR,
     toolsDir: raw.STACK_TOOLS_DIR,
     temporalUiPort: raw.STACK_TEMPORAL_UI_PORT,
+    mailpitHttpPort: raw.STACK_MAILPIT_HTTP_PORT,
     kubeApiserverPort: raw.STACK_KUBE_APISERVER_PORT,
     etcdPort: raw.STACK_ETCD_PORT,
   },

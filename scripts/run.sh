@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH=$PWD/.tools/node/bin:$PWD/.tools/bin:$PATH
 case "${1:-}" in
-  start) shift; exec node stack/start.ts "$@" ;;
+  start) shift; bash scripts/kube-tools.sh; exec node stack/start.ts "$@" ;; # mailpit comes with the Kubernetes test tools
   test)
     shift
     bash scripts/kube-tools.sh # the tests' Kubernetes API server (built once, then cached)

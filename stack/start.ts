@@ -15,6 +15,7 @@ import { ensureTenantPods, listTenants, watchTenants } from './tenant-pods.ts';
 import { DEMO_BOT_ID, DEMO_TENANT_ID, ensureDemoTenant } from './demo-tenant.ts';
 import { startStack } from './harness.ts';
 import { startPostgres, stopPostgres } from './postgres.ts';
+import { startMailpit, stopMailpit } from './mailpit.ts';
 import { startS3, stopS3 } from './s3.ts';
 import { nodeProcess, stackService, supervise } from './supervisor.ts';
 import { startTemporal, stopTemporal } from './temporal.ts';
@@ -49,6 +50,7 @@ const services = [
   service('postgres', startPostgres, stopPostgres),
   service('temporal', startTemporal, stopTemporal),
   service('s3', startS3, stopS3),
+  service('mailpit', startMailpit, stopMailpit),
 ];
 
 // The demo tenant talks to the simulated WhatsApp network; every other tenant's pod uses
@@ -95,6 +97,7 @@ log(`ready:
   Temporal UI    ${stack.urls.temporalUi}
   Temporal gRPC  ${stack.urls.temporalGrpc} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
   S3             ${stack.urls.s3} (bucket ${config.s3.bucket})
+  Mail (mailpit) ${stack.urls.mailpit}/api/v1/messages (SMTP ${config.email.smtp.host}:${config.email.smtp.port}; the mail the platform sent)
   Postgres       ${appUrl.toString()} (application role; see docs/configuration.md)
   Bot pods       ${tenantIds.map((tenantId, index) => `${tenantId} ${podUrls[index]} (${demoTransport(tenantId)})`).join('\n                 ')}
   API            http://${config.api.host}:${config.api.port}/api/v1 (OpenAPI: /api/v1/openapi.json)

@@ -17,10 +17,10 @@ const config = loadConfig();
 describe('stack harness', () => {
   it('reuses the running services and stops none of them', async () => {
     const handle = await startStack(config, { log: () => undefined });
-    expect(handle.reused).toEqual({ postgres: true, temporal: true, s3: true });
+    expect(handle.reused).toEqual({ postgres: true, temporal: true, s3: true, mailpit: true });
     await handle.stop();
     const again = await startStack(config, { log: () => undefined });
-    expect(again.reused).toEqual({ postgres: true, temporal: true, s3: true });
+    expect(again.reused).toEqual({ postgres: true, temporal: true, s3: true, mailpit: true });
   });
 
   it('registers the TenantId, BotId and LeadId search attributes', async () => {

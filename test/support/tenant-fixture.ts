@@ -58,6 +58,11 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
       INSERT INTO dead_letters (tenant_id, bot_id, wa_message_id, message, reason)
       VALUES (${tenantId}, ${botId}, 'WAMID-DEAD-1', ${sql.jsonb({ tenantId, botId, waId, waMessageId: 'WAMID-DEAD-1', text: 'lost?', receivedAt: '2026-01-01T00:00:00.000Z' })},
               'ConstraintViolationError: fixture')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO email_deliveries (tenant_id, enrollment_id, step, message_id, recipient, smtp_response)
+      VALUES (${tenantId}, ${randomUUID()}, 0, '<fixture@botinteligente.local>', 'lead@example.com', '250 OK')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO email_suppressions (tenant_id, address, reason, detail) VALUES (${tenantId}, 'bounced@example.com', 'bounced', '550 fixture')`);
     return { tenantId, userId, botId, imageId, productId, ruleId, pipelineId, stageIds: [stageNew, stageQualified], leadId, waId, sku, email };
   }, { actor: 'test-fixture' });
 };

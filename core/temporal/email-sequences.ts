@@ -1,0 +1,22 @@
+// One step's message, as the sequence workflow hands it to the send activity: already rendered
+// (templates and escaping are the workflow side's job), addressed, and tied to its enrolment and step.
+import { z } from 'zod';
+
+export const stepMessage = z.object({
+  tenantId: z.uuid(),
+  enrollmentId: z.uuid(),
+  step: z.number().int().min(0).max(999),
+  to: z.email().max(320),
+  subject: z.string().min(1).max(998),
+  text: z.string().max(1_000_000),
+  html: z.string().max(1_000_000),
+  /** The public one-click unsubscribe link (RFC 8058); null until that endpoint exists. */
+  unsubscribeUrl: z.url({ protocol: /^https?$/ }).nullable(),
+});
+
+export type StepMessage = z.infer<typeof stepMessage>;
+
+/** What became of a send: mailed now, mailed by an earlier attempt, or not mailed (the address is suppressed). */
+export type StepSendResult =
+  | { readonly outcome: 'sent' | 'already-sent'; readonly messageId: string }
+  | { readonly outcome: 'suppressed'; readonly messageId: string };
