@@ -22,7 +22,9 @@ link_all() {
   mkdir -p "$root/.tools/bin"
   for tool in etcd kube-apiserver kubectl mailpit; do ln -sf "$bin/$tool" "$root/.tools/bin/$tool"; done
 }
-if [ -f "$bin/.complete" ]; then
+# `kube-tools.sh mailpit` (npm start) builds only mailpit: a newcomer's first start needs no Kubernetes.
+only=${1:-all}
+if [ -f "$bin/.complete" ] || { [ "$only" = mailpit ] && [ -x "$bin/mailpit" ]; }; then
   link_all
   say "kube-apiserver $K8S_VERSION, kubectl, etcd $ETCD_VERSION, mailpit $MAILPIT_VERSION present"
   exit 0
@@ -41,7 +43,7 @@ started=$SECONDS
 
 # kube-apiserver and etcd cannot be `go install`ed: their go.mod files carry replace directives.
 # A throwaway consumer module requires them instead.
-if [ ! -x "$bin/etcd" ]; then
+if [ "$only" = all ] && [ ! -x "$bin/etcd" ]; then
   say "building etcd $ETCD_VERSION"
   m=$cache/src/etcd; rm -rf "$m"; mkdir -p "$m"
   printf 'module botinteligente/etcd\n\ngo 1.26.0\n' > "$m/go.mod"
@@ -49,7 +51,7 @@ if [ ! -x "$bin/etcd" ]; then
     go build -trimpath -ldflags '-s -w' -o "$bin/etcd" go.etcd.io/etcd/server/v3) || fail "etcd build failed"
 fi
 
-if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kubectl" ]; then
+if [ "$only" = all ] && { [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kubectl" ]; }; then
   say "building kube-apiserver and kubectl $K8S_VERSION (about 6 minutes cold)"
   m=$cache/src/kube; rm -rf "$m"; mkdir -p "$m"
   printf 'module botinteligente/kube\n\ngo 1.25.0\n' > "$m/go.mod"
@@ -78,6 +80,6 @@ if [ ! -x "$bin/mailpit" ]; then
     "github.com/axllent/mailpit@v$MAILPIT_VERSION" 2>"$cache/src/mailpit.log" || { cat "$cache/src/mailpit.log" >&2; fail "mailpit build failed"; }
 fi
 
-touch "$bin/.complete"
+[ "$only" = all ] && touch "$bin/.complete"
 link_all
 say "built in $((SECONDS - started)) s into $bin"

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH=$PWD/.tools/node/bin:$PWD/.tools/bin:$PATH
 case "${1:-}" in
-  start) shift; bash scripts/kube-tools.sh; exec node stack/start.ts "$@" ;; # mailpit comes with the Kubernetes test tools
+  start) shift; bash scripts/kube-tools.sh mailpit; exec node stack/start.ts "$@" ;; # the SMTP server, built once, then cached
   test)
     shift
     bash scripts/kube-tools.sh # the tests' Kubernetes API server (built once, then cached)
