@@ -131,6 +131,8 @@ export const variables = {
     'Signing secret of INTEGRITY_ALERT_WEBHOOK_URL. Or leave it unset and name a keyring key in INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID.'),
   INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID: variable(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(), undefined,
     'Id of an encryption key (ENCRYPTION_KEYS / ENCRYPTION_KEYS_FILE) whose base64 text is the signing secret of INTEGRITY_ALERT_WEBHOOK_URL.'),
+  SCHEDULES_RECONCILE_ENABLED: variable(z.stringbool(), 'true',
+    'The platform worker creates (or updates) the Schedule `schedules-reconcile-daily`, which repairs drift between tenant schedules and Temporal (see docs/schedules.md).'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
@@ -279,6 +281,9 @@ const toConfig = (raw: RawConfig) => ({
       secret: raw.INTEGRITY_ALERT_WEBHOOK_SECRET ?? null,
       secretKeyId: raw.INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID ?? null,
     },
+  },
+  schedules: {
+    reconcileEnabled: raw.SCHEDULES_RECONCILE_ENABLED,
   },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,

@@ -5,6 +5,7 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type Schedu
 import type { Config } from '../core/config.ts';
 import { BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID } from '../core/temporal/backups.ts';
 import { INTEGRITY_HOURLY_SCHEDULE_ID } from '../core/temporal/data-integrity.ts';
+import { SCHEDULES_RECONCILE_SCHEDULE_ID } from '../core/temporal/schedules.ts';
 import type * as workflows from '../workflows/index.ts';
 
 type Workflows = typeof workflows;
@@ -16,11 +17,22 @@ export const startWorkflowAction = <Name extends keyof Workflows>(
 
 const hourMinute = (time: string) => ({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)) });
 
-/** Every Schedule: `backup-nightly`, `restore-drill-weekly`, `integrity-hourly`. Add a new one here. */
+/**
+ * Every Schedule: `backup-nightly`, `restore-drill-weekly`, `integrity-hourly`, `schedules-reconcile-daily`.
+ * Add a new one here. (The tenants' own Schedules follow their rows: see activities/schedules/.)
+ */
 export const platformSchedules = (config: Config): ScheduleOptions[] => [
   ...config.backup.schedulesEnabled ? backupSchedules(config) : [],
   ...config.integrity.scheduleEnabled ? [integritySchedule(config)] : [],
+  ...config.schedules.reconcileEnabled ? [schedulesReconcileSchedule(config)] : [],
 ];
+
+const schedulesReconcileSchedule = (config: Config): ScheduleOptions => ({
+  scheduleId: SCHEDULES_RECONCILE_SCHEDULE_ID,
+  spec: { intervals: [{ every: '1 day' }] },
+  action: startWorkflowAction('reconcileTenantSchedules', config.temporal.taskQueue, []),
+  policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+});
 
 const integritySchedule = (config: Config): ScheduleOptions => ({
   scheduleId: INTEGRITY_HOURLY_SCHEDULE_ID,

@@ -8,3 +8,4 @@ export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './
 export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './backups.ts';
 export { botTenantReconcile } from './bot-tenant.ts';
 export { awaitIntegrityApprovals, dataIntegrityRun, deliverIntegrityAlerts, scheduledIntegrityRun, undoIntegrityFix } from './data-integrity.ts';
+export { reconcileTenantSchedules, scheduledTenantRun, syncTenantSchedule } from './schedules.ts';
