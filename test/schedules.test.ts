@@ -193,10 +193,12 @@ describe('tenant schedules as Temporal Schedules', () => {
   }, 90_000);
 
   it('a deleted bot takes its Schedules with it', async () => {
-    const scheduleId = await createSchedule(tenantB, tokenB, { cron: '0 12 * * *' });
-    await scheduleWhen(tenantB, scheduleId, 'the Schedule created', () => true);
-    const deleted = await call('DELETE', `/tenants/${tenantB.tenantId}/bots/${tenantB.botId}`, tokenB);
-    expect([deleted.status, (deleted.json.deleted as Record<string, number>).schedules]).toEqual([200, 1]);
-    await scheduleGone(tenantB, scheduleId);
+    const bot = await call('POST', `/tenants/${tenantB.tenantId}/bots`, tokenB, { name: 'Short-lived' });
+    const tenant = { ...tenantB, botId: bot.json.id as string };
+    const scheduleId = await createSchedule(tenant, tokenB, { cron: '0 12 * * *' });
+    await scheduleWhen(tenant, scheduleId, 'the Schedule created', () => true);
+    const deleted = await call('DELETE', `/tenants/${tenant.tenantId}/bots/${tenant.botId}`, tokenB);
+    expect([deleted.status, deleted.json]).toEqual([200, expect.objectContaining({ deleted: expect.objectContaining({ schedules: 1 }) })]);
+    await scheduleGone(tenant, scheduleId);
   }, 60_000);
 });

@@ -62,7 +62,7 @@ export const createScheduleActivities = (deps: { withTenant: WithTenant; mainten
 
     /** A firing: recorded in the tenant's audit log. A firing whose row is gone deletes its Schedule. */
     async recordScheduleFiring(input: ScheduledRunInput): Promise<ScheduledRunResult> {
-      const { workflowId } = Context.current().info.workflowExecution;
+      const workflowId = Context.current().info.workflowExecution?.workflowId ?? null;
       const outcome = await deps.withTenant(input.tenantId, async (tx) => {
         const row = await readRow(tx, input);
         if (row === null) return 'gone';
