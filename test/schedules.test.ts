@@ -188,6 +188,7 @@ describe('tenant schedules as Temporal Schedules', () => {
     const restored = await handleOf(tenantA, lostId).describe();
     expect(nextRuns(restored).every((run) => run.endsWith(' 06:45'))).toBe(true);
     const repaired = await handleOf(tenantA, changedId).describe();
+    expect(repaired.info.nextActionTimes.length).toBeGreaterThan(0);
     expect([repaired.state.paused, nextRuns(repaired).every((run) => run.endsWith(' 06:00'))]).toEqual([true, true]);
     expect(await describeOrNull(tenantA, orphanId)).toBeNull();
   }, 90_000);
