@@ -69,7 +69,8 @@ export const registerScheduleRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'patch', path: '/tenants/:tenantId/bots/:botId/schedules/:scheduleId', summary: 'Update a schedule (the fields given)', tag: 'schedules', access: 'any',
     params: scheduleParams,
-    body: z.strictObject(scheduleFields).partial().refine((fields) => Object.keys(fields).length > 0, 'name at least one field to change'),
+    body: z.strictObject(scheduleFields).partial()
+      .refine((fields) => Object.keys(fields).length > 0, 'name at least one field to change').meta({ minProperties: 1 }),
     response: schedule,
   }, async ({ request, params, body }) => {
     const actor = `api:${request.principal!.tokenId}`;
