@@ -20,6 +20,7 @@ import { createPlatformEventActivities } from './platform-events.ts';
 import { createPodBotsActivities } from './pod-bots.ts';
 import { createQualificationActivities } from './qualification-threshold.ts';
 import type { ScoringPool } from './scoring/pool.ts';
+import { createScheduleActivities } from './schedules/index.ts';
 import { createSelfCheckActivities } from './self-check.ts';
 
 export type ActivityDependencies = {
@@ -67,5 +68,6 @@ export const createActivities = (deps: ActivityDependencies) => {
     createIntegrityAlertWebhookActivities({
       maintenancePool: deps.pools.maintenance, webhook: alertWebhookTarget(deps.config.integrity.alertWebhook, deps.keyring),
     }),
+    createScheduleActivities({ withTenant, maintenancePool: deps.pools.maintenance, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue }),
   );
 };

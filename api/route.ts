@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { principalOf, reachableTenant, requirePlatformAdmin, type Principal } from './auth.ts';
 import { invalidInput, PARSED_BODY } from './problem.ts';
 
-type Method = 'get' | 'post' | 'put' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Shape = z.ZodObject;
 
 export type RouteSpec<P extends Shape, Q extends Shape, B extends z.ZodType, R extends z.ZodType> = {

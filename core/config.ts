@@ -137,6 +137,8 @@ export const variables = {
     'Time of day (UTC) of the daily retention run (Schedule `retention-daily`).'),
   RETENTION_BATCH_SIZE: variable(positiveInt.max(10_000), '500',
     'Messages, and leads, that one retention batch deletes in one short transaction.'),
+  SCHEDULES_RECONCILE_ENABLED: variable(z.stringbool(), 'true',
+    'The platform worker creates (or updates) the Schedule `schedules-reconcile-daily`, which repairs drift between tenant schedules and Temporal (see docs/schedules.md).'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
@@ -294,6 +296,9 @@ const toConfig = (raw: RawConfig) => ({
     },
   },
   retention: { scheduleEnabled: raw.RETENTION_SCHEDULE_ENABLED, time: raw.RETENTION_TIME, batchSize: raw.RETENTION_BATCH_SIZE },
+  schedules: {
+    reconcileEnabled: raw.SCHEDULES_RECONCILE_ENABLED,
+  },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,
     keysFile: raw.ENCRYPTION_KEYS_FILE,

@@ -6,6 +6,7 @@ import type { Config } from '../core/config.ts';
 import { BACKUP_SCHEDULE_ID, DRILL_SCHEDULE_ID } from '../core/temporal/backups.ts';
 import { INTEGRITY_HOURLY_SCHEDULE_ID } from '../core/temporal/data-integrity.ts';
 import { RETENTION_DAILY_SCHEDULE_ID } from '../core/temporal/data-retention.ts';
+import { SCHEDULES_RECONCILE_SCHEDULE_ID } from '../core/temporal/schedules.ts';
 import type * as workflows from '../workflows/index.ts';
 
 type Workflows = typeof workflows;
@@ -17,17 +18,29 @@ export const startWorkflowAction = <Name extends keyof Workflows>(
 
 const hourMinute = (time: string) => ({ hour: Number(time.slice(0, 2)), minute: Number(time.slice(3, 5)) });
 
-/** Every Schedule: `backup-nightly`, `restore-drill-weekly`, `integrity-hourly`, `retention-daily`. Add a new one here. */
+/**
+ * Every Schedule: `backup-nightly`, `restore-drill-weekly`, `integrity-hourly`, `retention-daily`,
+ * `schedules-reconcile-daily`. Add a new one here. (The tenants' own Schedules follow their rows:
+ * see activities/schedules/.)
+ */
 export const platformSchedules = (config: Config): ScheduleOptions[] => [
   ...config.backup.schedulesEnabled ? backupSchedules(config) : [],
   ...config.integrity.scheduleEnabled ? [integritySchedule(config)] : [],
   ...config.retention.scheduleEnabled ? [retentionSchedule(config)] : [],
+  ...config.schedules.reconcileEnabled ? [schedulesReconcileSchedule(config)] : [],
 ];
 
 const retentionSchedule = (config: Config): ScheduleOptions => ({
   scheduleId: RETENTION_DAILY_SCHEDULE_ID,
   spec: { calendars: [{ ...hourMinute(config.retention.time), comment: 'daily data retention' }] },
   action: startWorkflowAction('dailyRetention', config.temporal.taskQueue, []),
+  policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+});
+
+const schedulesReconcileSchedule = (config: Config): ScheduleOptions => ({
+  scheduleId: SCHEDULES_RECONCILE_SCHEDULE_ID,
+  spec: { intervals: [{ every: '1 day' }] },
+  action: startWorkflowAction('reconcileTenantSchedules', config.temporal.taskQueue, []),
   policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
 });
 

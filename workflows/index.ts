@@ -9,3 +9,4 @@ export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './
 export { botTenantReconcile } from './bot-tenant.ts';
 export { awaitIntegrityApprovals, dataIntegrityRun, deliverIntegrityAlerts, scheduledIntegrityRun, undoIntegrityFix } from './data-integrity.ts';
 export { dailyRetention, tenantRetention } from './data-retention.ts';
+export { reconcileTenantSchedules, scheduledTenantRun, syncTenantSchedule } from './schedules.ts';

@@ -8,6 +8,7 @@ import { tenantImageKey } from '../../core/object-keys.ts';
 import { storableText } from '../../core/text-patterns.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
+import { requestScheduleSync } from '../schedule-sync.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
 import { botParams, nameText } from './schemas.ts';
@@ -127,7 +128,7 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'delete', path: '/tenants/:tenantId/bots/:botId', summary: 'Delete a bot and report everything that went with it', tag: 'bots', access: 'any',
     params: botParams, response: z.object({ botId: z.uuid(), deleted: deletedCounts }),
   }, async ({ request, params }) => {
-    const { report, imageKeys } = await deps.withTenant(params.tenantId, async (tx) => {
+    const { report, imageKeys, scheduleIds } = await deps.withTenant(params.tenantId, async (tx) => {
     // Counted in the same transaction as the delete, so the report is exactly what cascaded.
     const counts = await tx.maybeOne(sql.type(deletedCounts)`
       SELECT (SELECT count(*)::int FROM leads WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS leads,
@@ -140,12 +141,16 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     if (!counts) throw new HttpProblem(404, 'Not found', 'no such bot');
     const keys = await tx.anyFirst(sql.type(z.object({ object_key: z.string() }))`
       SELECT object_key FROM bot_images WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId}`);
+    const schedules = await tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
+      SELECT id FROM schedules WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId}`);
     await tx.query(sql.unsafe`DELETE FROM bots WHERE tenant_id = ${params.tenantId} AND id = ${params.botId}`);
-    return { report: { botId: params.botId, deleted: counts }, imageKeys: keys };
+    return { report: { botId: params.botId, deleted: counts }, imageKeys: keys, scheduleIds: schedules };
     }, { actor: `api:${request.principal!.tokenId}` });
     // After the commit: the rows are gone, so their image objects go too (one that fails to go is
     // an orphan the integrity run reports).
     await Promise.all(imageKeys.map((Key) => deps.s3.send(new DeleteObjectCommand({ Bucket: deps.config.s3.bucket, Key })).catch(() => undefined)));
+    // And their Temporal Schedules: each sync finds its row gone and deletes the Schedule.
+    await Promise.all(scheduleIds.map((scheduleId) => requestScheduleSync(deps, { tenantId: params.tenantId, scheduleId })));
     return report;
   });
 };

@@ -22,6 +22,8 @@ export const testEnvironment = (base: Config): Env => ({
   INTEGRITY_SCHEDULE_ENABLED: 'false',
   // And the daily retention run: the retention tests start their runs themselves.
   RETENTION_SCHEDULE_ENABLED: 'false',
+  // And the daily schedules reconcile: the schedules test runs it itself.
+  SCHEDULES_RECONCILE_ENABLED: 'false',
   // Tenants of other tests have bots but no pod: a backup reports their sessions missing after 5 s.
   BACKUP_SESSIONS_TIMEOUT_SECONDS: '5',
 });
