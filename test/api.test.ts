@@ -531,8 +531,12 @@ describe('backups from the API', () => {
     // Meanwhile the restore holds the backup against retention.
     expect((await call('GET', `/api/v1/backups/${result.backupId}`, tokens.platform)).json)
       .toMatchObject({ heldBy: `restore/${result.backupId}`, heldUntil: expect.any(String) });
+    // With no worker to answer a query, the status and the approval still answer: from the memo.
+    await processes.stopAll();
+    expect((await call('GET', restorePath, tokens.platform)).json).toMatchObject({ status: 'RUNNING', phase: 'awaiting-approval', approvedBy: null });
     const selfApproval = await call('POST', `${restorePath}/approval`, tokens.platform);
     expect([selfApproval.status, selfApproval.json?.detail]).toEqual([403, expect.stringMatching(/another token/)]);
+    await processes.start(['worker/main.ts']);
     await temporal.workflow.getHandle(`restore/${result.backupId}`).terminate('test: never approved');
     await dropDatabase(baseConfig.database.migrationUrl, database);
 

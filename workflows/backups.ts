@@ -1,13 +1,13 @@
 import {
-  ApplicationFailure, condition, defineQuery, defineSignal, executeChild, patched, proxyActivities, setHandler, uuid4, workflowInfo,
+  ApplicationFailure, condition, defineQuery, defineSignal, executeChild, patched, proxyActivities, setHandler, upsertMemo, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { BackupActivities } from '../activities/backups/index.ts';
 import type { PlatformEventActivities } from '../activities/platform-events.ts';
 import { newBackupId } from '../core/backups/backup-id.ts';
 import type { SessionEntry } from '../core/backups/manifest.ts';
 import {
-  APPROVE_RESTORE_SIGNAL, drillDatabaseName, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId, stagingDatabaseName,
-  type BackupKind, type RestoreApproval, type RestoreInput, type RestorePhase,
+  APPROVE_RESTORE_SIGNAL, drillDatabaseName, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, RESTORE_PROGRESS_MEMO, restoreWorkflowId, stagingDatabaseName,
+  type BackupKind, type RestoreApproval, type RestoreInput, type RestorePhase, type RestoreProgress,
 } from '../core/temporal/backups.ts';
 import { sessionsObjectKey } from '../core/object-keys.ts';
 import { failureReason } from '../core/temporal/failure-reason.ts';
@@ -83,7 +83,7 @@ export async function backupRetention() {
 }
 
 export const approveRestore = defineSignal<[RestoreApproval]>(APPROVE_RESTORE_SIGNAL);
-export const restorePhase = defineQuery<{ phase: RestorePhase; requestedBy: string; approvedBy: string | null; reason: string | null }>(RESTORE_PHASE_QUERY);
+export const restorePhase = defineQuery<RestoreProgress>(RESTORE_PHASE_QUERY);
 const APPROVAL_WINDOW = '7 days';
 // Outlasts the approval window and a restore; a restore that was terminated never releases its hold.
 const HOLD_MS = 8 * 24 * 60 * 60 * 1000;
@@ -96,8 +96,16 @@ export async function restoreBackup(input: RestoreInput) {
   let phase: RestorePhase = 'verifying';
   let approval: RestoreApproval | null = null;
   let reason: string | null = null;
+  const progress = (): RestoreProgress => ({ phase, requestedBy: input.requestedBy, approvedBy: approval?.approvedBy ?? null, reason });
+  // Runs recorded before the memo existed replay without it.
+  const progressInMemo = patched('restore-progress-in-memo');
+  const enter = (next: RestorePhase) => {
+    phase = next;
+    if (progressInMemo) upsertMemo({ [RESTORE_PROGRESS_MEMO]: progress() });
+  };
   setHandler(approveRestore, (signal) => { approval ??= signal; });
-  setHandler(restorePhase, () => ({ phase, requestedBy: input.requestedBy, approvedBy: approval?.approvedBy ?? null, reason }));
+  setHandler(restorePhase, progress);
+  enter('verifying');
   const live = 'live' in input.target;
   if (!live && !RESTORE_DATABASE_NAME.test((input.target as { database?: unknown }).database as string)) {
     throw ApplicationFailure.nonRetryable('the target database name must be 3 to 63 of a-z 0-9 _ starting with a letter', 'InvalidRestoreTarget');
@@ -109,32 +117,32 @@ export async function restoreBackup(input: RestoreInput) {
     if (hold) await quick.holdBackupForRestore({ ...hold, until: new Date(Date.now() + HOLD_MS).toISOString() });
     const verified = await streaming.verifyBackup({ backupId: input.backupId });
     if (!live) {
-      phase = 'restoring';
+      enter('restoring');
       const restored = await streaming.restoreBackupInto({ backupId: input.backupId, database: (input.target as { database: string }).database });
-      phase = 'done';
+      enter('done');
       await quick.recordPlatformEvent({ kind: 'restore.completed', actor: input.requestedBy, payload: { ...event, seconds: verified.seconds + restored.seconds } });
       return { ...event, seconds: verified.seconds + restored.seconds };
     }
-    phase = 'awaiting-approval';
+    enter('awaiting-approval');
     if (!await condition(() => approval !== null, APPROVAL_WINDOW)) {
       throw ApplicationFailure.nonRetryable(`no approval within ${APPROVAL_WINDOW}: the live database was not touched`, 'RestoreNotApproved');
     }
-    phase = 'safety-backup';
+    enter('safety-backup');
     const safety = await executeChild(backupDatabase, {
       workflowId: `${restoreWorkflowId(input.backupId)}/safety-backup/${workflowInfo().runId}`, args: [{ kind: 'safety' }],
     });
-    phase = 'restoring';
+    enter('restoring');
     const staging = stagingDatabaseName(input.backupId);
     const restored = await streaming.restoreBackupInto({ backupId: input.backupId, database: staging, replacesLive: true });
-    phase = 'swapping';
+    enter('swapping');
     const swapped = await quick.swapRestoredIntoLive({ restored: staging, backupId: input.backupId });
-    phase = 'done';
+    enter('done');
     const result = { ...event, approvedBy: approval!.approvedBy, safetyBackupId: safety.backupId, retiredDatabase: swapped.retired, seconds: verified.seconds + restored.seconds };
     await quick.recordPlatformEvent({ kind: 'restore.completed', actor: input.requestedBy, payload: result });
     return result;
   } catch (error) {
-    phase = 'failed';
     reason = failureReason(error);
+    enter('failed');
     await quick.recordPlatformEvent({ kind: 'restore.failed', actor: input.requestedBy, payload: { ...event, reason } });
     throw ApplicationFailure.nonRetryable(`restore of ${input.backupId} failed: ${reason}`, 'RestoreFailed');
   } finally {

@@ -1,14 +1,14 @@
 // Backups for platform admins: the catalog, a backup now, a restore (into a new database, or over
 // the live one after an approval), its status and approval, a drill now, and a backup's manifest.
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { BACKUP_ID } from '../../core/backups/backup-id.ts';
 import { manifestKey } from '../../core/object-keys.ts';
 import {
-  APPROVE_RESTORE_SIGNAL, BACKUP_KINDS, manualBackupWorkflowId, manualDrillWorkflowId, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, restoreWorkflowId,
-  type RestorePhase,
+  APPROVE_RESTORE_SIGNAL, BACKUP_KINDS, manualBackupWorkflowId, manualDrillWorkflowId, RESTORE_DATABASE_NAME, RESTORE_PHASE_QUERY, RESTORE_PHASES,
+  RESTORE_PROGRESS_MEMO, restoreWorkflowId, type RestoreProgress,
 } from '../../core/temporal/backups.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiMetrics } from '../metrics.ts';
@@ -16,6 +16,19 @@ import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { createWorkflowStarter, idempotencyHeaders, startedWorkflow } from '../start-workflow.ts';
 import { readWorkflowState } from '../workflow-state.ts';
+
+const restoreProgress = z.object({
+  phase: z.enum(RESTORE_PHASES), requestedBy: z.string(), approvedBy: z.string().nullable(), reason: z.string().nullable(),
+});
+
+/**
+ * A restore's progress from its memo, which its description carries without a worker. Only a run
+ * started before the memo existed is asked with a query.
+ */
+const readRestoreProgress = async (handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RestoreProgress> => {
+  const memo = restoreProgress.safeParse(description.memo?.[RESTORE_PROGRESS_MEMO]);
+  return memo.success ? memo.data : handle.query<RestoreProgress>(RESTORE_PHASE_QUERY);
+};
 
 const backupParams = z.strictObject({ backupId: z.string().regex(BACKUP_ID, 'not a backup id such as 20261123T030000Z-1a2b3c4d') });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -126,8 +139,8 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   }, async ({ params }) => {
     const workflowId = restoreWorkflowId(params.backupId);
     const handle = (await deps.temporal()).workflow.getHandle(workflowId);
-    const { status, outcome } = await readWorkflowState(handle, 'no restore of this backup');
-    const progress = await handle.query<{ phase: RestorePhase; approvedBy: string | null }>(RESTORE_PHASE_QUERY).catch(() => null);
+    const { description, status, outcome } = await readWorkflowState(handle, 'no restore of this backup');
+    const progress = await readRestoreProgress(handle, description).catch(() => null);
     return { workflowId, status, phase: progress?.phase ?? null, approvedBy: progress?.approvedBy ?? null, ...outcome };
   });
 
@@ -137,15 +150,13 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   }, async ({ params, principal }) => {
     const workflowId = restoreWorkflowId(params.backupId);
     const handle = (await deps.temporal()).workflow.getHandle(workflowId);
-    // Only a running restore can be approved; asking first spares the query on an ended one, which
-    // a worker answers only by replaying its whole history.
     const notFound = (error: unknown) => {
       if (error instanceof WorkflowNotFoundError) throw new HttpProblem(404, 'Not found', 'no restore of this backup');
       throw error;
     };
-    const { status } = await handle.describe().catch(notFound);
-    if (status.name !== 'RUNNING') throw new HttpProblem(409, 'Nothing to approve', `the restore of ${params.backupId} has ended (${status.name.toLowerCase()})`);
-    const progress = await handle.query<{ phase: RestorePhase; requestedBy: string }>(RESTORE_PHASE_QUERY).catch(notFound);
+    const description = await handle.describe().catch(notFound);
+    if (description.status.name !== 'RUNNING') throw new HttpProblem(409, 'Nothing to approve', `the restore of ${params.backupId} has ended (${description.status.name.toLowerCase()})`);
+    const progress = await readRestoreProgress(handle, description).catch(notFound);
     if (progress.phase !== 'awaiting-approval') throw new HttpProblem(409, 'Nothing to approve', `the restore of ${params.backupId} is ${progress.phase}, not awaiting approval`);
     const approvedBy = `api:${principal.tokenId}`;
     // Four eyes: whoever asked for the restore cannot also approve it.

@@ -13,10 +13,17 @@ export const manualDrillWorkflowId = (key: string): string => `restore-drill-man
 export type RestoreTarget = { readonly database: string } | { readonly live: true };
 export type RestoreInput = { readonly backupId: string; readonly target: RestoreTarget; readonly requestedBy: string };
 export type RestoreApproval = { readonly approvedBy: string };
-export type RestorePhase = 'verifying' | 'awaiting-approval' | 'safety-backup' | 'restoring' | 'swapping' | 'done' | 'failed';
+export const RESTORE_PHASES = ['verifying', 'awaiting-approval', 'safety-backup', 'restoring', 'swapping', 'done', 'failed'] as const;
+export type RestorePhase = typeof RESTORE_PHASES[number];
 
 export const APPROVE_RESTORE_SIGNAL = 'approveRestore';
 export const RESTORE_PHASE_QUERY = 'restorePhase';
+/**
+ * A restore's progress, also kept in its memo under this key: the API reads it with a describe,
+ * which the server answers alone, where a query waits for a worker (and times out under load).
+ */
+export const RESTORE_PROGRESS_MEMO = 'restoreProgress';
+export type RestoreProgress = { phase: RestorePhase; requestedBy: string; approvedBy: string | null; reason: string | null };
 
 /** Restore targets and scratch databases: lower-case identifiers, never the platform's own names. */
 export const RESTORE_DATABASE_NAME = /^[a-z][a-z0-9_]{2,62}$/;
