@@ -12,8 +12,9 @@ export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 export type TemplateValues = Readonly<Record<TemplateVariable, string>>;
 
 const KNOWN = new Set<string>(TEMPLATE_VARIABLES);
-// `{{ name }}` with optional inner spaces; anything else between braces is a malformed tag.
-const TAG = /\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g;
+// `{{ name }}` with optional inner spaces, not inside a third brace (mustache's unescaped output);
+// anything else between braces is a malformed tag.
+const TAG = /(?<!\{)\{\{\s*([A-Za-z0-9_.]+)\s*\}\}(?!\})/g;
 
 /** What is wrong with a template: variables it names that do not exist, and braces that are no variable. */
 export type TemplateProblems = { readonly unknownVariables: readonly string[]; readonly malformed: boolean };
