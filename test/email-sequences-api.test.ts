@@ -19,6 +19,8 @@ import { connectTemporalClient } from '../core/temporal/client.ts';
 import { emailSequenceWorkflowId } from '../core/temporal/email-sequences.ts';
 import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage } from '../core/temporal/lead-conversation.ts';
 import type * as workflows from '../workflows/index.ts';
+import { ensureDemoEmailSequence } from '../stack/demo-email-sequence.ts';
+import { DEMO_BOT_ID, DEMO_MESSAGE, DEMO_TENANT_ID, ensureDemoTenant } from '../stack/demo-tenant.ts';
 import { createLead } from './support/email-sequences.ts';
 import { createMailpit } from './support/mailpit.ts';
 import { waitUntil } from './support/operator.ts';
@@ -46,7 +48,7 @@ beforeAll(async () => {
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
   client = await connectTemporalClient(config.temporal);
-  await processes.start(['worker/main.ts']);
+  await processes.start(['worker/main.ts'], { readyText: 'worker started', env: { LOG_LEVEL: 'info' } });
   api = createApp({
     config, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }), s3, temporalHealthy: async () => true, temporal: async () => client,
   });
@@ -236,6 +238,28 @@ describe('email sequences API', () => {
       // The tenant has no bot pod to send the conversation's reply: end the lead's workflow here.
       await client.workflow.getHandle(workflowId).terminate('test done');
       await withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`UPDATE bots SET qualification_threshold = 70, email_sequence_id = NULL WHERE tenant_id = ${tenantA.tenantId} AND id = ${tenantA.botId}`));
+    }
+  }, 60_000);
+
+  it('mails the demo lead the demo sequence\'s first step after the demo message (what npm start suggests)', async () => {
+    await ensureDemoTenant(withTenant);
+    expect(await ensureDemoEmailSequence(withTenant)).toBe(true);
+    expect(await ensureDemoEmailSequence(withTenant)).toBe(false);
+    const waId = '5511987654321';
+    const workflowId = leadWorkflowId(DEMO_TENANT_ID, DEMO_BOT_ID, waId);
+    await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
+      workflowId, taskQueue: config.temporal.taskQueue, args: [{ tenantId: DEMO_TENANT_ID, botId: DEMO_BOT_ID, waId, idleTimeoutSeconds: 30 }],
+      signal: INBOUND_SIGNAL,
+      signalArgs: [{ tenantId: DEMO_TENANT_ID, botId: DEMO_BOT_ID, waId, waMessageId: 'DEMO-1', text: DEMO_MESSAGE, receivedAt: new Date().toISOString() }],
+    });
+    try {
+      const enrollmentId = await waitUntil('the demo lead enrolled', () => withTenant(DEMO_TENANT_ID, (tx) => tx.maybeOneFirst(sql.type(z.object({ id: z.uuid() }))`
+        SELECT id FROM email_enrollments WHERE tenant_id = ${DEMO_TENANT_ID} AND address = 'ana@example.com' AND source = 'qualification'`)));
+      const mail = await waitUntil('the first mail in mailpit', async () =>
+        (await mailpit.messagesTo('ana@example.com')).find((found) => found.MessageID === `${enrollmentId}.0@botinteligente.local`));
+      expect(mail.Subject).toBe('Demo: obrigado pelo interesse, Ana');
+    } finally {
+      await client.workflow.getHandle(workflowId).terminate('test done');
     }
   }, 60_000);
 });
