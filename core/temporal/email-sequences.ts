@@ -65,7 +65,9 @@ export const ENROLLMENT_ACTIVITY_OPTIONS = {
  * to an hour between tries, for up to 3 days; a permanent one is not retried.
  */
 export const SEND_STEP_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '2 minutes',
+  // Above the SMTP client's own timeouts (10 s to connect, 10 s greeting, 30 s idle socket), and
+  // short, so a send lost with a dead worker is retried within a minute.
+  startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '3 days',
   retry: {
     initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '1 hour',
