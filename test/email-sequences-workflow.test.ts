@@ -213,4 +213,12 @@ describe('email sequence workflow (time-skipping)', () => {
     expect(await handle.result()).toEqual({ status: 'completed' });
     expect((await mailpit.messagesTo(address)).map((mail) => mail.Subject).sort()).toEqual(['Edited', 'Step 1 for Ana']);
   }, 60_000);
+
+  it('ends, without failing, when its lead is erased (the enrolment goes with the lead)', async () => {
+    const { address, leadId, enrollmentId, handle } = await enrolAndStart([step(0, 1), step(1, 2)]);
+    await stepsSent(enrollmentId, 1);
+    await withTenant(tenant.tenantId, (tx) => tx.query(sql.unsafe`DELETE FROM leads WHERE tenant_id = ${tenant.tenantId} AND id = ${leadId}`));
+    expect(await handle.result()).toEqual({ status: 'deleted' });
+    expect(await mailpit.messagesTo(address)).toHaveLength(1);
+  }, 60_000);
 });

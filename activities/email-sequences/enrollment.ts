@@ -12,15 +12,18 @@ import { templateValuesOf } from './template-values.ts';
 
 const stepRow = z.object({ delay_seconds: z.number(), subject: z.string(), text_template: z.string(), html_template: z.string() });
 const ACTOR = { actor: 'email-sequences' };
+const DELETED: EnrollmentEnd = { status: 'deleted' };
 
 /** The end an enrolment row already records, or null while it runs. */
-const endOf = (row: EnrollmentRow): EnrollmentEnd | null => {
+const endOf = (row: EnrollmentRow | null): EnrollmentEnd | null => {
+  if (row === null) return DELETED;
   if (row.status === 'stopped') return { status: 'stopped', reason: row.stop_reason as Extract<EnrollmentEnd, { status: 'stopped' }>['reason'] };
   if (row.status === 'completed' || row.status === 'cancelled') return { status: row.status };
   return null;
 };
 
-const readEnrollment = (tx: TenantTransaction, ref: EnrollmentRef) => tx.one(sql.type(runningEnrollment)`
+/** The row, locked; null when it is gone (its lead was erased, which deletes its enrolments). */
+const readEnrollment = (tx: TenantTransaction, ref: EnrollmentRef) => tx.maybeOne(sql.type(runningEnrollment)`
   SELECT id, sequence_id, lead_id, address, status, stop_reason, next_step FROM email_enrollments
   WHERE tenant_id = ${ref.tenantId} AND id = ${ref.enrollmentId} FOR UPDATE`);
 
@@ -44,6 +47,7 @@ export const createEnrollmentActivities = (deps: { withTenant: WithTenant }) => 
   async enrollmentStepWait(input: EnrollmentRef & { step: number }): Promise<StepWait> {
     return deps.withTenant(input.tenantId, async (tx) => {
       const row = await readEnrollment(tx, input);
+      if (row === null) return { kind: 'end', end: DELETED };
       const ended = endOf(row);
       if (ended) return { kind: 'end', end: ended };
       const step = Math.max(input.step, row.next_step);
@@ -59,6 +63,7 @@ export const createEnrollmentActivities = (deps: { withTenant: WithTenant }) => 
   async prepareEnrollmentStep(input: EnrollmentRef & { step: number }): Promise<StepPlan> {
     return deps.withTenant(input.tenantId, async (tx) => {
       const row = await readEnrollment(tx, input);
+      if (row === null) return { kind: 'end', end: DELETED };
       const ended = endOf(row);
       if (ended) return { kind: 'end', end: ended };
       if (row.status === 'paused') return { kind: 'hold' };

@@ -35,9 +35,9 @@ export type EnrollmentRef = { readonly tenantId: string; readonly enrollmentId: 
 export const STOP_REASONS = ['replied', 'stage-reached', 'unsubscribed', 'bounced', 'sequence-inactive', 'sequence-deleted'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
-/** How an enrolment ended (its row's final status). */
+/** How an enrolment ended: its row's final status, or `deleted` when the row is gone (its lead erased). */
 export type EnrollmentEnd =
-  | { readonly status: 'completed' | 'cancelled' }
+  | { readonly status: 'completed' | 'cancelled' | 'deleted' }
   | { readonly status: 'stopped'; readonly reason: StopReason };
 
 /** The next step's wait, read when the previous step was sent (or at enrolment); or the end. */
