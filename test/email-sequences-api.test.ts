@@ -22,6 +22,7 @@ import type * as workflows from '../workflows/index.ts';
 import { ensureDemoEmailSequence } from '../stack/demo-email-sequence.ts';
 import { DEMO_BOT_ID, DEMO_MESSAGE, DEMO_TENANT_ID, ensureDemoTenant } from '../stack/demo-tenant.ts';
 import { createLead } from './support/email-sequences.ts';
+import { saveHistories } from './support/histories.ts';
 import { createMailpit } from './support/mailpit.ts';
 import { waitUntil } from './support/operator.ts';
 import { processGroup } from './support/processes.ts';
@@ -180,6 +181,9 @@ describe('email sequences API', () => {
     expect((await call('GET', `${enrollmentsOf(tenantA)}?status=nope`, tokenA)).status).toBe(400);
     expect(await auditActions(tenantA, 'enrollmentId', enrollmentId)).toEqual(['email_enrollment.created']);
     await call('POST', `${enrollmentsOf(tenantA)}/${enrollmentId}/cancel`, tokenA);
+    expect(await workflowResult(tenantA, enrollmentId)).toEqual({ status: 'cancelled' });
+    // A step sent, a timer, a cancel signal: replayed by test/replay.test.ts.
+    await saveHistories(config, client, emailSequenceWorkflowId(tenantA.tenantId, enrollmentId), 'email-sequence-sent-cancelled');
   });
 
   it('pauses, resumes and cancels an enrolment through the API; a wrong transition is a 409', async () => {
