@@ -12,7 +12,7 @@ import { integrityChecks } from './data-integrity/checks/index.ts';
 import { createDataIntegrityActivities } from './data-integrity/index.ts';
 import { createDataRetentionActivities } from './data-retention/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
-import { createEmailSequenceActivities } from './email-sequences/send-step.ts';
+import { createEmailSequenceFeatureActivities } from './email-sequences/index.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
 import { createOwnerNotificationActivities } from './owner-notification/delivery.ts';
 import { mergeActivities } from './merge-activities.ts';
@@ -49,7 +49,7 @@ export const createActivities = (deps: ActivityDependencies) => {
     createSelfCheckActivities({ maintenancePool: deps.pools.maintenance, s3: deps.s3, bucket: deps.config.s3.bucket }),
     createLeadActivities({ withTenant, chatComposerConfigured: conversation.chatComposer !== null, scoring: deps.scoring }),
     createDeadLetterActivities({ withTenant, maintenancePool: deps.pools.maintenance }),
-    createEmailSequenceActivities({ withTenant, email: deps.config.email }),
+    createEmailSequenceFeatureActivities({ withTenant, email: deps.config.email }),
     createChatComposerActivities({ withTenant, chatComposer: conversation.chatComposer, log: (message) => deps.logger.warn(message) }),
     createOwnerNotificationActivities({
       withTenant, timeoutMs: conversation.ownerWebhookTimeoutMs, allowPrivateNetworks: conversation.ownerWebhookAllowPrivateNetworks,

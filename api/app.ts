@@ -25,6 +25,7 @@ import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDataIntegrityRoutes } from './routes/data-integrity.ts';
 import { registerDataRetentionRoutes } from './routes/data-retention.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
+import { registerEmailSequenceRoutes } from './routes/email-sequences.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
@@ -85,6 +86,7 @@ export const createApp = (deps: ApiDeps) => {
   registerWorkflowRoutes(registry, deps, metrics);
   registerBackupRoutes(registry, deps, metrics);
   registerDataIntegrityRoutes(registry, deps, metrics);
+  registerEmailSequenceRoutes(registry, deps, metrics);
   const document = openApiDocument(registry);
 
   const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;

@@ -19,6 +19,7 @@ import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
 import { runApiLeadsBench } from './api-leads.ts';
 import { runBackupBench } from './backup.ts';
+import { runEmailSequenceBench } from './email-sequences.ts';
 import { printIntegrity, runIntegrityBench } from './integrity.ts';
 import { runOutboxBench } from './outbox.ts';
 import { runPodRssBench } from './pod-rss.ts';
@@ -38,8 +39,8 @@ const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
 const SCENARIOS = leadsFlag
   ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
   : ALL_SCENARIOS;
-/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, integrity, backup). */
-type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'integrity' | 'backup';
+/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, email, integrity, backup). */
+type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'email' | 'integrity' | 'backup';
 /** `--backup-mb=200`: a smaller generated database for the backup section (default 1 GB). */
 const backupMb = Number(process.argv.find((arg) => arg.startsWith('--backup-mb='))?.slice('--backup-mb='.length) ?? 1024);
 const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -155,6 +156,12 @@ try {
   const apiLeads = selected('api') ? await runApiLeadsBench(processes, config, withTenant, nodeFlags) : undefined;
   if (selected('pods')) log('bot pod memory: 1 and 10 idle bots');
   const podMemory = selected('pods') ? await runPodRssBench(processes, withTenant) : undefined;
+  if (selected('email')) log('email sequences: mails per second through the workflow path beside nodemailer alone');
+  const emailSequences = selected('email') ? await runEmailSequenceBench(processes, config, withTenant) : undefined;
+  if (selected('email')) {
+    await processes.stopAll();
+    await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the email benchmark ended');
+  }
   if (selected('integrity')) log('data integrity: a full platform run, clean and with 1% defects, beside count(*)');
   const integrity = selected('integrity')
     ? await runIntegrityBench(base, log, { tenants: 100, leadsPerTenant: Math.max(1, Math.round(integrityLeads / 100)), messagesPerLead: 10 }, integrityReuse)
@@ -170,6 +177,7 @@ try {
     outbox,
     podMemory,
     apiLeads,
+    emailSequences,
     backup,
     integrity,
     endToEnd,
@@ -188,6 +196,10 @@ try {
     process.stdout.write(`tenant B ingest latency p50/p99 ms (${tenantIsolation.messages} messages): alone ${calmAlone.p50Ms}/${calmAlone.p99Ms}; `
       + `beside ${tenantIsolation.hostileLeads} ${tenantIsolation.hostileMessageChars}-character messages of another tenant: cheap rules ${calmBesideBenign.p50Ms}/${calmBesideBenign.p99Ms}, `
       + `hostile rules ${calmBesideHostile.p50Ms}/${calmBesideHostile.p99Ms}\n`);
+  }
+  if (emailSequences) {
+    const { mails, inFlight, nodemailerDirect, workflowPath, workflowVersusDirect } = emailSequences;
+    process.stdout.write(`email sequences, ${mails} mails, ${inFlight} in flight: workflow path ${workflowPath.emailsPerSecond} mails/s, nodemailer alone ${nodemailerDirect.emailsPerSecond} mails/s (ratio ${workflowVersusDirect})\n`);
   }
   if (backup) printBackup(backup);
   if (integrity) printIntegrity(integrity);

@@ -8,6 +8,12 @@ import type { WithTenant } from '../core/db/with-tenant.ts';
 export const DEMO_TENANT_ID = '0000d3e0-0000-4000-8000-000000000001';
 export const DEMO_BOT_ID = '0000d3e0-0000-4000-8000-000000000002';
 
+/**
+ * What `npm start` suggests a simulated user send: it scores 90 (price, team size, intent), so the
+ * lead qualifies, and it states a name and an address, so the demo sequence mails it at once.
+ */
+export const DEMO_MESSAGE = 'Olá, meu nome é Ana! Qual o preço do Plano Pro para 20 usuários? quero comprar. Meu e-mail é ana@example.com';
+
 export const ensureDemoTenant = (withTenant: WithTenant): Promise<boolean> => withTenant(DEMO_TENANT_ID, async (tx) => {
   const created = await tx.maybeOneFirst(sql.type(z.object({ id: z.uuid() }))`
     INSERT INTO tenants (id, name, slug, settings) VALUES (${DEMO_TENANT_ID}, 'Demo', 'demo', '{"retentionDays": 90}')

@@ -12,7 +12,8 @@ import { createDatabasePools, createTokenAdminPool } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import { createLocalPodRuntime } from './local-pod-runtime.ts';
 import { ensureTenantPods, listTenants, watchTenants } from './tenant-pods.ts';
-import { DEMO_BOT_ID, DEMO_TENANT_ID, ensureDemoTenant } from './demo-tenant.ts';
+import { ensureDemoEmailSequence } from './demo-email-sequence.ts';
+import { DEMO_BOT_ID, DEMO_MESSAGE, DEMO_TENANT_ID, ensureDemoTenant } from './demo-tenant.ts';
 import { startStack } from './harness.ts';
 import { startPostgres, stopPostgres } from './postgres.ts';
 import { startMailpit, stopMailpit } from './mailpit.ts';
@@ -56,7 +57,9 @@ const services = [
 // The demo tenant talks to the simulated WhatsApp network; every other tenant's pod uses
 // BOT_POD_TRANSPORT (Baileys by default). Each pod has a data directory (its volume) of its own.
 const pools = await createDatabasePools(config.database);
-if (await ensureDemoTenant(createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 25 }))) log('created the demo tenant');
+const demoWithTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 25 });
+if (await ensureDemoTenant(demoWithTenant)) log('created the demo tenant');
+if (await ensureDemoEmailSequence(demoWithTenant)) log('created the demo email sequence');
 // The first platform-admin token, created once and kept (mode 0600) in the stack directory so a
 // later start can point to it; production issues tokens with `npm run token:create`.
 const tokenFile = join(config.stack.dir, 'api-token');
@@ -106,8 +109,9 @@ Try the API:
   curl -H 'authorization: Bearer ${apiToken}' http://${config.api.host}:${config.api.port}/api/v1/tenants
 Try the demo bot as a simulated WhatsApp user:
   curl -X POST ${demoUrl}/simulator/bots/${DEMO_BOT_ID}/inbound -H 'content-type: application/json' \\
-    -d '{"key":{"remoteJid":"5511987654321@s.whatsapp.net","id":"DEMO-1"},"message":{"conversation":"Olá! Qual o preço do Plano Pro para 20 usuários?"}}'
+    -d '{"key":{"remoteJid":"5511987654321@s.whatsapp.net","id":"DEMO-1"},"message":{"conversation":"${DEMO_MESSAGE}"}}'
   curl ${demoUrl}/simulator/bots/${DEMO_BOT_ID}/sent
+  curl ${stack.urls.mailpit}/api/v1/messages   # the demo sequence's first mail to the lead
 Press Ctrl-C to stop.`);
 
 const shutdown = async (signal: NodeJS.Signals): Promise<void> => {

@@ -11,6 +11,7 @@ import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import type { StepMessage } from '../core/temporal/email-sequences.ts';
+import { newEnrollment } from './support/email-sequences.ts';
 import { createMailpit } from './support/mailpit.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
 
@@ -21,17 +22,22 @@ let withTenant: WithTenant;
 let tenant: TenantGraph;
 let activities: ReturnType<typeof createEmailSequenceActivities>;
 
-const stepFor = (overrides: Partial<StepMessage> = {}): StepMessage => ({
-  tenantId: tenant.tenantId,
-  enrollmentId: randomUUID(),
-  step: 0,
-  to: `lead-${randomUUID()}@example.com`,
-  subject: 'Welcome',
-  text: 'Hello',
-  html: '<p>Hello</p>',
-  unsubscribeUrl: 'https://bots.example.com/api/v1/unsubscribe/token-1',
-  ...overrides,
-});
+// Each step belongs to an enrolment of its own (the sent-log's foreign key), of a lead with this address.
+const stepFor = async (overrides: Partial<StepMessage> = {}): Promise<StepMessage> => {
+  const to = overrides.to ?? `lead-${randomUUID()}@example.com`;
+  const enrolledAddress = to.includes('@') ? to : `lead-${randomUUID()}@example.com`;
+  return {
+    tenantId: tenant.tenantId,
+    enrollmentId: await newEnrollment(withTenant, tenant, enrolledAddress),
+    step: 0,
+    to,
+    subject: 'Welcome',
+    text: 'Hello',
+    html: '<p>Hello</p>',
+    unsubscribeUrl: 'https://bots.example.com/api/v1/unsubscribe/token-1',
+    ...overrides,
+  };
+};
 
 const failureOf = async (promise: Promise<unknown>) => {
   const error = await promise.then(() => null, (failure: unknown) => failure);
@@ -58,7 +64,7 @@ afterAll(async () => {
 
 describe('sending an email-sequence step', () => {
   it('delivers once, with the Message-ID of its enrolment and step and the one-click unsubscribe headers', async () => {
-    const message = stepFor({ step: 2 });
+    const message = await stepFor({ step: 2 });
     const expectedId = `<${message.enrollmentId}.2@botinteligente.local>`;
     expect(await activities.sendEmailStep(message)).toEqual({ outcome: 'sent', messageId: expectedId });
     // A retried activity (its first attempt's result was lost) finds the sent-log row.
@@ -74,7 +80,7 @@ describe('sending an email-sequence step', () => {
   });
 
   it('retries a temporary refusal (4xx), then sends once', async () => {
-    const message = stepFor();
+    const message = await stepFor();
     await mailpit.refuse('Recipient', 451);
     expect(await failureOf(activities.sendEmailStep(message))).toEqual({ type: 'SmtpTemporaryFailure', nonRetryable: false });
     expect(await mailpit.messagesTo(message.to)).toHaveLength(0);
@@ -88,11 +94,11 @@ describe('sending an email-sequence step', () => {
 
   it('retries when the SMTP server cannot be reached', async () => {
     const unreachable = createEmailSequenceActivities({ withTenant, email: { ...config.email, smtp: { host: '127.0.0.1', port: 1 } } });
-    expect(await failureOf(unreachable.sendEmailStep(stepFor()))).toEqual({ type: 'SmtpTemporaryFailure', nonRetryable: false });
+    expect(await failureOf(unreachable.sendEmailStep(await stepFor()))).toEqual({ type: 'SmtpTemporaryFailure', nonRetryable: false });
   });
 
   it('does not retry a permanent refusal (5xx), suppresses the address and mails it no more', async () => {
-    const message = stepFor({ to: `Bounce-${randomUUID()}@Example.com` });
+    const message = await stepFor({ to: `Bounce-${randomUUID()}@Example.com` });
     await mailpit.refuse('Recipient', 550);
     expect(await failureOf(activities.sendEmailStep(message))).toEqual({ type: 'EmailAddressBounced', nonRetryable: true });
     const suppressed = await withTenant(tenant.tenantId, (tx) => tx.many(sql.type(z.object({ reason: z.string(), detail: z.string() }))`
@@ -106,7 +112,7 @@ describe('sending an email-sequence step', () => {
   });
 
   it('does not retry a permanent refusal of the sender, and keeps the lead\'s address', async () => {
-    const message = stepFor();
+    const message = await stepFor();
     await mailpit.refuse('Sender', 550);
     expect(await failureOf(activities.sendEmailStep(message))).toEqual({ type: 'SmtpSenderRefused', nonRetryable: true });
     expect(await withTenant(tenant.tenantId, (tx) => tx.exists(sql.unsafe`
@@ -114,7 +120,7 @@ describe('sending an email-sequence step', () => {
   });
 
   it('refuses a malformed step without sending, and without retrying', async () => {
-    const message = stepFor({ to: 'not an address' });
+    const message = await stepFor({ to: 'not an address' });
     expect(await failureOf(activities.sendEmailStep(message))).toEqual({ type: 'InvalidEmailStep', nonRetryable: true });
     expect(await sentLogRows(message)).toBe(0);
   });

@@ -10,3 +10,4 @@ export { botTenantReconcile } from './bot-tenant.ts';
 export { awaitIntegrityApprovals, dataIntegrityRun, deliverIntegrityAlerts, scheduledIntegrityRun, undoIntegrityFix } from './data-integrity.ts';
 export { dailyRetention, tenantRetention } from './data-retention.ts';
 export { reconcileTenantSchedules, scheduledTenantRun, syncTenantSchedule } from './schedules.ts';
+export { emailSequence } from './email-sequences.ts';

@@ -10,6 +10,7 @@ import { INBOUND_SIGNAL, type InboundMessage, type IngestResult, type LeadConver
 import { failureReason } from '../core/temporal/failure-reason.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
+import { startEmailSequence } from './start-email-sequence.ts';
 import { startOwnerNotification } from './start-owner-notification.ts';
 
 export const inboundSignal = defineSignal<[InboundMessage]>(INBOUND_SIGNAL);
@@ -58,6 +59,9 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     const memo = { waId: input.waId, phone: message.phoneE164 ?? workflowInfo().memo?.phone ?? null, score: result.score, qualified: result.isQualified };
     if (Object.entries(memo).some(([key, value]) => workflowInfo().memo?.[key] !== value)) upsertMemo(memo);
     if (result.qualifiedEventId) await startOwnerNotification(input.tenantId, result.qualifiedEventId);
+    // No patch needed: a result recorded before enrolments existed has no emailEnrollmentId, so an old
+    // history replays without this command.
+    if (result.emailEnrollmentId) await startEmailSequence(input.tenantId, result.emailEnrollmentId, result.leadId);
     // A duplicate is answered again under the same idempotency key: the bot pod returns its first
     // send, or sends now if the first attempt died between ingest and send.
     const text = await replyTo(message, result);

@@ -5,6 +5,7 @@ import type { TenantTransaction, WithTenant } from '../../core/db/with-tenant.ts
 import { extractLeadInfo, missingLeadFields, pickLeadFields, type LeadInfo } from '../../core/lead-conversation/lead-info.ts';
 import { composeTemplateReply, type CatalogMatch } from '../../core/lead-conversation/replies.ts';
 import type { InboundMessage, IngestResult } from '../../core/temporal/lead-conversation.ts';
+import { enrolOnQualification } from '../email-sequences/enrol-on-qualification.ts';
 import { resolveLead } from './identity.ts';
 import { readActiveRules } from '../scoring/active-rules.ts';
 import type { ScoringPool } from '../scoring/pool.ts';
@@ -96,6 +97,9 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
           score: scored.score,
           isQualified: scored.is_qualified,
           qualifiedEventId: reportsQualification ? await qualifiedEventOf(tx, message.tenantId, lead.id) : null,
+          emailEnrollmentId: reportsQualification
+            ? await enrolOnQualification(tx, { tenantId: message.tenantId, botId: message.botId, leadId: lead.id, email: details.email, becameQualified })
+            : null,
           ...context,
           templateReply: composeTemplateReply(context, conversation.replies),
           useChatComposer: deps.chatComposerConfigured && !duplicate,

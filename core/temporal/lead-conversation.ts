@@ -75,6 +75,11 @@ export type IngestResult = {
   readonly useChatComposer: boolean;
   /** True when scoring ran over its time budget: the message scored 0 (absent in results recorded before the budget). */
   readonly scoringTimedOut?: boolean;
+  /**
+   * The email-sequence enrolment this message's qualification wrote (the bot names a sequence and the
+   * lead has an address): the workflow starts it. Absent in results recorded before enrolment existed.
+   */
+  readonly emailEnrollmentId?: string | null;
 };
 
 /** A message the lead conversation gave up on, and why (`<activity>: <error type>: <message>`). */

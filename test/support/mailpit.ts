@@ -5,6 +5,8 @@ import type { Config } from '../../core/config.ts';
 import { mailpitUrl } from '../../stack/mailpit.ts';
 
 const summary = z.object({ ID: z.string(), MessageID: z.string(), Subject: z.string() });
+const address = z.object({ Address: z.string() });
+const fullMessage = z.object({ From: address, To: z.array(address), Subject: z.string(), Text: z.string(), HTML: z.string() });
 
 export const createMailpit = (config: Config) => {
   const base = mailpitUrl(config);
@@ -17,6 +19,8 @@ export const createMailpit = (config: Config) => {
     /** Every message mailpit holds for this recipient. */
     messagesTo: async (address: string) => z.object({ messages: z.array(summary) })
       .parse(await call(`/search?query=${encodeURIComponent(`to:"${address}"`)}`)).messages,
+    /** One message as mailpit parsed it: sender, recipients, subject and both parts. */
+    message: async (id: string) => fullMessage.parse(await call(`/message/${id}`)),
     headersOf: async (id: string) => z.record(z.string(), z.array(z.string())).parse(await call(`/message/${id}/headers`)),
     /** Refuses every recipient (RCPT TO) or sender (MAIL FROM) with `code`, always; null stops refusing. */
     refuse: (stage: 'Recipient' | 'Sender', code: number | null) => call('/chaos', {

@@ -58,9 +58,17 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
       INSERT INTO dead_letters (tenant_id, bot_id, wa_message_id, message, reason)
       VALUES (${tenantId}, ${botId}, 'WAMID-DEAD-1', ${sql.jsonb({ tenantId, botId, waId, waMessageId: 'WAMID-DEAD-1', text: 'lost?', receivedAt: '2026-01-01T00:00:00.000Z' })},
               'ConstraintViolationError: fixture')`);
+    const sequenceId = await tx.oneFirst(sql.type(id)`
+      INSERT INTO email_sequences (tenant_id, name, stop_stage_id) VALUES (${tenantId}, 'Welcome', ${stageQualified}) RETURNING id`);
+    await tx.query(sql.unsafe`
+      INSERT INTO email_sequence_steps (tenant_id, sequence_id, position, delay_seconds, subject, text_template, html_template)
+      VALUES (${tenantId}, ${sequenceId}, 0, 0, 'Hello', 'Hello {{lead.name}}', '<p>Hello {{lead.name}}</p>')`);
+    const enrollmentId = await tx.oneFirst(sql.type(id)`
+      INSERT INTO email_enrollments (tenant_id, sequence_id, lead_id, address, source)
+      VALUES (${tenantId}, ${sequenceId}, ${leadId}, 'lead@example.com', 'api') RETURNING id`);
     await tx.query(sql.unsafe`
       INSERT INTO email_deliveries (tenant_id, enrollment_id, step, message_id, recipient, smtp_response)
-      VALUES (${tenantId}, ${randomUUID()}, 0, '<fixture@botinteligente.local>', 'lead@example.com', '250 OK')`);
+      VALUES (${tenantId}, ${enrollmentId}, 0, '<fixture@botinteligente.local>', 'lead@example.com', '250 OK')`);
     await tx.query(sql.unsafe`
       INSERT INTO email_suppressions (tenant_id, address, reason, detail) VALUES (${tenantId}, 'bounced@example.com', 'bounced', '550 fixture')`);
     return { tenantId, userId, botId, imageId, productId, ruleId, pipelineId, stageIds: [stageNew, stageQualified], leadId, waId, sku, email };
