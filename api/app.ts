@@ -25,6 +25,9 @@ import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDataIntegrityRoutes } from './routes/data-integrity.ts';
 import { registerDataRetentionRoutes } from './routes/data-retention.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
+import { registerEmailDeliveryRoutes } from './routes/email-deliveries.ts';
+import { registerEmailSettingsRoutes } from './routes/email-settings.ts';
+import { registerEmailSuppressionRoutes } from './routes/email-suppressions.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
@@ -32,6 +35,7 @@ import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
+import { UNSUBSCRIBE_PATH, unsubscribeOpenApiPaths, unsubscribeRouter } from './unsubscribe.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -85,7 +89,10 @@ export const createApp = (deps: ApiDeps) => {
   registerWorkflowRoutes(registry, deps, metrics);
   registerBackupRoutes(registry, deps, metrics);
   registerDataIntegrityRoutes(registry, deps, metrics);
-  const document = openApiDocument(registry);
+  registerEmailSettingsRoutes(registry, deps);
+  registerEmailSuppressionRoutes(registry, deps);
+  registerEmailDeliveryRoutes(registry, deps);
+  const document = openApiDocument(registry, unsubscribeOpenApiPaths);
 
   const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;
   // Counters and lockouts live in the database, shared by every replica of this scope.
@@ -118,6 +125,8 @@ export const createApp = (deps: ApiDeps) => {
   app.get('/api/v1/openapi.json', (_request, response) => { response.json(document); });
   const page = docsPage(document as never);
   app.get('/api/v1/docs', (_request, response) => { response.type('html').send(page); });
+  // Public: the link in a sent mail carries its own signed token. Limited per client address.
+  app.use(UNSUBSCRIBE_PATH, limit('unsubscribe', config.api.rateLimit.perIp, (request) => clientAddress(request)), unsubscribeRouter(deps));
   app.use('/api/v1',
     limit('ip', config.api.rateLimit.perIp, (request) => clientAddress(request)),
     authenticate(deps.pools.app, authCache),

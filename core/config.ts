@@ -153,6 +153,8 @@ export const variables = {
     'Longest lockout of a client that keeps exceeding the rate limit (lockouts double from two windows).'),
   API_RATE_LIMIT_SCOPE: variable(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), 'api',
     'Rate-limit counters and lockouts are kept in the database under this name: API replicas with the same scope share them.'),
+  PUBLIC_API_URL: variable(httpUrl.optional(), undefined,
+    'The API\'s address as the public reaches it (e.g. `https://api.example.com`): the base of the unsubscribe links in sent mail. Unset: `http://127.0.0.1:<API_PORT>`.'),
   API_TRUST_PROXY: variable(z.string().min(1).optional(), undefined,
     'Express `trust proxy` setting (e.g. `1` behind one ingress) so the client address is the real one; unset: the socket address.'),
 
@@ -180,10 +182,10 @@ export const variables = {
     'Operator only: the platform Secret holding the bot pods\' sensitive variables (S3 keys, encryption keys, Temporal API key); each tenant gets its own copy of it, database variables left out.'),
 
   SMTP_HOST: variable(z.string().min(1), '127.0.0.1',
-    'SMTP server for email sequences (the local stack runs mailpit here); per-tenant SMTP settings are not built yet.'),
+    'The platform\'s SMTP server for email sequences (the local stack runs mailpit here); a tenant with its own SMTP settings sends through those instead.'),
   SMTP_PORT: variable(port, '1025', 'Port of SMTP_HOST (mailpit\'s SMTP port in the local stack).'),
   SMTP_FROM: variable(z.email(), 'no-reply@botinteligente.local',
-    'Sender address of email sequences; its domain is the right-hand side of every Message-ID.'),
+    'Sender address of email sequences sent through SMTP_HOST; its domain is the right-hand side of their Message-IDs.'),
 
   STACK_DIR: variable(z.string().min(1), '.stack',
     'Local stack only: data directory for Postgres, Temporal (SQLite) and the S3 server, relative to the repository.'),
@@ -271,6 +273,7 @@ const toConfig = (raw: RawConfig) => ({
       lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS, scope: raw.API_RATE_LIMIT_SCOPE,
     },
     trustProxy: raw.API_TRUST_PROXY ?? null,
+    publicUrl: (raw.PUBLIC_API_URL ?? `http://127.0.0.1:${raw.API_PORT}`).replace(/\/+$/, ''),
   },
   backup: {
     time: raw.BACKUP_TIME,
