@@ -13,7 +13,8 @@ import { SMTP_SECURITY, smtpPasswordContext, transportSecurity, type StoredSmtpS
 
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
-export type Sender = { readonly transport: Transporter; readonly fromAddress: string; readonly from: string };
+/** `from` as nodemailer takes it: it quotes and encodes a display name itself. */
+export type Sender = { readonly transport: Transporter; readonly from: string | { readonly name: string; readonly address: string } };
 
 const settingsRow = z.object({
   host: z.string(), port: z.number(), security: z.enum(SMTP_SECURITY), username: z.string().nullable(),
@@ -34,12 +35,10 @@ export const readSmtpSettings = async (tx: TenantTransaction, tenantId: string):
   };
 };
 
-const fromHeader = (address: string, name: string | null) => (name === null ? address : `"${name}" <${address}>`);
-
 export const createSenders = (deps: { email: Config['email']; keyring: () => Keyring }) => {
   const platform: Sender = {
     transport: createTransport({ host: deps.email.smtp.host, port: deps.email.smtp.port, secure: false, ...SMTP_TIMEOUTS }),
-    fromAddress: deps.email.from, from: deps.email.from,
+    from: deps.email.from,
   };
   const tenants = new Map<string, { version: string; sender: Sender }>();
 
@@ -53,8 +52,7 @@ export const createSenders = (deps: { email: Config['email']; keyring: () => Key
         },
       }),
     }),
-    fromAddress: settings.fromAddress,
-    from: fromHeader(settings.fromAddress, settings.fromName),
+    from: settings.fromName === null ? settings.fromAddress : { name: settings.fromName, address: settings.fromAddress },
   });
 
   return {
