@@ -35,7 +35,7 @@ import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
-import { UNSUBSCRIBE_PATH, unsubscribeOpenApiPaths, unsubscribeRouter } from './unsubscribe.ts';
+import { UNSUBSCRIBE_PATH, unsubscribeOpenApiPaths, unsubscribeRouter, withoutUnsubscribeToken } from './unsubscribe.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -60,6 +60,7 @@ export const createApp = (deps: ApiDeps) => {
     genReqId: (request) => (request as express.Request).requestId,
     // Tokens never reach the logs; bodies (personal data) are not logged at all.
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+    serializers: { req: withoutUnsubscribeToken },
   }));
 
   app.get('/metrics', metrics.expose);
@@ -126,7 +127,7 @@ export const createApp = (deps: ApiDeps) => {
   const page = docsPage(document as never);
   app.get('/api/v1/docs', (_request, response) => { response.type('html').send(page); });
   // Public: the link in a sent mail carries its own signed token. Limited per client address.
-  app.use(UNSUBSCRIBE_PATH, limit('unsubscribe', config.api.rateLimit.perIp, (request) => clientAddress(request)), unsubscribeRouter(deps));
+  app.use(UNSUBSCRIBE_PATH, limit('unsubscribe', config.api.rateLimit.unsubscribePerIp, (request) => clientAddress(request)), unsubscribeRouter(deps));
   app.use('/api/v1',
     limit('ip', config.api.rateLimit.perIp, (request) => clientAddress(request)),
     authenticate(deps.pools.app, authCache),

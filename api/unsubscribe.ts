@@ -33,6 +33,10 @@ const isOneClick = (request: Request): boolean => {
   return new URLSearchParams(text).getAll('List-Unsubscribe').includes('One-Click');
 };
 
+/** For the request log (a pino-http req serializer): a token names its recipient, so its path is logged without it. */
+export const withoutUnsubscribeToken = <R extends { url?: string; params?: unknown }>(request: R): R =>
+  request.url?.startsWith(`${UNSUBSCRIBE_PATH}/`) ? Object.assign(request, { url: `${UNSUBSCRIBE_PATH}/[token]`, params: {} }) : request;
+
 export const unsubscribeRouter = (deps: ApiDeps) => {
   const keyring = lazyKeyring(deps.config);
   const onAddressUnsubscribed = createOnAddressUnsubscribed(deps);
@@ -104,11 +108,9 @@ export const unsubscribeOpenApiPaths = {
       tags: ['email-sequences'], security: [], parameters: [tokenParameter],
       requestBody: {
         required: true,
-        content: {
-          'application/x-www-form-urlencoded': {
-            schema: { type: 'object', properties: { 'List-Unsubscribe': { const: 'One-Click' } }, required: ['List-Unsubscribe'] },
-          },
-        },
+        content: Object.fromEntries(['application/x-www-form-urlencoded', 'multipart/form-data'].map((type) => [type, {
+          schema: { type: 'object', properties: { 'List-Unsubscribe': { const: 'One-Click' } }, required: ['List-Unsubscribe'] },
+        }])),
       },
       responses: { 200: html('Unsubscribed'), ...common, 413: problem('Body over 4 KiB') },
     },

@@ -151,6 +151,8 @@ export const variables = {
   API_RATE_LIMIT_PER_TOKEN: variable(positiveInt, '1000', 'Requests per window and API token.'),
   API_LOCKOUT_MAX_SECONDS: variable(positiveInt.max(7 * 86_400), '86400',
     'Longest lockout of a client that keeps exceeding the rate limit (lockouts double from two windows).'),
+  API_UNSUBSCRIBE_RATE_LIMIT_PER_IP: variable(positiveInt, '1000',
+    'Requests per window and client address to the public unsubscribe links. Higher than API_RATE_LIMIT_PER_IP: one-click unsubscribes come from the mailbox providers\' servers, many recipients from one address.'),
   API_RATE_LIMIT_SCOPE: variable(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), 'api',
     'Rate-limit counters and lockouts are kept in the database under this name: API replicas with the same scope share them.'),
   PUBLIC_API_URL: variable(httpUrl.optional(), undefined,
@@ -270,7 +272,7 @@ const toConfig = (raw: RawConfig) => ({
     eventStreamsPerToken: raw.API_EVENT_STREAMS_PER_TOKEN,
     rateLimit: {
       windowSeconds: raw.API_RATE_LIMIT_WINDOW_SECONDS, perIp: raw.API_RATE_LIMIT_PER_IP, perToken: raw.API_RATE_LIMIT_PER_TOKEN,
-      lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS, scope: raw.API_RATE_LIMIT_SCOPE,
+      lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS, scope: raw.API_RATE_LIMIT_SCOPE, unsubscribePerIp: raw.API_UNSUBSCRIBE_RATE_LIMIT_PER_IP,
     },
     trustProxy: raw.API_TRUST_PROXY ?? null,
     publicUrl: (raw.PUBLIC_API_URL ?? `http://127.0.0.1:${raw.API_PORT}`).replace(/\/+$/, ''),

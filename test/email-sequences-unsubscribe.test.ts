@@ -4,6 +4,7 @@
 // altered, forged and other-tenant tokens are refused and change nothing.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createEmailSequenceActivities } from '../activities/email-sequences/send-step.ts';
@@ -105,6 +106,26 @@ describe('one-click unsubscribe', () => {
     expect((await fetch(linkFor(tenantB.tenantId, address), ONE_CLICK)).status).toBe(200);
     expect(await suppressionOf(tenantB.tenantId, address)).not.toBeNull();
     expect(await suppressionOf(tenantA.tenantId, address)).toBeNull();
+  });
+
+  it('is rate-limited per client address with its own limit, and logged without the token', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line); } });
+    const limited = await startEmailApi({
+      ...config, api: { ...config.api, rateLimit: { ...config.api.rateLimit, unsubscribePerIp: 3, scope: randomUUID() } },
+    }, { pools, tokenPool, withTenant, logger });
+    try {
+      const address = `logged-${randomUUID()}@example.com`;
+      const token = signUnsubscribeToken(keyring, { tenantId: tenantA.tenantId, address, now: new Date() });
+      const statuses = [(await fetch(`${limited.base}/api/v1/unsubscribe/${token}`)).status];
+      for (let n = 0; n < 3; n += 1) statuses.push((await fetch(`${limited.base}/api/v1/unsubscribe/abc`)).status);
+      expect(statuses).toEqual([200, 400, 400, 429]);
+      const logged = lines.join('\n');
+      expect(logged).toContain('/api/v1/unsubscribe/[token]');
+      for (const secret of [token.split('.')[0]!, token.split('.')[1]!, address]) expect(logged).not.toContain(secret);
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('refuses expired, altered, forged, other-tenant and malformed links, and a POST without the one-click body, changing nothing', async () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { DatabasePool } from 'slonik';
 import { createApp } from '../../api/app.ts';
 import { issueToken } from '../../api/token-store.ts';
@@ -17,10 +17,10 @@ import { createObjectStoreClient } from '../../core/object-store.ts';
 import { waitFor } from '../../core/wait-for.ts';
 import { createMailpit } from './mailpit.ts';
 
-export const startEmailApi = async (config: Config, deps: { pools: DatabasePools; tokenPool: DatabasePool; withTenant: WithTenant }) => {
+export const startEmailApi = async (config: Config, deps: { pools: DatabasePools; tokenPool: DatabasePool; withTenant: WithTenant; logger?: Logger }) => {
   const s3 = createObjectStoreClient(config.s3);
   const api = createApp({
-    config, ...deps, logger: pino({ level: 'silent' }), s3,
+    config, ...deps, logger: deps.logger ?? pino({ level: 'silent' }), s3,
     temporalHealthy: async () => true, temporal: async () => { throw new Error('these routes need no Temporal'); },
   });
   const server = await api.start(0, '127.0.0.1');
