@@ -34,7 +34,7 @@ let activities: ReturnType<typeof createEmailSequenceActivities>;
 
 const settingsPath = (tenant: TenantGraph) => `/tenants/${tenant.tenantId}/email-settings`;
 const acmeSettings = (overrides: Record<string, unknown> = {}) => ({
-  host: '127.0.0.1', port: tenantServer.smtpPort, security: 'none', username: LOGIN.user, password: PASSWORD,
+  host: '127.0.0.1', port: tenantServer.smtpPort, security: 'none', login: { username: LOGIN.user, password: PASSWORD },
   fromAddress: 'Sales@Acme.example', fromName: 'Acme Sales', ...overrides,
 });
 const stepTo = (to: string): StepMessage => ({
@@ -69,7 +69,7 @@ describe('a tenant\'s SMTP settings', () => {
   it('are stored with the password sealed: GET, the raw row and the audit trail never hold it', async () => {
     const put = await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings());
     expect(put).toEqual({ status: 200, json: {
-      host: '127.0.0.1', port: tenantServer.smtpPort, security: 'none', username: LOGIN.user, passwordSet: true,
+      host: '127.0.0.1', port: tenantServer.smtpPort, security: 'none', login: { username: LOGIN.user, passwordSet: true },
       fromAddress: 'sales@acme.example', fromName: 'Acme Sales', updatedAt: expect.any(String),
     } });
     expect(await api.call('GET', settingsPath(tenantA), tokenA)).toEqual(put);
@@ -88,10 +88,12 @@ describe('a tenant\'s SMTP settings', () => {
     expect(JSON.parse(audit.at(-1)!)).toEqual(expect.objectContaining({ password: 'changed', host: '127.0.0.1' }));
 
     // An update without a password keeps the sealed one; null removes it.
-    const kept = await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings({ password: undefined, fromName: null }));
-    expect(kept.json).toEqual(expect.objectContaining({ passwordSet: true, fromName: null }));
-    const removed = await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings({ password: null }));
-    expect(removed.json.passwordSet).toBe(false);
+    const kept = await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings({ login: { username: LOGIN.user }, fromName: null }));
+    expect(kept.json).toEqual(expect.objectContaining({ login: { username: LOGIN.user, passwordSet: true }, fromName: null }));
+    const removed = await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings({ login: { username: LOGIN.user, password: null } }));
+    expect(removed.json.login).toEqual({ username: LOGIN.user, passwordSet: false });
+    const noLogin = await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings({ login: null }));
+    expect(noLogin.json.login).toBeNull();
   });
 
   it('send the tenant\'s mail through its server, from its address, logged in with the opened password', async () => {
@@ -109,7 +111,7 @@ describe('a tenant\'s SMTP settings', () => {
   });
 
   it('are taken up at the next send when they change, and DELETE returns the tenant to the platform\'s server', async () => {
-    await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings({ password: 'not-the-password' }));
+    await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings({ login: { username: LOGIN.user, password: 'not-the-password' } }));
     const refused = stepTo(`lead-${randomUUID()}@example.com`);
     // 535 to AUTH: the tenant's configuration is wrong, the lead's address is not suppressed.
     expect(await failureType(activities.sendEmailStep(refused))).toBe('SmtpSenderRefused');
@@ -130,7 +132,7 @@ describe('a tenant\'s SMTP settings', () => {
 
   it('refuse bad input with a problem naming the field, and store nothing', async () => {
     for (const [body, field] of [
-      [acmeSettings({ username: null }), 'body.password'],
+      [acmeSettings({ login: { password: PASSWORD } }), 'body.login.username'],
       [acmeSettings({ host: 'smtp.example.com\r\nRCPT TO:<x@y.z>' }), 'body.host'],
       [acmeSettings({ security: 'ssl' }), 'body.security'],
       [acmeSettings({ port: 0 }), 'body.port'],

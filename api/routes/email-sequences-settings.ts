@@ -14,8 +14,9 @@ import type { Registry } from '../route.ts';
 import { tenantParams } from './schemas.ts';
 
 const settings = z.object({
-  host: z.string(), port: z.number().int(), security: z.enum(SMTP_SECURITY), username: z.string().nullable(),
-  passwordSet: z.boolean(), fromAddress: z.string(), fromName: z.string().nullable(), updatedAt: z.string(),
+  host: z.string(), port: z.number().int(), security: z.enum(SMTP_SECURITY),
+  login: z.object({ username: z.string(), passwordSet: z.boolean() }).nullable(),
+  fromAddress: z.string(), fromName: z.string().nullable(), updatedAt: z.string(),
 });
 const settingsRow = z.object({
   host: z.string(), port: z.number(), security: z.enum(SMTP_SECURITY), username: z.string().nullable(), password_set: z.boolean(),
@@ -23,12 +24,10 @@ const settingsRow = z.object({
 });
 const COLUMNS = sql.fragment`host, port, security, username, password_sealed IS NOT NULL AS password_set, from_address, from_name, updated_at`;
 const toSettings = (row: z.infer<typeof settingsRow>) => ({
-  host: row.host, port: row.port, security: row.security, username: row.username, passwordSet: row.password_set,
+  host: row.host, port: row.port, security: row.security,
+  login: row.username === null ? null : { username: row.username, passwordSet: row.password_set },
   fromAddress: row.from_address, fromName: row.from_name, updatedAt: new Date(row.updated_at).toISOString(),
 });
-
-const body = smtpSettingsInput.refine((input) => input.username !== null || input.password == null,
-  { message: 'a password needs a username', path: ['password'] });
 
 export const registerEmailSettingsRoutes = (registry: Registry, deps: ApiDeps) => {
   const keyring = lazyKeyring(deps.config);
@@ -46,20 +45,21 @@ export const registerEmailSettingsRoutes = (registry: Registry, deps: ApiDeps) =
 
   registry.add({
     method: 'put', path,
-    summary: 'Set the tenant\'s SMTP server (replaces the settings; an absent password keeps the one set, null removes it)',
-    tag: 'email-sequences', access: 'any', params: tenantParams, body, response: settings,
+    summary: 'Set the tenant\'s SMTP server (replaces the settings; a login without password keeps the one set, null removes it)',
+    tag: 'email-sequences', access: 'any', params: tenantParams, body: smtpSettingsInput, response: settings,
   }, async ({ request, params, body: input }) => {
     const actor = `api:${request.principal!.tokenId}`;
     const { tenantId } = params;
     // Sealed before the transaction: a retried transaction writes the same value.
-    const sealed = typeof input.password === 'string' ? sealValue(keyring(), input.password, smtpPasswordContext(tenantId)) : null;
-    // Absent password and a username: the stored one stays. No username: no password either.
-    const keepPassword = input.password === undefined && input.username !== null;
+    const { login } = input;
+    const sealed = typeof login?.password === 'string' ? sealValue(keyring(), login.password, smtpPasswordContext(tenantId)) : null;
+    // A login without a password field: the stored password stays. No login: no password either.
+    const keepPassword = login !== null && login.password === undefined;
     return deps.withTenant(tenantId, async (tx) => {
       if (!await tx.exists(sql.unsafe`SELECT 1 FROM tenants WHERE id = ${tenantId}`)) throw new HttpProblem(404, 'Not found', 'no such tenant');
       const row = await tx.one(sql.type(settingsRow)`
         INSERT INTO email_smtp_settings AS s (tenant_id, host, port, security, username, password_key_id, password_sealed, from_address, from_name)
-        VALUES (${tenantId}, ${input.host}, ${input.port}, ${input.security}, ${input.username}, ${sealed?.keyId ?? null},
+        VALUES (${tenantId}, ${input.host}, ${input.port}, ${input.security}, ${login?.username ?? null}, ${sealed?.keyId ?? null},
                 ${sealed === null ? null : sql.binary(sealed.sealed)}, ${input.fromAddress}, ${input.fromName})
         ON CONFLICT (tenant_id) DO UPDATE SET
           host = EXCLUDED.host, port = EXCLUDED.port, security = EXCLUDED.security, username = EXCLUDED.username,

@@ -23,9 +23,12 @@ export const smtpSettingsInput = z.strictObject({
   host: z.string().max(253).regex(SMTP_HOST, 'must be a host name or an IP address'),
   port: z.number().int().min(1).max(65535),
   security: z.enum(SMTP_SECURITY).describe('none: plain SMTP; starttls: upgrade required; tls: TLS from the first byte (usually port 465)'),
-  username: z.string().min(1).max(320).regex(/^[^\r\n]+$/, 'one line').nullable().default(null),
-  /** Absent: keep the password already set. Null: no password. */
-  password: z.string().min(1).max(1000).regex(/^[^\r\n]+$/, 'one line').nullable().optional(),
+  /** Null: the server takes mail without AUTH. */
+  login: z.strictObject({
+    username: z.string().min(1).max(320).regex(/^[^\r\n]+$/, 'one line'),
+    /** Absent: keep the password already set. Null: no password. */
+    password: z.string().min(1).max(1000).regex(/^[^\r\n]+$/, 'one line').nullable().optional(),
+  }).nullable().default(null),
   fromAddress: emailAddress,
   fromName: z.string().regex(DISPLAY_NAME, '1 to 200 characters, no line breaks, quotes or angle brackets').nullable().default(null),
 });
