@@ -130,6 +130,17 @@ describe('a tenant\'s SMTP settings', () => {
       SELECT 1 FROM audit_logs WHERE tenant_id = ${tenantA.tenantId} AND action = 'email.smtp_settings_deleted'`))).toBe(true);
   });
 
+  it('whose password no configured key opens fail the send without retrying, and send nothing', async () => {
+    await api.call('PUT', settingsPath(tenantA), tokenA, acmeSettings());
+    await withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`
+      UPDATE email_smtp_settings SET password_key_id = 'rotated-out', updated_at = clock_timestamp() WHERE tenant_id = ${tenantA.tenantId}`));
+    const message = stepTo(`lead-${randomUUID()}@example.com`);
+    const error = await activities.sendEmailStep(message).then(() => null, (failure: unknown) => failure as ApplicationFailure);
+    expect([error?.type, error?.nonRetryable]).toEqual(['SmtpSettingsUnreadable', true]);
+    expect(await tenantServer.mailpit.messagesTo(message.to)).toHaveLength(0);
+    expect(await platformMailpit.messagesTo(message.to)).toHaveLength(0);
+  });
+
   it('refuse bad input with a problem naming the field, and store nothing', async () => {
     for (const [body, field] of [
       [acmeSettings({ login: { password: PASSWORD } }), 'body.login.username'],

@@ -13,7 +13,7 @@ import { stepMessageId } from '../../core/email-sequences/message-id.ts';
 import { classifySmtpFailure } from '../../core/email-sequences/smtp-failure.ts';
 import { signUnsubscribeToken } from '../../core/email-sequences/unsubscribe-token.ts';
 import { stepMessage, type StepMessage, type StepSendResult } from '../../core/temporal/email-sequences.ts';
-import { createSenders, readSmtpSettings } from './sender.ts';
+import { createSenders, readSmtpSettings, type Sender } from './sender.ts';
 
 export type EmailSequenceDeps = {
   readonly withTenant: WithTenant;
@@ -59,7 +59,13 @@ export const createEmailSequenceActivities = (deps: EmailSequenceDeps) => {
       // The Message-ID's domain is the sender's: the platform's, or the tenant's own From.
       const messageId = stepMessageId({ enrollmentId: message.enrollmentId, step: message.step, from: prepared.settings?.fromAddress ?? deps.email.from });
       if (prepared.handled !== null) return { outcome: prepared.handled, messageId };
-      const sender = senders.senderFor(message.tenantId, prepared.settings);
+      let sender: Sender;
+      try {
+        sender = senders.senderFor(message.tenantId, prepared.settings);
+      } catch (error) {
+        // The sealed password does not open (its key was rotated out, or the row was altered): retrying cannot help.
+        throw ApplicationFailure.nonRetryable(`the tenant's SMTP settings cannot be used: ${(error as Error).message}`, 'SmtpSettingsUnreadable');
+      }
 
       let accepted: { response?: string };
       try {
