@@ -50,8 +50,8 @@ export const registerEmailSettingsRoutes = (registry: Registry, deps: ApiDeps) =
   }, async ({ request, params, body: input }) => {
     const actor = `api:${request.principal!.tokenId}`;
     const { tenantId } = params;
-    // Sealed before the transaction: a retried transaction writes the same value.
     const { login } = input;
+    // Sealed before the transaction: a retried transaction writes the same value.
     const sealed = typeof login?.password === 'string' ? sealValue(keyring(), login.password, smtpPasswordContext(tenantId)) : null;
     // A login without a password field: the stored password stays. No login: no password either.
     const keepPassword = login !== null && login.password === undefined;
