@@ -49,7 +49,7 @@ export const createActivities = (deps: ActivityDependencies) => {
     createSelfCheckActivities({ maintenancePool: deps.pools.maintenance, s3: deps.s3, bucket: deps.config.s3.bucket }),
     createLeadActivities({ withTenant, chatComposerConfigured: conversation.chatComposer !== null, scoring: deps.scoring }),
     createDeadLetterActivities({ withTenant, maintenancePool: deps.pools.maintenance }),
-    createEmailSequenceFeatureActivities({ withTenant, email: deps.config.email }),
+    createEmailSequenceFeatureActivities({ withTenant, email: deps.config.email, keyring: deps.keyring, publicApiUrl: deps.config.api.publicUrl }),
     createChatComposerActivities({ withTenant, chatComposer: conversation.chatComposer, log: (message) => deps.logger.warn(message) }),
     createOwnerNotificationActivities({
       withTenant, timeoutMs: conversation.ownerWebhookTimeoutMs, allowPrivateNetworks: conversation.ownerWebhookAllowPrivateNetworks,

@@ -25,6 +25,9 @@ import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDataIntegrityRoutes } from './routes/data-integrity.ts';
 import { registerDataRetentionRoutes } from './routes/data-retention.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
+import { registerEmailDeliveryRoutes } from './routes/email-sequences-deliveries.ts';
+import { registerEmailSettingsRoutes } from './routes/email-sequences-settings.ts';
+import { registerEmailSuppressionRoutes } from './routes/email-sequences-suppressions.ts';
 import { registerEmailSequenceRoutes } from './routes/email-sequences.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
@@ -33,6 +36,7 @@ import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { registerWorkflowRoutes } from './routes/workflows.ts';
+import { UNSUBSCRIBE_PATH, unsubscribeOpenApiPaths, unsubscribeRouter, withoutUnsubscribeToken } from './unsubscribe.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -57,6 +61,7 @@ export const createApp = (deps: ApiDeps) => {
     genReqId: (request) => (request as express.Request).requestId,
     // Tokens never reach the logs; bodies (personal data) are not logged at all.
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+    serializers: { req: withoutUnsubscribeToken },
   }));
 
   app.get('/metrics', metrics.expose);
@@ -87,7 +92,10 @@ export const createApp = (deps: ApiDeps) => {
   registerBackupRoutes(registry, deps, metrics);
   registerDataIntegrityRoutes(registry, deps, metrics);
   registerEmailSequenceRoutes(registry, deps, metrics);
-  const document = openApiDocument(registry);
+  registerEmailSettingsRoutes(registry, deps);
+  registerEmailSuppressionRoutes(registry, deps);
+  registerEmailDeliveryRoutes(registry, deps);
+  const document = openApiDocument(registry, unsubscribeOpenApiPaths);
 
   const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;
   // Counters and lockouts live in the database, shared by every replica of this scope.
@@ -120,6 +128,8 @@ export const createApp = (deps: ApiDeps) => {
   app.get('/api/v1/openapi.json', (_request, response) => { response.json(document); });
   const page = docsPage(document as never);
   app.get('/api/v1/docs', (_request, response) => { response.type('html').send(page); });
+  // Public: the link in a sent mail carries its own signed token. Limited per client address.
+  app.use(UNSUBSCRIBE_PATH, limit('unsubscribe', config.api.rateLimit.unsubscribePerIp, (request) => clientAddress(request)), unsubscribeRouter(deps));
   app.use('/api/v1',
     limit('ip', config.api.rateLimit.perIp, (request) => clientAddress(request)),
     authenticate(deps.pools.app, authCache),

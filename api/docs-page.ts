@@ -9,7 +9,7 @@ export const docsPage = (document: Document): string => {
   const sections = Object.entries(document.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => {
     const parameters = operation.parameters.map((parameter) => `${escapeHtml(parameter.name)} (${parameter.in}${parameter.required ? ', required' : ''})`).join(', ');
     const body = operation.requestBody
-      ? `<details><summary>request body</summary><pre>${escapeHtml(JSON.stringify((operation.requestBody as { content: Record<string, { schema: unknown }> }).content['application/json']?.schema, null, 2))}</pre></details>`
+      ? `<details><summary>request body</summary><pre>${escapeHtml(JSON.stringify(Object.values((operation.requestBody as { content: Record<string, { schema: unknown }> }).content)[0]?.schema ?? {}, null, 2))}</pre></details>`
       : '';
     return `<section><h3><code>${method.toUpperCase()} ${escapeHtml(path)}</code></h3><p>${escapeHtml(operation.summary)}</p>
       ${parameters ? `<p>Parameters: ${parameters}</p>` : ''}${body}<p>Responses: ${Object.keys(operation.responses).join(', ')}</p></section>`;

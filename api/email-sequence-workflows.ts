@@ -16,16 +16,20 @@ export const createEnrollmentWorkflows = (deps: ApiDeps, metrics: ApiMetrics) =>
       [{ tenantId: enrollment.tenantId, enrollmentId: enrollment.enrollmentId }],
       tenantSearchAttributes({ tenantId: enrollment.tenantId, leadId: enrollment.leadId })),
 
-    /** Best effort: a workflow that has ended needs no wake-up, and one not reached reads its row before its next send. */
-    wake: async (tenantId: string, enrollmentId: string, signal: keyof typeof EMAIL_SEQUENCE_SIGNALS) => {
-      try {
-        await (await deps.temporal()).workflow.getHandle(emailSequenceWorkflowId(tenantId, enrollmentId)).signal(EMAIL_SEQUENCE_SIGNALS[signal]);
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return;
-        deps.logger.warn({ err: error, tenantId, enrollmentId, signal }, 'enrolment workflow not signalled: it reads the row before its next send');
-      }
-    },
+    wake: (tenantId: string, enrollmentId: string, signal: keyof typeof EMAIL_SEQUENCE_SIGNALS) => wakeEnrollment(deps, tenantId, enrollmentId, signal),
   };
+};
+
+/** Best effort: a workflow that has ended needs no wake-up, and one not reached reads its row before its next send. */
+export const wakeEnrollment = async (
+  deps: Pick<ApiDeps, 'temporal' | 'logger'>, tenantId: string, enrollmentId: string, signal: keyof typeof EMAIL_SEQUENCE_SIGNALS,
+): Promise<void> => {
+  try {
+    await (await deps.temporal()).workflow.getHandle(emailSequenceWorkflowId(tenantId, enrollmentId)).signal(EMAIL_SEQUENCE_SIGNALS[signal]);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return;
+    deps.logger.warn({ err: error, tenantId, enrollmentId, signal }, 'enrolment workflow not signalled: it reads the row before its next send');
+  }
 };
 
 export type EnrollmentWorkflows = ReturnType<typeof createEnrollmentWorkflows>;

@@ -11,8 +11,9 @@ const parametersOf = (location: 'path' | 'query' | 'header', shape: z.ZodObject 
     name, in: location, required: location === 'path' || !(schema as z.ZodType).safeParse(undefined).success, schema: jsonSchema(schema as z.ZodType),
   }));
 
-export const openApiDocument = (registry: Registry) => {
-  const paths: Record<string, Record<string, unknown>> = {};
+/** `publicPaths`: routes outside the registry (no bearer token), described as they are. */
+export const openApiDocument = (registry: Registry, publicPaths: Record<string, Record<string, unknown>> = {}) => {
+  const paths: Record<string, Record<string, unknown>> = { ...publicPaths };
   for (const spec of registry.specs) {
     const path = `/api/v1${spec.path.replace(/:(\w+)/g, '{$1}')}`;
     paths[path] ??= {};

@@ -151,8 +151,12 @@ export const variables = {
   API_RATE_LIMIT_PER_TOKEN: variable(positiveInt, '1000', 'Requests per window and API token.'),
   API_LOCKOUT_MAX_SECONDS: variable(positiveInt.max(7 * 86_400), '86400',
     'Longest lockout of a client that keeps exceeding the rate limit (lockouts double from two windows).'),
+  API_UNSUBSCRIBE_RATE_LIMIT_PER_IP: variable(positiveInt, '1000',
+    'Requests per window and client address to the public unsubscribe links. Higher than API_RATE_LIMIT_PER_IP: one-click unsubscribes come from the mailbox providers\' servers, many recipients from one address.'),
   API_RATE_LIMIT_SCOPE: variable(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), 'api',
     'Rate-limit counters and lockouts are kept in the database under this name: API replicas with the same scope share them.'),
+  PUBLIC_API_URL: variable(httpUrl.optional(), undefined,
+    'The API\'s address as the public reaches it (e.g. `https://api.example.com`): the base of the unsubscribe links in sent mail. Unset: `http://127.0.0.1:<API_PORT>`.'),
   API_TRUST_PROXY: variable(z.string().min(1).optional(), undefined,
     'Express `trust proxy` setting (e.g. `1` behind one ingress) so the client address is the real one; unset: the socket address.'),
 
@@ -180,10 +184,10 @@ export const variables = {
     'Operator only: the platform Secret holding the bot pods\' sensitive variables (S3 keys, encryption keys, Temporal API key); each tenant gets its own copy of it, database variables left out.'),
 
   SMTP_HOST: variable(z.string().min(1), '127.0.0.1',
-    'SMTP server for email sequences (the local stack runs mailpit here); per-tenant SMTP settings are not built yet.'),
+    'The platform\'s SMTP server for email sequences (the local stack runs mailpit here); a tenant with its own SMTP settings sends through those instead.'),
   SMTP_PORT: variable(port, '1025', 'Port of SMTP_HOST (mailpit\'s SMTP port in the local stack).'),
   SMTP_FROM: variable(z.email(), 'no-reply@botinteligente.local',
-    'Sender address of email sequences; its domain is the right-hand side of every Message-ID.'),
+    'Sender address of email sequences sent through SMTP_HOST; its domain is the right-hand side of their Message-IDs.'),
 
   STACK_DIR: variable(z.string().min(1), '.stack',
     'Local stack only: data directory for Postgres, Temporal (SQLite) and the S3 server, relative to the repository.'),
@@ -268,9 +272,10 @@ const toConfig = (raw: RawConfig) => ({
     eventStreamsPerToken: raw.API_EVENT_STREAMS_PER_TOKEN,
     rateLimit: {
       windowSeconds: raw.API_RATE_LIMIT_WINDOW_SECONDS, perIp: raw.API_RATE_LIMIT_PER_IP, perToken: raw.API_RATE_LIMIT_PER_TOKEN,
-      lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS, scope: raw.API_RATE_LIMIT_SCOPE,
+      lockoutMaxSeconds: raw.API_LOCKOUT_MAX_SECONDS, scope: raw.API_RATE_LIMIT_SCOPE, unsubscribePerIp: raw.API_UNSUBSCRIBE_RATE_LIMIT_PER_IP,
     },
     trustProxy: raw.API_TRUST_PROXY ?? null,
+    publicUrl: (raw.PUBLIC_API_URL ?? `http://127.0.0.1:${raw.API_PORT}`).replace(/\/+$/, ''),
   },
   backup: {
     time: raw.BACKUP_TIME,

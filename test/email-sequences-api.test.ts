@@ -202,6 +202,24 @@ describe('email sequences API', () => {
       .toEqual(['email_enrollment.created', 'email_enrollment.pause', 'email_enrollment.resume', 'email_enrollment.cancel']);
   });
 
+  it('a one-click unsubscribe from the first mail stops the address\'s running enrolment before step 2 and ends its workflow', async () => {
+    const address = `unsub-${randomUUID()}@example.com`;
+    const leadId = await createLead(withTenant, tenantA, { email: address });
+    const sequenceId = await createSequence(tenantA, tokenA, [0, 86_400]);
+    const enrollmentId = (await call('POST', enrollmentsOf(tenantA), tokenA, { sequenceId, leadId })).json.id as string;
+    const [mail] = await waitUntil('the first step in mailpit', async () => { const found = await mailpit.messagesTo(address); return found.length > 0 && found; });
+    // The worker signs links for PUBLIC_API_URL; the token is what this in-process API checks.
+    const link = /^<(.+)>$/.exec((await mailpit.headersOf(mail!.ID))['List-Unsubscribe']![0]!)![1]!;
+    const token = link.slice(link.lastIndexOf('/') + 1);
+    const unsubscribed = await fetch(`${base}/api/v1/unsubscribe/${token}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click',
+    });
+    expect(unsubscribed.status).toBe(200);
+    expect(await workflowResult(tenantA, enrollmentId)).toEqual({ status: 'stopped', reason: 'unsubscribed' });
+    expect((await call('GET', `${enrollmentsOf(tenantA)}/${enrollmentId}`, tokenA)).json).toMatchObject({ status: 'stopped', stopReason: 'unsubscribed' });
+    expect(await mailpit.messagesTo(address)).toHaveLength(1);
+  });
+
   it('deactivating a sequence stops its running enrolments and ends their workflows', async () => {
     const leadId = await createLead(withTenant, tenantA, { email: `off-${randomUUID()}@example.com` });
     const sequenceId = await createSequence(tenantA, tokenA, [86_400]);

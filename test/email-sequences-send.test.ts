@@ -8,6 +8,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { createEmailSequenceActivities } from '../activities/email-sequences/send-step.ts';
 import { loadConfig } from '../core/config.ts';
+import { loadKeyring } from '../core/crypto/keyring.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import type { StepMessage } from '../core/temporal/email-sequences.ts';
@@ -34,7 +35,6 @@ const stepFor = async (overrides: Partial<StepMessage> = {}): Promise<StepMessag
     subject: 'Welcome',
     text: 'Hello',
     html: '<p>Hello</p>',
-    unsubscribeUrl: 'https://bots.example.com/api/v1/unsubscribe/token-1',
     ...overrides,
   };
 };
@@ -53,7 +53,7 @@ beforeAll(async () => {
   pools = await createDatabasePools(config.database);
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   tenant = await seedTenant(withTenant);
-  activities = createEmailSequenceActivities({ withTenant, email: config.email });
+  activities = createEmailSequenceActivities({ withTenant, email: config.email, keyring: () => loadKeyring(config.encryption), publicApiUrl: 'https://bots.example.com' });
 });
 afterEach(async () => {
   await mailpit.calm();
@@ -74,7 +74,8 @@ describe('sending an email-sequence step', () => {
     expect(received.map((mail) => [mail.MessageID, mail.Subject])).toEqual([[`${message.enrollmentId}.2@botinteligente.local`, 'Welcome']]);
     const headers = await mailpit.headersOf(received[0]!.ID);
     expect(headers['Message-Id'] ?? headers['Message-ID']).toEqual([expectedId]);
-    expect(headers['List-Unsubscribe']).toEqual(['<https://bots.example.com/api/v1/unsubscribe/token-1>']);
+    // A signed link of this tenant and address (test/email-sequences-unsubscribe.test.ts follows it).
+    expect(headers['List-Unsubscribe']).toEqual([expect.stringMatching(/^<https:\/\/bots\.example\.com\/api\/v1\/unsubscribe\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}>$/)]);
     expect(headers['List-Unsubscribe-Post']).toEqual(['List-Unsubscribe=One-Click']);
     expect(await sentLogRows(message)).toBe(1);
   });
@@ -93,7 +94,9 @@ describe('sending an email-sequence step', () => {
   });
 
   it('retries when the SMTP server cannot be reached', async () => {
-    const unreachable = createEmailSequenceActivities({ withTenant, email: { ...config.email, smtp: { host: '127.0.0.1', port: 1 } } });
+    const unreachable = createEmailSequenceActivities({
+      withTenant, email: { ...config.email, smtp: { host: '127.0.0.1', port: 1 } }, keyring: () => loadKeyring(config.encryption), publicApiUrl: 'https://bots.example.com',
+    });
     expect(await failureOf(unreachable.sendEmailStep(await stepFor()))).toEqual({ type: 'SmtpTemporaryFailure', nonRetryable: false });
   });
 

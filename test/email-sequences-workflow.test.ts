@@ -13,6 +13,7 @@ import { createEmailSequenceFeatureActivities } from '../activities/email-sequen
 import { createLeadActivities } from '../activities/lead-conversation/ingest.ts';
 import { createScoringPool, type ScoringPool } from '../activities/scoring/pool.ts';
 import { loadConfig } from '../core/config.ts';
+import { loadKeyring } from '../core/crypto/keyring.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { EMAIL_SEQUENCE_SIGNALS, EMAIL_SEQUENCE_WORKFLOW, emailSequenceWorkflowId } from '../core/temporal/email-sequences.ts';
@@ -45,7 +46,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: testEnv.nativeConnection, taskQueue: TASK_QUEUE,
     workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-    activities: createEmailSequenceFeatureActivities({ withTenant, email: config.email }),
+    activities: createEmailSequenceFeatureActivities({ withTenant, email: config.email, keyring: () => loadKeyring(config.encryption), publicApiUrl: 'https://bots.example.com' }),
   });
   running = worker.run();
 }, 120_000);
@@ -112,7 +113,8 @@ describe('email sequence workflow (time-skipping)', () => {
       `Step ${n} for Ana <b>&`, `${enrollmentId}.${n - 1}@botinteligente.local`]));
     for (const mail of received) {
       const headers = await mailpit.headersOf(mail.ID);
-      expect(headers['List-Unsubscribe']).toBeUndefined();
+      expect(headers['List-Unsubscribe']).toEqual([expect.stringMatching(/^<https:\/\/bots\.example\.com\/api\/v1\/unsubscribe\/[^>]+>$/)]);
+      expect(headers['List-Unsubscribe-Post']).toEqual(['List-Unsubscribe=One-Click']);
       const full = await mailpit.message(mail.ID);
       expect(full.From.Address).toBe(config.email.from);
       expect(full.To.map((to) => to.Address)).toEqual([address]);

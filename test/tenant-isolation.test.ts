@@ -46,6 +46,11 @@ beforeAll(async () => {
   tokenPool = await createTokenAdminPool(config.database);
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
   for (const { tenantId } of [tenantA, tenantB]) await issueToken(tokenPool, { tenantId, name: 'fixture', expiresAt: null, actor: 'test-fixture' });
+  // Left out of the shared fixture: a tenant with SMTP settings no longer sends through the stack's mailpit.
+  for (const { tenantId } of [tenantA, tenantB]) {
+    await withTenant(tenantId, (tx) => tx.query(sql.unsafe`
+      INSERT INTO email_smtp_settings (tenant_id, host, port, security, from_address) VALUES (${tenantId}, 'smtp.example.com', 587, 'starttls', 'sales@example.com')`));
+  }
   tenantTables = [...await readTenantTables(pools.maintenance)];
 });
 afterAll(async () => {

@@ -79,8 +79,6 @@ export const createEnrollmentActivities = (deps: { withTenant: WithTenant }) => 
           subject: renderTemplate(step.subject, values, 'text'),
           text: renderTemplate(step.text_template, values, 'text'),
           html: renderTemplate(step.html_template, values, 'html'),
-          // The signed one-click link comes with the unsubscribe endpoint; until then no header.
-          unsubscribeUrl: null,
         },
       };
     }, ACTOR);

@@ -1,10 +1,8 @@
 // Every activity of email sequences: the enrolment's reads and writes, and the send of one step.
-import type { Config } from '../../core/config.ts';
-import type { WithTenant } from '../../core/db/with-tenant.ts';
 import { createEnrollmentActivities } from './enrollment.ts';
-import { createEmailSequenceActivities } from './send-step.ts';
+import { createEmailSequenceActivities, type EmailSequenceDeps } from './send-step.ts';
 
-export const createEmailSequenceFeatureActivities = (deps: { withTenant: WithTenant; email: Config['email'] }) => ({
+export const createEmailSequenceFeatureActivities = (deps: EmailSequenceDeps) => ({
   ...createEnrollmentActivities(deps),
   ...createEmailSequenceActivities(deps),
 });

@@ -4,30 +4,45 @@
 // the process dies after the server accepted the message and before the row is written; the retry
 // then sends again, with the same Message-ID (docs/email-sequences.md, "Duplicates").
 import { ApplicationFailure } from '@temporalio/common';
-import { createTransport } from 'nodemailer';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { Config } from '../../core/config.ts';
+import type { Keyring } from '../../core/crypto/keyring.ts';
 import type { WithTenant } from '../../core/db/with-tenant.ts';
 import { stepMessageId } from '../../core/email-sequences/message-id.ts';
 import { classifySmtpFailure } from '../../core/email-sequences/smtp-failure.ts';
+import { signUnsubscribeToken } from '../../core/email-sequences/unsubscribe-token.ts';
 import { stepMessage, type StepMessage, type StepSendResult } from '../../core/temporal/email-sequences.ts';
+import { createSenders, readSmtpSettings, type Sender } from './sender.ts';
 
-const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+export type EmailSequenceDeps = {
+  readonly withTenant: WithTenant;
+  readonly email: Config['email'];
+  /** Signs the unsubscribe links and opens tenants' SMTP passwords. */
+  readonly keyring: () => Keyring;
+  /** PUBLIC_API_URL: the base of the unsubscribe links. */
+  readonly publicApiUrl: string;
+};
 
-export const createEmailSequenceActivities = (deps: { withTenant: WithTenant; email: Config['email'] }) => {
-  const transport = createTransport({ host: deps.email.smtp.host, port: deps.email.smtp.port, secure: false, ...SMTP_TIMEOUTS });
+/** The one-click unsubscribe link of this address in this tenant (api/unsubscribe.ts answers it). */
+export const unsubscribeUrl = (deps: Pick<EmailSequenceDeps, 'keyring' | 'publicApiUrl'>, tenantId: string, address: string, now: Date) =>
+  `${deps.publicApiUrl}/api/v1/unsubscribe/${signUnsubscribeToken(deps.keyring(), { tenantId, address, now })}`;
 
-  const alreadyHandled = (message: StepMessage, messageId: string) => deps.withTenant(message.tenantId, async (tx) => {
+export const createEmailSequenceActivities = (deps: EmailSequenceDeps) => {
+  const senders = createSenders(deps);
+
+  /** The tenant's SMTP settings, and whether the sent-log or the suppression list already answers, in one transaction. */
+  const prepare = (message: StepMessage) => deps.withTenant(message.tenantId, async (tx) => {
+    const settings = await readSmtpSettings(tx, message.tenantId);
     if (await tx.exists(sql.unsafe`
       SELECT 1 FROM email_deliveries WHERE tenant_id = ${message.tenantId} AND enrollment_id = ${message.enrollmentId} AND step = ${message.step}`)) {
-      return { outcome: 'already-sent', messageId } as const;
+      return { settings, handled: 'already-sent' } as const;
     }
     if (await tx.exists(sql.unsafe`
       SELECT 1 FROM email_suppressions WHERE tenant_id = ${message.tenantId} AND address = ${message.to.toLowerCase()}`)) {
-      return { outcome: 'suppressed', messageId } as const;
+      return { settings, handled: 'suppressed' } as const;
     }
-    return null;
+    return { settings, handled: null } as const;
   });
 
   const suppress = (message: StepMessage, detail: string) => deps.withTenant(message.tenantId, (tx) => tx.query(sql.unsafe`
@@ -40,16 +55,24 @@ export const createEmailSequenceActivities = (deps: { withTenant: WithTenant; em
       const parsed = stepMessage.safeParse(input);
       if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid email step: ${z.prettifyError(parsed.error)}`, 'InvalidEmailStep');
       const message = parsed.data;
-      const messageId = stepMessageId({ enrollmentId: message.enrollmentId, step: message.step, from: deps.email.from });
-      const handled = await alreadyHandled(message, messageId);
-      if (handled) return handled;
-
-      let accepted: { response: string };
+      const prepared = await prepare(message);
+      // The Message-ID's domain is the sender's: the platform's, or the tenant's own From.
+      const messageId = stepMessageId({ enrollmentId: message.enrollmentId, step: message.step, from: prepared.settings?.fromAddress ?? deps.email.from });
+      if (prepared.handled !== null) return { outcome: prepared.handled, messageId };
+      let sender: Sender;
       try {
-        accepted = await transport.sendMail({
-          from: deps.email.from, to: message.to, subject: message.subject, text: message.text, html: message.html, messageId,
-          headers: message.unsubscribeUrl === null ? {} : {
-            'List-Unsubscribe': `<${message.unsubscribeUrl}>`,
+        sender = senders.senderFor(message.tenantId, prepared.settings);
+      } catch (error) {
+        // The sealed password does not open (its key was rotated out, or the row was altered): retrying cannot help.
+        throw ApplicationFailure.nonRetryable(`the tenant's SMTP settings cannot be used: ${(error as Error).message}`, 'SmtpSettingsUnreadable');
+      }
+
+      let accepted: { response?: string };
+      try {
+        accepted = await sender.transport.sendMail({
+          from: sender.from, to: message.to, subject: message.subject, text: message.text, html: message.html, messageId,
+          headers: {
+            'List-Unsubscribe': `<${unsubscribeUrl(deps, message.tenantId, message.to, new Date())}>`,
             'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
           },
         });
@@ -63,7 +86,7 @@ export const createEmailSequenceActivities = (deps: { withTenant: WithTenant; em
 
       await deps.withTenant(message.tenantId, (tx) => tx.query(sql.unsafe`
         INSERT INTO email_deliveries (tenant_id, enrollment_id, step, message_id, recipient, smtp_response)
-        VALUES (${message.tenantId}, ${message.enrollmentId}, ${message.step}, ${messageId}, ${message.to}, ${accepted.response.slice(0, 1000) || 'accepted'})
+        VALUES (${message.tenantId}, ${message.enrollmentId}, ${message.step}, ${messageId}, ${message.to.toLowerCase()}, ${accepted.response?.slice(0, 1000) || 'accepted'})
         ON CONFLICT (tenant_id, enrollment_id, step) DO NOTHING`), { actor: 'email-sequences' });
       return { outcome: 'sent', messageId };
     },

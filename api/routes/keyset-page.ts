@@ -4,12 +4,14 @@
 import { sql } from 'slonik';
 import { encodeCursor } from './schemas.ts';
 
-/** The creation time in whole microseconds, as text (exact, unlike a JavaScript number of ms). */
-export const CREATED_US = sql.fragment`(extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
+/** The creation time (or the table's other ordering time) in whole microseconds, as text (exact, unlike a JavaScript number of ms). */
+export const timeMicros = (column = 'created_at') =>
+  sql.fragment`(extract(epoch FROM ${sql.identifier([column])}) * 1000000)::bigint::text AS created_us`;
+export const CREATED_US = timeMicros();
 
 /** The rows after a cursor returned by this API. */
-export const olderThan = (cursor: { readonly micros: string; readonly id: string }) =>
-  sql.fragment`(created_at, id) < (timestamptz 'epoch' + ${cursor.micros}::bigint * interval '1 microsecond', ${cursor.id}::uuid)`;
+export const olderThan = (cursor: { readonly micros: string; readonly id: string }, column = 'created_at') =>
+  sql.fragment`(${sql.identifier([column])}, id) < (timestamptz 'epoch' + ${cursor.micros}::bigint * interval '1 microsecond', ${cursor.id}::uuid)`;
 
 /** One page of `limit` items and the cursor of the next, from `limit + 1` rows. */
 export const keysetPage = <Row extends { readonly created_us: string; readonly id: string }, Item>(

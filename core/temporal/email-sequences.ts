@@ -1,5 +1,6 @@
 // One step's message, as the sequence workflow hands it to the send activity: already rendered
 // (templates and escaping are the workflow side's job), addressed, and tied to its enrolment and step.
+// The unsubscribe link is not part of it: the send activity signs one for the recipient.
 import type { ActivityOptions } from '@temporalio/common';
 import { z } from 'zod';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from './retry.ts';
@@ -12,8 +13,6 @@ export const stepMessage = z.object({
   subject: z.string().min(1).max(998),
   text: z.string().max(1_000_000),
   html: z.string().max(1_000_000),
-  /** The public one-click unsubscribe link (RFC 8058); null until that endpoint exists. */
-  unsubscribeUrl: z.url({ protocol: /^https?$/ }).nullable(),
 });
 
 export type StepMessage = z.infer<typeof stepMessage>;
