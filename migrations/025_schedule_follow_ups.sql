@@ -34,6 +34,6 @@ ALTER TABLE schedule_follow_ups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE schedule_follow_ups FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON schedule_follow_ups USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
 
-GRANT SELECT, INSERT, UPDATE ON schedule_follow_ups TO bi_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON schedule_follow_ups TO bi_app;
 -- Retention and erasure delete by policy.
 GRANT DELETE ON schedule_follow_ups TO bi_maintenance;
