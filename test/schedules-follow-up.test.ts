@@ -2,7 +2,9 @@
 // the simulator transport, Temporal's dev server, Postgres, and the API in-process. A firing sends
 // its message to exactly the leads of its segment, paced by durable timers, once per lead however
 // often the firing runs; a tenant without a running pod fails its firing readably.
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { pino } from 'pino';
@@ -27,6 +29,11 @@ const processes = processGroup();
 const s3 = createObjectStoreClient(config.s3);
 /** A firing on a tenant without a running pod gives up after this long. */
 const SEND_TIMEOUT_SECONDS = 6;
+// The first action types send at the platform rate: fast here, so a broadcast to every lead is quick.
+const startWorker = () => processes.start(['worker/main.ts'], {
+  env: { SCHEDULE_FOLLOW_UP_SEND_TIMEOUT_SECONDS: String(SEND_TIMEOUT_SECONDS), SCHEDULE_FOLLOW_UP_RATE_PER_MINUTE: '600', SCHEDULE_FOLLOW_UP_MAX_RATE_PER_MINUTE: '600' },
+});
+let worker: ChildProcess;
 let pools: DatabasePools;
 let tokenPool: DatabasePool;
 let withTenant: WithTenant;
@@ -44,10 +51,7 @@ beforeAll(async () => {
   withTenant = createWithTenant(pools.app, { maxAttempts: 3, retryBaseMs: 5 });
   [tenantA, tenantB] = [await seedTenant(withTenant), await seedTenant(withTenant)];
   client = await connectTemporalClient(config.temporal);
-  // The first action types send at the platform rate: fast here, so a broadcast to every lead is quick.
-  await processes.start(['worker/main.ts'], {
-    env: { SCHEDULE_FOLLOW_UP_SEND_TIMEOUT_SECONDS: String(SEND_TIMEOUT_SECONDS), SCHEDULE_FOLLOW_UP_RATE_PER_MINUTE: '600', SCHEDULE_FOLLOW_UP_MAX_RATE_PER_MINUTE: '600' },
-  });
+  worker = await startWorker();
   pod = await startBotPod(processes, tenantA.tenantId);
   api = createApp({
     config, pools, tokenPool, withTenant, logger: pino({ level: 'silent' }), s3, temporalHealthy: async () => true, temporal: async () => client,
@@ -227,6 +231,26 @@ describe('a schedule\'s WhatsApp follow-up', () => {
       SELECT details FROM audit_logs WHERE action = 'schedule.follow_up' AND details->>'workflowId' = ${workflowId}`));
     expect(audit.details).toMatchObject({ sent: 0, pending: rows.length, stoppedBecause: expect.stringContaining('did not send') });
   }, 60_000);
+
+  it('resumes a firing whose worker was killed mid-send: each lead gets the message exactly once', async () => {
+    const leads = await Promise.all(Array.from({ length: 6 }, (_, n) => addLead(tenantA, { name: `Kill ${n}`, score: 777 })));
+    const scheduleId = await insertSchedule(tenantA, { type: 'whatsapp_follow_up', segment: { minScore: 777, maxScore: 777 }, message: 'Volta, {name}', ratePerMinute: 60 });
+    const workflowId = `${scheduledRunWorkflowId(tenantA.tenantId, scheduleId)}-${new Date().toISOString()}`;
+    const firing = await client.workflow.start('scheduledTenantRun', {
+      workflowId, taskQueue: config.temporal.taskQueue, args: [{ tenantId: tenantA.tenantId, scheduleId, botId: tenantA.botId } satisfies ScheduledRunInput],
+    });
+    await waitUntil('two leads sent to', async () => (await followUpRows(tenantA, workflowId)).filter((row) => row.status === 'sent').length >= 2, 60_000);
+    worker.kill('SIGKILL');
+    await once(worker, 'exit');
+    worker = await startWorker();
+
+    expect((await firing.result() as ScheduledRunResult).followUp).toMatchObject({ matched: 6, sent: 6, skipped: 0, failed: 0, pending: 0 });
+    const texts = pod.sends(tenantA.botId).filter((send) => leads.some((lead) => lead.jid === send.jid)).map((send) => send.text);
+    expect(texts.sort()).toEqual(leads.map((_, n) => `Volta, Kill ${n}`).sort());
+    const recorded = await withTenant(tenantA.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ n: z.number() }))`
+      SELECT count(*)::int AS n FROM lead_messages WHERE direction = 'outbound' AND lead_id = ANY (${sql.array(leads.map((lead) => lead.leadId), 'uuid')})`));
+    expect(recorded).toBe(6);
+  }, 120_000);
 
   it('refuses an action naming a stage that is not the tenant\'s, or a rate above the cap, and changes nothing', async () => {
     const action = { type: 'whatsapp_follow_up', segment: { idleDays: 3 }, message: 'oi' };
