@@ -47,7 +47,7 @@ export type FollowUpPlan = {
 /** What a firing recorded at its start: nothing (row gone or disabled), or the action to run. */
 export type ScheduleFiring = { readonly fired: false } | { readonly fired: true; readonly actionType: string };
 
-/** Why a follow-up sends nothing at all (the bot is paused or archived), or null. */
+/** The follow-up's plan, or why it sends nothing at all (the bot is paused or archived, the row is gone). */
 export type FollowUpResolution = { readonly plan: FollowUpPlan } | { readonly plan: null; readonly skippedReason: string };
 
 /** One lead to send to, its text already filled in. */
