@@ -20,6 +20,7 @@ import { renderFollowUpText } from '../core/schedules/follow-up-text.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { scheduledRunWorkflowId, tenantScheduleId, type ScheduledRunInput, type ScheduledRunResult } from '../core/temporal/schedules.ts';
 import { startBotPod, type BotPodHandle } from './support/bot-pod.ts';
+import { saveHistories } from './support/histories.ts';
 import { waitUntil } from './support/operator.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -181,6 +182,8 @@ describe('a schedule\'s WhatsApp follow-up', () => {
     const next = await runFiring({ tenantId: tenantA.tenantId, scheduleId, botId: tenantA.botId });
     expect(next.followUp).toMatchObject({ matched: 0, sent: 0, sentNow: 0 });
     expect(sent()).toHaveLength(3);
+    // The firing and its re-run, for test/replay.test.ts.
+    expect(await saveHistories(config, client, firingId, 'schedule-follow-up')).toBe(2);
   }, 120_000);
 
   it('keeps the first action types valid: follow_up reaches leads idle for 7 days, broadcast every lead of the bot', async () => {
