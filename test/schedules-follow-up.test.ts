@@ -255,6 +255,30 @@ describe('a schedule\'s WhatsApp follow-up', () => {
     expect(recorded).toBe(6);
   }, 120_000);
 
+  it('skips, from the next send on, leads that opt out and every lead once the bot is paused during the firing', async () => {
+    for (const [score, change, detail] of [
+      [556, (leadIds: string[]) => sql.unsafe`UPDATE leads SET tags = tags || '{opt-out}' WHERE id = ANY (${sql.array(leadIds, 'uuid')})`, 'the lead opted out'],
+      [557, () => sql.unsafe`UPDATE bots SET status = 'paused' WHERE id = ${tenantA.botId}`, 'the bot is paused'],
+    ] as const) {
+      const leads = await Promise.all(Array.from({ length: 3 }, () => addLead(tenantA, { score })));
+      const scheduleId = await insertSchedule(tenantA, { type: 'whatsapp_follow_up', segment: { minScore: score, maxScore: score }, message: 'oi', ratePerMinute: 30 });
+      const workflowId = `${scheduledRunWorkflowId(tenantA.tenantId, scheduleId)}-${new Date().toISOString()}`;
+      const firing = await client.workflow.start('scheduledTenantRun', {
+        workflowId, taskQueue: config.temporal.taskQueue, args: [{ tenantId: tenantA.tenantId, scheduleId, botId: tenantA.botId } satisfies ScheduledRunInput],
+      });
+      // The first send is followed by a 2 s timer: the change lands before the second send.
+      await waitUntil('one lead sent to', async () => (await followUpRows(tenantA, workflowId)).some((row) => row.status === 'sent'), 60_000);
+      await withTenant(tenantA.tenantId, (tx) => tx.query(change(leads.map((lead) => lead.leadId))));
+      try {
+        expect((await firing.result() as ScheduledRunResult).followUp).toMatchObject({ matched: 3, sent: 1, skipped: 2, pending: 0 });
+      } finally {
+        await withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`UPDATE bots SET status = 'active' WHERE id = ${tenantA.botId}`));
+      }
+      expect((await followUpRows(tenantA, workflowId)).filter((row) => row.status === 'skipped').map((row) => row.detail)).toEqual([detail, detail]);
+      expect(pod.sends(tenantA.botId).filter((send) => leads.some((lead) => lead.jid === send.jid))).toHaveLength(1);
+    }
+  }, 120_000);
+
   it('refuses an action naming a stage that is not the tenant\'s, or a rate above the cap, and changes nothing', async () => {
     const action = { type: 'whatsapp_follow_up', segment: { idleDays: 3 }, message: 'oi' };
     for (const [refused, status] of [

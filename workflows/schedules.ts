@@ -21,8 +21,8 @@ const reconcile = proxyActivities<ScheduleActivities>({
   retry: { initialInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_PLATFORM_ERRORS] },
 });
 
-// Recording a send is one short, idempotent transaction: a local activity, so a send costs one
-// round trip through the server fewer (and fewer history events).
+// Claiming a lead and recording its send are short, idempotent transactions: local activities, so
+// a send costs no round trip through the server for them (and fewer history events).
 const record = proxyLocalActivities<ScheduleActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE_PLATFORM_ERRORS] },
@@ -103,6 +103,8 @@ const sendFollowUps = async (
     const leads = await schedules.nextFollowUps({ ...ref, message: plan.message, limit: FOLLOW_UP_BATCH_SIZE });
     if (leads.length === 0) return { sentNow: sent, podDown: null };
     for (const lead of leads) {
+      // Opted out, or the bot paused, since the batch was read: nothing is sent, so no pause either.
+      if (!await record.claimFollowUp({ ...ref, leadId: lead.leadId })) continue;
       try {
         // Keyed by (firing, lead): a send the pod already made returns that message, it is not sent again.
         const message = await sendText({

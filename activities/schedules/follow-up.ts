@@ -24,13 +24,13 @@ const ACTOR = 'schedule-follow-up';
 /** The JID the lead is reached at: its phone number's, else its lid's (the segment admits no lead with neither). */
 const jidOf = (lead: z.infer<typeof pendingRow>) => lead.phoneE164 ? `${lead.phoneE164.slice(1)}@s.whatsapp.net` : `${lead.lid}@lid`;
 
-const skipPending = (tx: TenantTransaction, ref: FiringRef, detail: string, onlyOptedOut: boolean) => tx.query(sql.unsafe`
-  UPDATE schedule_follow_ups f SET status = 'skipped', detail = ${detail}
-   WHERE f.tenant_id = ${ref.tenantId} AND f.firing_id = ${ref.firingId} AND f.status = 'pending'
-     ${onlyOptedOut ? sql.fragment`AND EXISTS (SELECT 1 FROM leads l WHERE l.tenant_id = f.tenant_id AND l.id = f.lead_id AND ${WHATSAPP_OPT_OUT_TAG} = ANY (l.tags))` : sql.fragment``}`);
+/** Skips the firing's pending rows: all of them, or the one of `leadId`. */
+const skipPending = (tx: TenantTransaction, ref: FiringRef, detail: string, leadId: string | null) => tx.query(sql.unsafe`
+  UPDATE schedule_follow_ups SET status = 'skipped', detail = ${detail}
+   WHERE tenant_id = ${ref.tenantId} AND firing_id = ${ref.firingId} AND status = 'pending'
+     ${leadId === null ? sql.fragment`` : sql.fragment`AND lead_id = ${leadId}`}`);
 
-const botStatusOf = (tx: TenantTransaction, ref: FiringRef) => tx.maybeOneFirst(sql.type(z.object({ status: z.string() }))`
-  SELECT status FROM bots WHERE tenant_id = ${ref.tenantId} AND id = ${ref.botId}`);
+const claimRow = z.object({ botStatus: z.string().nullable(), pending: z.boolean(), optedOut: z.boolean() });
 
 export const createFollowUpActivities = (deps: { withTenant: WithTenant; followUp: FollowUpSettings }) => ({
   /**
@@ -69,24 +69,36 @@ export const createFollowUpActivities = (deps: { withTenant: WithTenant; followU
     }, { actor: ACTOR });
   },
 
-  /**
-   * The firing's next pending leads, with their text. Leads that opted out since the firing began are
-   * skipped; when the bot was paused or archived meanwhile, every pending lead is, and none is returned.
-   */
+  /** The firing's next pending leads, with their text (each is claimed just before its send). */
   async nextFollowUps(input: FiringRef & { readonly message: string; readonly limit: number }): Promise<FollowUpLead[]> {
     return deps.withTenant(input.tenantId, async (tx) => {
-      const botStatus = await botStatusOf(tx, input);
-      if (botStatus !== 'active') {
-        await skipPending(tx, input, `the bot is ${botStatus ?? 'deleted'}`, false);
-        return [];
-      }
-      await skipPending(tx, input, 'the lead opted out', true);
       const leads = await tx.any(sql.type(pendingRow)`
         SELECT l.id AS "leadId", l.wa_id AS "waId", l.phone_e164 AS "phoneE164", l.lid, l.name
           FROM schedule_follow_ups f JOIN leads l ON l.tenant_id = f.tenant_id AND l.id = f.lead_id
          WHERE f.tenant_id = ${input.tenantId} AND f.firing_id = ${input.firingId} AND f.status = 'pending'
          ORDER BY f.id LIMIT ${input.limit}`);
       return leads.map((lead) => ({ leadId: lead.leadId, waId: lead.waId, toJid: jidOf(lead), text: renderFollowUpText(input.message, lead) }));
+    }, { actor: ACTOR });
+  },
+
+  /**
+   * Whether to send to this lead now, checked just before its send: its row is still pending, it has
+   * not opted out since the firing began (else its row is skipped), and the bot is still active
+   * (else every pending row of the firing is skipped).
+   */
+  async claimFollowUp(input: FiringRef & { readonly leadId: string }): Promise<boolean> {
+    return deps.withTenant(input.tenantId, async (tx) => {
+      const state = await tx.one(sql.type(claimRow)`
+        SELECT (SELECT status FROM bots WHERE tenant_id = ${input.tenantId} AND id = ${input.botId}) AS "botStatus",
+               EXISTS (SELECT 1 FROM schedule_follow_ups WHERE tenant_id = ${input.tenantId} AND firing_id = ${input.firingId}
+                          AND lead_id = ${input.leadId} AND status = 'pending') AS pending,
+               EXISTS (SELECT 1 FROM leads WHERE tenant_id = ${input.tenantId} AND id = ${input.leadId} AND ${WHATSAPP_OPT_OUT_TAG} = ANY (tags)) AS "optedOut"`);
+      if (state.botStatus !== 'active') {
+        await skipPending(tx, input, `the bot is ${state.botStatus ?? 'deleted'}`, null);
+        return false;
+      }
+      if (state.pending && state.optedOut) await skipPending(tx, input, 'the lead opted out', input.leadId);
+      return state.pending && !state.optedOut;
     }, { actor: ACTOR });
   },
 
