@@ -23,7 +23,7 @@ const reconcile = proxyActivities<ScheduleActivities>({
 
 // Claiming a lead and recording its send are short, idempotent transactions: local activities, so
 // a send costs no round trip through the server for them (and fewer history events).
-const record = proxyLocalActivities<ScheduleActivities>({
+const local = proxyLocalActivities<ScheduleActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: [...NON_RETRYABLE_PLATFORM_ERRORS] },
 });
@@ -104,13 +104,13 @@ const sendFollowUps = async (
     if (leads.length === 0) return { sentNow: sent, podDown: null };
     for (const lead of leads) {
       // Opted out, or the bot paused, since the batch was read: nothing is sent, so no pause either.
-      if (!await record.claimFollowUp({ ...ref, leadId: lead.leadId })) continue;
+      if (!await local.claimFollowUp({ ...ref, leadId: lead.leadId })) continue;
       try {
         // Keyed by (firing, lead): a send the pod already made returns that message, it is not sent again.
         const message = await sendText({
           tenantId: ref.tenantId, botId: ref.botId, toWaId: lead.waId, toJid: lead.toJid, text: lead.text, idempotencyKey: `follow-up:${ref.firingId}:${lead.leadId}`,
         });
-        await record.recordFollowUpSent({ ...ref, leadId: lead.leadId, waMessageId: message.waMessageId, text: lead.text });
+        await local.recordFollowUpSent({ ...ref, leadId: lead.leadId, waMessageId: message.waMessageId, text: lead.text });
         sent += 1;
       } catch (error) {
         if (!(error instanceof ActivityFailure) || error.activityType !== 'sendText') throw error;
@@ -119,7 +119,7 @@ const sendFollowUps = async (
             + `(is it running, is bot ${ref.botId} connected?): ${failureReason(error, { origin: true })}; ${sent} sent, the rest not sent`;
           return { sentNow: sent, podDown };
         }
-        await record.recordFollowUpFailed({ ...ref, leadId: lead.leadId, reason: failureReason(error, { origin: true }) });
+        await local.recordFollowUpFailed({ ...ref, leadId: lead.leadId, reason: failureReason(error, { origin: true }) });
       }
       // The bot's number sends at most one message per interval, whatever the outcome of this one.
       await sleep(plan.intervalMs);
