@@ -68,6 +68,9 @@ export const createActivities = (deps: ActivityDependencies) => {
     createIntegrityAlertWebhookActivities({
       maintenancePool: deps.pools.maintenance, webhook: alertWebhookTarget(deps.config.integrity.alertWebhook, deps.keyring),
     }),
-    createScheduleActivities({ withTenant, maintenancePool: deps.pools.maintenance, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue }),
+    createScheduleActivities({
+      withTenant, maintenancePool: deps.pools.maintenance, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue,
+      followUp: deps.config.schedules.followUp,
+    }),
   );
 };

@@ -139,6 +139,12 @@ export const variables = {
     'Messages, and leads, that one retention batch deletes in one short transaction.'),
   SCHEDULES_RECONCILE_ENABLED: variable(z.stringbool(), 'true',
     'The platform worker creates (or updates) the Schedule `schedules-reconcile-daily`, which repairs drift between tenant schedules and Temporal (see docs/schedules.md).'),
+  SCHEDULE_FOLLOW_UP_RATE_PER_MINUTE: variable(positiveInt.max(600), '20',
+    'WhatsApp follow-ups a schedule sends per minute through one bot\'s number, unless the schedule sets its own rate (bulk sending gets numbers banned).'),
+  SCHEDULE_FOLLOW_UP_MAX_RATE_PER_MINUTE: variable(positiveInt.max(600), '60',
+    'The highest rate a schedule may set; checked on write, and a firing never sends faster.'),
+  SCHEDULE_FOLLOW_UP_SEND_TIMEOUT_SECONDS: variable(positiveInt.max(3600), '300',
+    'A follow-up the bot pod has not sent within this long (pod down, bot not connected) fails the firing; the leads not reached stay for the next firing.'),
 
   API_PORT: variable(port, '8080', 'Port of the admin REST API.'),
   API_HOST: variable(z.string().min(1), '127.0.0.1', 'Address the API listens on (0.0.0.0 in a container).'),
@@ -303,6 +309,11 @@ const toConfig = (raw: RawConfig) => ({
   retention: { scheduleEnabled: raw.RETENTION_SCHEDULE_ENABLED, time: raw.RETENTION_TIME, batchSize: raw.RETENTION_BATCH_SIZE },
   schedules: {
     reconcileEnabled: raw.SCHEDULES_RECONCILE_ENABLED,
+    followUp: {
+      ratePerMinute: raw.SCHEDULE_FOLLOW_UP_RATE_PER_MINUTE,
+      maxRatePerMinute: raw.SCHEDULE_FOLLOW_UP_MAX_RATE_PER_MINUTE,
+      sendTimeoutSeconds: raw.SCHEDULE_FOLLOW_UP_SEND_TIMEOUT_SECONDS,
+    },
   },
   encryption: {
     keys: raw.ENCRYPTION_KEYS ?? null,

@@ -6,9 +6,10 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { TenantTransaction, WithTenant } from '../../core/db/with-tenant.ts';
 import {
-  TENANT_SCHEDULE_PREFIX, type ScheduledRunInput, type ScheduledRunResult, type ScheduleReconcileResult, type ScheduleRef, type ScheduleSyncOutcome,
+  TENANT_SCHEDULE_PREFIX, type ScheduledRunInput, type ScheduleFiring, type ScheduleReconcileResult, type ScheduleRef, type ScheduleSyncOutcome,
 } from '../../core/temporal/schedules.ts';
 import { applyTenantSchedule, deleteTenantSchedule, writeTenantSchedule } from './apply-schedule.ts';
+import { createFollowUpActivities, type FollowUpSettings } from './follow-up.ts';
 import type { ScheduleRow } from './schedule-options.ts';
 
 const scheduleRow = z.object({
@@ -26,10 +27,14 @@ const parseTenantScheduleId = (id: string): ScheduleRef | null => {
   return id.startsWith(TENANT_SCHEDULE_PREFIX) && tenantId && scheduleId && rest.length === 0 ? { tenantId, scheduleId } : null;
 };
 
-export const createScheduleActivities = (deps: { withTenant: WithTenant; maintenancePool: DatabasePool; temporal: Client; taskQueue: string }) => {
+export const createScheduleActivities = (deps: {
+  withTenant: WithTenant; maintenancePool: DatabasePool; temporal: Client; taskQueue: string; followUp: FollowUpSettings;
+}) => {
   const rowExists = async (ref: ScheduleRef) => deps.maintenancePool.exists(sql.unsafe`
     SELECT 1 FROM schedules WHERE tenant_id = ${ref.tenantId} AND id = ${ref.scheduleId}`);
   return {
+    ...createFollowUpActivities(deps),
+
     async syncScheduleRow(ref: ScheduleRef): Promise<ScheduleSyncOutcome> {
       const row: ScheduleRow | null = await deps.withTenant(ref.tenantId, (tx) => readRow(tx, ref));
       return applyTenantSchedule(deps.temporal, ref, row, deps.taskQueue);
@@ -60,22 +65,22 @@ export const createScheduleActivities = (deps: { withTenant: WithTenant; mainten
       return { rows: rows.length, created, updated, deleted, failed };
     },
 
-    /** A firing: recorded in the tenant's audit log. A firing whose row is gone deletes its Schedule. */
-    async recordScheduleFiring(input: ScheduledRunInput): Promise<ScheduledRunResult> {
+    /** A firing: recorded in the tenant's audit log, with its action's type. A firing whose row is gone deletes its Schedule. */
+    async recordScheduleFiring(input: ScheduledRunInput): Promise<ScheduleFiring> {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? null;
-      const outcome = await deps.withTenant(input.tenantId, async (tx) => {
+      const outcome = await deps.withTenant(input.tenantId, async (tx): Promise<ScheduleFiring & { gone?: true }> => {
         const row = await readRow(tx, input);
-        if (row === null) return 'gone';
+        if (row === null) return { fired: false, gone: true };
         // Paused by its sync a moment ago: this firing was already on its way.
-        if (!row.enabled) return 'disabled';
+        if (!row.enabled) return { fired: false };
         await tx.query(sql.unsafe`
           INSERT INTO audit_logs (tenant_id, actor, action, details)
           VALUES (${input.tenantId}, ${`schedule:${input.scheduleId}`}, 'schedule.fired',
                   ${sql.jsonb({ scheduleId: input.scheduleId, botId: row.botId, action: row.actionType, workflowId })})`);
-        return 'fired';
+        return { fired: true, actionType: row.actionType };
       });
-      if (outcome === 'gone') await deleteTenantSchedule(deps.temporal, input);
-      return { fired: outcome === 'fired' };
+      if (outcome.gone) await deleteTenantSchedule(deps.temporal, input);
+      return outcome.fired ? { fired: true, actionType: outcome.actionType } : { fired: false };
     },
   };
 };

@@ -9,6 +9,7 @@ import { requestScheduleSync } from '../schedule-sync.ts';
 import type { Registry } from '../route.ts';
 import { scheduleActionSchema } from '../../core/schedules/action.ts';
 import { requireBot } from './require-bot.ts';
+import { requireScheduleAction } from './require-schedule-action.ts';
 import { botParams, nameText, TIME_ZONES } from './schemas.ts';
 
 // Five cron fields (minute hour day-of-month month day-of-week); each a *, number, range, list or step.
@@ -55,6 +56,7 @@ export const registerScheduleRoutes = (registry: Registry, deps: ApiDeps) => {
     const actor = `api:${request.principal!.tokenId}`;
     const created = await deps.withTenant(params.tenantId, async (tx) => {
       await requireBot(tx, params.tenantId, params.botId);
+      await requireScheduleAction(tx, params.tenantId, body.action, deps.config.schedules.followUp.maxRatePerMinute);
       const row = await tx.one(sql.type(scheduleRow)`
         INSERT INTO schedules (tenant_id, bot_id, name, cron, timezone, action, enabled)
         VALUES (${params.tenantId}, ${params.botId}, ${body.name}, ${body.cron}, ${body.timezone}, ${sql.jsonb(body.action)}, ${body.enabled})
@@ -85,6 +87,8 @@ export const registerScheduleRoutes = (registry: Registry, deps: ApiDeps) => {
         WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} AND id = ${params.scheduleId}
         RETURNING ${COLUMNS}`);
       if (!row) throw new HttpProblem(404, 'Not found', 'no such schedule');
+      // After the update, so another tenant's schedule is a 404 whatever the action; a refusal rolls it back.
+      if (body.action !== undefined) await requireScheduleAction(tx, params.tenantId, body.action, deps.config.schedules.followUp.maxRatePerMinute);
       await audit(tx, params.tenantId, actor, 'schedule.updated', { scheduleId: row.id, botId: params.botId, fields: Object.keys(body).sort() });
       return row;
     }, { actor });

@@ -23,7 +23,46 @@ export const SCHEDULE_CHANGED_SIGNAL = 'changed';
 
 export type ScheduleRef = { readonly tenantId: string; readonly scheduleId: string };
 
-export type ScheduledRunInput = ScheduleRef & { readonly botId: string };
+export type ScheduledRunInput = ScheduleRef & {
+  readonly botId: string;
+  /** Set on a continued run of a WhatsApp follow-up: the firing has resolved its segment already. */
+  readonly followUp?: FollowUpPlan;
+  /** Follow-ups the firing's earlier runs sent. */
+  readonly sentBefore?: number;
+};
+
+/** A firing's WhatsApp follow-up, once its segment is resolved into rows of `schedule_follow_ups`. */
+export type FollowUpPlan = {
+  /** The template; `{name}` is filled in per lead. */
+  readonly message: string;
+  /** Between two sends through the bot's number: 60 s over the rate per minute. */
+  readonly intervalMs: number;
+  /** A send the bot pod has not completed in this long (it is down, or its bot is not connected) fails the firing. */
+  readonly sendTimeoutSeconds: number;
+  readonly matched: number;
+  /** More leads matched than one firing reaches (SEGMENT_MAX_LEADS). */
+  readonly truncated: boolean;
+};
+
+/** What a firing recorded at its start: nothing (row gone or disabled), or the action to run. */
+export type ScheduleFiring = { readonly fired: false } | { readonly fired: true; readonly actionType: string };
+
+/** The follow-up's plan, or why it sends nothing at all (the bot is paused or archived, the row is gone). */
+export type FollowUpResolution = { readonly plan: FollowUpPlan } | { readonly plan: null; readonly skippedReason: string };
+
+/** One lead to send to, its text already filled in. */
+export type FollowUpLead = { readonly leadId: string; readonly waId: string; readonly toJid: string; readonly text: string };
+
+/** The firing's rows by status, at its end. */
+export type FollowUpCounts = {
+  readonly matched: number;
+  readonly sent: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Left when the firing failed (bot pod down): the next firing matches them again, under its own id. */
+  readonly pending: number;
+  readonly truncated: boolean;
+};
 
 /** What a sync did to the Temporal Schedule. */
 export type ScheduleSyncOutcome = 'created' | 'updated' | 'deleted' | 'absent';
@@ -38,4 +77,7 @@ export type ScheduleReconcileResult = {
   readonly failed: readonly string[];
 };
 
-export type ScheduledRunResult = { readonly fired: boolean };
+export type ScheduledRunResult = { readonly fired: boolean; readonly followUp?: FollowUpCounts & { /** Sent by this execution (its continued runs included); less than `sent` when it re-ran a firing. */ readonly sentNow: number } };
+
+/** Follow-ups one activity reads at a time; each is then sent and recorded on its own. */
+export const FOLLOW_UP_BATCH_SIZE = 25;

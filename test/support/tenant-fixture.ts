@@ -48,6 +48,10 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
     await tx.query(sql.unsafe`
       INSERT INTO schedules (tenant_id, bot_id, created_by_user_id, name, cron, action)
       VALUES (${tenantId}, ${botId}, ${userId}, 'Follow-up', '0 9 * * 1', '{"type": "follow_up"}')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO schedule_follow_ups (tenant_id, schedule_id, firing_id, bot_id, lead_id, status, wa_message_id)
+      SELECT ${tenantId}, id, ${`schedule-run/${tenantId}/${randomUUID()}-fixture`}, ${botId}, ${leadId}, 'sent', 'WAMID-FOLLOW-UP-1'
+        FROM schedules WHERE tenant_id = ${tenantId}`);
     await tx.query(sql.unsafe`INSERT INTO lead_events (tenant_id, lead_id, kind) VALUES (${tenantId}, ${leadId}, 'lead.qualified')`);
     await tx.query(sql.unsafe`
       INSERT INTO lead_identity_pairings (tenant_id, bot_id, phone_e164, lid) VALUES (${tenantId}, ${botId}, ${`+${waId}`}, '700000001')`);
