@@ -64,7 +64,9 @@ export const createActivities = (deps: ActivityDependencies) => {
       checks: integrityChecks({ scoring: deps.config.conversation.scoring }),
       outside: { storage: { s3: deps.s3, bucket: deps.config.s3.bucket }, temporal: deps.temporal, graceSeconds: deps.config.integrity.graceSeconds },
     }),
-    createDataRetentionActivities({ withTenant, maintenancePool: deps.pools.maintenance, batchSize: deps.config.retention.batchSize }),
+    createDataRetentionActivities({
+      withTenant, maintenancePool: deps.pools.maintenance, batchSize: deps.config.retention.batchSize, objects: { s3: deps.s3, bucket: deps.config.s3.bucket },
+    }),
     createIntegrityAlertWebhookActivities({
       maintenancePool: deps.pools.maintenance, webhook: alertWebhookTarget(deps.config.integrity.alertWebhook, deps.keyring),
     }),
