@@ -11,6 +11,7 @@ import { alertWebhookTarget, createIntegrityAlertWebhookActivities } from './dat
 import { integrityChecks } from './data-integrity/checks/index.ts';
 import { createDataIntegrityActivities } from './data-integrity/index.ts';
 import { createDataRetentionActivities } from './data-retention/index.ts';
+import { createDataSubjectActivities } from './data-subject/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createEmailSequenceActivities } from './email-sequences/send-step.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
@@ -67,6 +68,7 @@ export const createActivities = (deps: ActivityDependencies) => {
     createDataRetentionActivities({
       withTenant, maintenancePool: deps.pools.maintenance, batchSize: deps.config.retention.batchSize, objects: { s3: deps.s3, bucket: deps.config.s3.bucket },
     }),
+    createDataSubjectActivities({ withTenant, objects: { s3: deps.s3, bucket: deps.config.s3.bucket } }),
     createIntegrityAlertWebhookActivities({
       maintenancePool: deps.pools.maintenance, webhook: alertWebhookTarget(deps.config.integrity.alertWebhook, deps.keyring),
     }),

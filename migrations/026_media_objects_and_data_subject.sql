@@ -2,8 +2,10 @@
 -- 1. A message may name its media object in the bucket (`tenants/<tenantId>/media/<uuid>.<ext>`,
 --    core/object-keys.ts) and its content type. Nothing stores inbound media yet (issue 18); retention
 --    and erasure delete the objects of the rows they delete, and the integrity checks know the claim.
--- 2. Erasure deletes the identity pairings of the person, as the application role under RLS.
--- 3. Erasure redacts the person's data in the audit trail (row images, details) and in the integrity
+-- 2. data_subject_erasures: one row per erasure request (docs/data-subject.md). It holds the
+--    identifier only until the erasure completes; then a salted hash, the counts and who asked.
+-- 3. Erasure deletes the identity pairings of the person, as the application role under RLS.
+-- 4. Erasure redacts the person's data in the audit trail (row images, details) and in the integrity
 --    records, which the application role may not update: one SECURITY DEFINER function does exactly
 --    that, for the transaction's tenant only.
 
@@ -18,6 +20,31 @@ ALTER TABLE lead_messages
   ADD CONSTRAINT lead_messages_media_complete CHECK ((media_object_key IS NULL) = (media_content_type IS NULL));
 -- One object per message: deleting a message's object never takes another message's.
 CREATE UNIQUE INDEX lead_messages_media_key_unique ON lead_messages (tenant_id, media_object_key) WHERE media_object_key IS NOT NULL;
+
+CREATE TABLE data_subject_erasures (
+  -- The request id: the workflow is data-subject-erasure/<tenantId>/<id>.
+  id uuid PRIMARY KEY,
+  tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  -- What was asked ({"phone": ...} or {"email": ...}), until the erasure completes.
+  subject jsonb CONSTRAINT data_subject_erasures_subject_object CHECK (jsonb_typeof(subject) = 'object'),
+  -- sha256 of salt:canonical identifier, hex: a restore can re-apply the erasure by matching it.
+  subject_hash text NOT NULL CONSTRAINT data_subject_erasures_hash_format CHECK (subject_hash ~ '^[0-9a-f]{64}$'),
+  salt text NOT NULL CONSTRAINT data_subject_erasures_salt_format CHECK (salt ~ '^[0-9a-f]{32}$'),
+  status text NOT NULL DEFAULT 'pending' CONSTRAINT data_subject_erasures_status_valid CHECK (status IN ('pending', 'completed')),
+  -- Rows deleted or redacted per table, and objects deleted.
+  counts jsonb CONSTRAINT data_subject_erasures_counts_object CHECK (jsonb_typeof(counts) = 'object'),
+  requested_by text NOT NULL CONSTRAINT data_subject_erasures_requested_by_length CHECK (length(requested_by) BETWEEN 1 AND 200),
+  requested_at timestamptz NOT NULL DEFAULT now(),
+  completed_at timestamptz,
+  CONSTRAINT data_subject_erasures_completed CHECK (
+    (status = 'completed') = (completed_at IS NOT NULL) AND (status = 'pending') = (subject IS NOT NULL) AND (status = 'completed') = (counts IS NOT NULL))
+);
+CREATE INDEX data_subject_erasures_tenant_idx ON data_subject_erasures (tenant_id, requested_at DESC);
+ALTER TABLE data_subject_erasures ENABLE ROW LEVEL SECURITY;
+ALTER TABLE data_subject_erasures FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON data_subject_erasures USING (tenant_id = app_current_tenant()) WITH CHECK (tenant_id = app_current_tenant());
+GRANT SELECT, INSERT, UPDATE ON data_subject_erasures TO bi_app;
+GRANT DELETE ON data_subject_erasures TO bi_maintenance;
 
 GRANT DELETE ON lead_identity_pairings TO bi_app;
 

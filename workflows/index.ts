@@ -9,4 +9,5 @@ export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './
 export { botTenantReconcile } from './bot-tenant.ts';
 export { awaitIntegrityApprovals, dataIntegrityRun, deliverIntegrityAlerts, scheduledIntegrityRun, undoIntegrityFix } from './data-integrity.ts';
 export { dailyRetention, tenantRetention } from './data-retention.ts';
+export { dataSubjectErasure } from './data-subject.ts';
 export { reconcileTenantSchedules, scheduledTenantRun, syncTenantSchedule } from './schedules.ts';
