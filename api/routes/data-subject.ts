@@ -7,7 +7,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { dataSubjectExport, exportCounts, exportDataSubject } from '../../core/data-subject/export.ts';
 import { erasureRequest, readErasureRequest, recordErasureRequest } from '../../core/data-subject/erasure-requests.ts';
-import { dataSubjectBody, dataSubjectOf, InvalidDataSubjectError, newSalt, subjectHash, type DataSubjectBody } from '../../core/data-subject/subject.ts';
+import { dataSubjectBody, dataSubjectOf, newSalt, subjectHash } from '../../core/data-subject/subject.ts';
 import { dataSubjectErasureWorkflowId } from '../../core/temporal/data-subject.ts';
 import { tenantSearchAttributes } from '../../core/temporal/search-attributes.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -21,15 +21,6 @@ const erasureParams = z.strictObject({ tenantId: z.uuid(), requestId: z.uuid() }
 const erasureStatus = erasureRequest.omit({ salt: true }).extend({ workflowId: z.string() });
 const erasureAccepted = z.object({ requestId: z.uuid(), workflowId: z.string(), status: z.literal('pending'), statusPath: z.string() });
 
-const subjectOf = (body: DataSubjectBody) => {
-  try {
-    return dataSubjectOf(body);
-  } catch (error) {
-    if (error instanceof InvalidDataSubjectError) throw new HttpProblem(400, 'Invalid request', error.message);
-    throw error;
-  }
-};
-
 export const registerDataSubjectRoutes = (registry: Registry, deps: ApiDeps, metrics: ApiMetrics) => {
   const start = createWorkflowStarter(deps, metrics);
 
@@ -38,7 +29,7 @@ export const registerDataSubjectRoutes = (registry: Registry, deps: ApiDeps, met
     summary: 'Export everything the tenant holds about one WhatsApp contact or e-mail address (one JSON document, versioned)',
     tag: 'data-subject', access: 'any', params: tenantParams, body: dataSubjectBody, response: dataSubjectExport,
   }, async ({ params, body, principal }) => {
-    const subject = subjectOf(body);
+    const subject = dataSubjectOf(body);
     const actor = `api:${principal.tokenId}`;
     return deps.withTenant(params.tenantId, async (tx) => {
       const document = await exportDataSubject(tx, params.tenantId, subject);
@@ -56,7 +47,7 @@ export const registerDataSubjectRoutes = (registry: Registry, deps: ApiDeps, met
     summary: 'Erase everything the tenant holds about one WhatsApp contact or e-mail address (workflow; the request is kept without the personal data)',
     tag: 'data-subject', access: 'any', params: tenantParams, body: dataSubjectBody, status: 202, response: erasureAccepted,
   }, async ({ params, body, principal }) => {
-    const subject = subjectOf(body);
+    const subject = dataSubjectOf(body);
     const requestId = randomUUID();
     const workflowId = dataSubjectErasureWorkflowId(params.tenantId, requestId);
     // Started before the request commits: a failed start leaves no pending request holding the

@@ -6,11 +6,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
-// Digits with the separators people write; or a JID (`<digits>[:device]@s.whatsapp.net`, `@c.us`, `@lid`).
-const PHONE_INPUT = /^(\+?[0-9 ().-]{8,30}|[0-9]{1,20}(:[0-9]{1,4})?@(s\.whatsapp\.net|c\.us)|[0-9]{1,32}(:[0-9]{1,4})?@lid)$/;
+// E.164 (the + optional), a phone JID (`<digits>[:device]@s.whatsapp.net` or `@c.us`) or a lid JID
+// (`<digits>[:device]@lid`). Exact, so every input the schema (and the OpenAPI document) accepts names someone.
+const PHONE_INPUT = /^(\+?[1-9][0-9]{7,14}|[1-9][0-9]{7,14}(:[0-9]{1,4})?@(s\.whatsapp\.net|c\.us)|[0-9]{1,32}(:[0-9]{1,4})?@lid)$/;
 
 export const dataSubjectBody = z.union([
-  z.strictObject({ phone: z.string().regex(PHONE_INPUT, 'a phone number (E.164, separators allowed), a phone JID or a <digits>@lid JID') }),
+  z.strictObject({ phone: z.string().regex(PHONE_INPUT, 'an E.164 phone number (8 to 15 digits, country code first), a phone JID or a <digits>@lid JID') }),
   z.strictObject({ email: z.email().max(254) }),
 ]);
 export type DataSubjectBody = z.infer<typeof dataSubjectBody>;
@@ -28,8 +29,6 @@ export type DataSubject = SubjectIdentifiers & {
   readonly canonical: string;
 };
 
-export class InvalidDataSubjectError extends Error {}
-
 const NINE_DIGIT_BRAZILIAN_MOBILE = /^\+55([1-9]{2})9([6-9][0-9]{7})$/;
 const EIGHT_DIGIT_BRAZILIAN_MOBILE = /^\+55([1-9]{2})([6-9][0-9]{7})$/;
 
@@ -41,7 +40,7 @@ export const phoneForms = (e164: string): string[] => {
   return eight ? [`+55${eight[1]}9${eight[2]}`, e164] : [e164];
 };
 
-/** The person a request names; throws InvalidDataSubjectError for a number E.164 cannot hold. */
+/** The person a request names (the body is parsed by `dataSubjectBody`). */
 export const dataSubjectOf = (body: DataSubjectBody): DataSubject => {
   if ('email' in body) {
     const email = body.email.toLowerCase();
@@ -49,9 +48,7 @@ export const dataSubjectOf = (body: DataSubjectBody): DataSubject => {
   }
   const user = body.phone.split('@')[0]!.split(':')[0]!;
   if (body.phone.endsWith('@lid')) return { phones: [], lids: [user], emails: [], canonical: `lid:${user}` };
-  const digits = user.replace(/[^0-9]/g, '');
-  if (!/^[1-9][0-9]{7,14}$/.test(digits)) throw new InvalidDataSubjectError(`phone: ${digits.length} digits, or a leading 0: not an E.164 number (8 to 15 digits, country code first)`);
-  const phones = phoneForms(`+${digits}`);
+  const phones = phoneForms(`+${user.replace(/^\+/, '')}`);
   return { phones, lids: [], emails: [], canonical: `phone:${phones[0]}` };
 };
 
