@@ -10,9 +10,12 @@ import { z } from 'zod';
 // (`<digits>[:device]@lid`). Exact, so every input the schema (and the OpenAPI document) accepts names someone.
 const PHONE_INPUT = /^(\+?[1-9][0-9]{7,14}|[1-9][0-9]{7,14}(:[0-9]{1,4})?@(s\.whatsapp\.net|c\.us)|[0-9]{1,32}(:[0-9]{1,4})?@lid)$/;
 
+// The address shape leads may store (migration 003's leads_email_format), in any case.
+const EMAIL_INPUT = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+
 export const dataSubjectBody = z.union([
   z.strictObject({ phone: z.string().regex(PHONE_INPUT, 'an E.164 phone number (8 to 15 digits, country code first), a phone JID or a <digits>@lid JID') }),
-  z.strictObject({ email: z.email().max(254) }),
+  z.strictObject({ email: z.string().max(254).regex(EMAIL_INPUT, 'an e-mail address such as maria@example.com') }),
 ]);
 export type DataSubjectBody = z.infer<typeof dataSubjectBody>;
 
