@@ -11,6 +11,7 @@ import { alertWebhookTarget, createIntegrityAlertWebhookActivities } from './dat
 import { integrityChecks } from './data-integrity/checks/index.ts';
 import { createDataIntegrityActivities } from './data-integrity/index.ts';
 import { createDataRetentionActivities } from './data-retention/index.ts';
+import { createDataSubjectActivities } from './data-subject/index.ts';
 import { createDeadLetterActivities } from './dead-letters.ts';
 import { createEmailSequenceFeatureActivities } from './email-sequences/index.ts';
 import { createLeadActivities } from './lead-conversation/ingest.ts';
@@ -64,7 +65,10 @@ export const createActivities = (deps: ActivityDependencies) => {
       checks: integrityChecks({ scoring: deps.config.conversation.scoring }),
       outside: { storage: { s3: deps.s3, bucket: deps.config.s3.bucket }, temporal: deps.temporal, graceSeconds: deps.config.integrity.graceSeconds },
     }),
-    createDataRetentionActivities({ withTenant, maintenancePool: deps.pools.maintenance, batchSize: deps.config.retention.batchSize }),
+    createDataRetentionActivities({
+      withTenant, maintenancePool: deps.pools.maintenance, batchSize: deps.config.retention.batchSize, objects: { s3: deps.s3, bucket: deps.config.s3.bucket },
+    }),
+    createDataSubjectActivities({ withTenant, objects: { s3: deps.s3, bucket: deps.config.s3.bucket } }),
     createIntegrityAlertWebhookActivities({
       maintenancePool: deps.pools.maintenance, webhook: alertWebhookTarget(deps.config.integrity.alertWebhook, deps.keyring),
     }),

@@ -24,6 +24,7 @@ import { registerBotRoutes } from './routes/bots.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDataIntegrityRoutes } from './routes/data-integrity.ts';
 import { registerDataRetentionRoutes } from './routes/data-retention.ts';
+import { registerDataSubjectRoutes } from './routes/data-subject.ts';
 import { registerDeadLetterRoutes } from './routes/dead-letters.ts';
 import { registerEmailDeliveryRoutes } from './routes/email-sequences-deliveries.ts';
 import { registerEmailSettingsRoutes } from './routes/email-sequences-settings.ts';
@@ -83,6 +84,7 @@ export const createApp = (deps: ApiDeps) => {
   registerLeadRoutes(registry, deps);
   registerDeadLetterRoutes(registry, deps);
   registerDataRetentionRoutes(registry, deps);
+  registerDataSubjectRoutes(registry, deps, metrics);
   registerPipelineRoutes(registry, deps);
   registerCatalogRoutes(registry, deps);
   registerUserRoutes(registry, deps);

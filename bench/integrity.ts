@@ -106,14 +106,14 @@ const measureRun = async (database: Config['database'], label: string) => {
   }
 };
 
-const withName = (base: Config, name: string) => ({
+export const withName = (base: Config, name: string) => ({
   ...base.database,
   appUrl: withDatabaseName(base.database.appUrl, name),
   maintenanceUrl: withDatabaseName(base.database.maintenanceUrl, name),
   migrationUrl: withDatabaseName(base.database.migrationUrl, name),
 });
 
-const migrate = (database: Config['database']) =>
+export const migrate = (database: Config['database']) =>
   migrateUp({ url: database.migrationUrl, directory: fileURLToPath(new URL('../migrations', import.meta.url)), log: () => undefined });
 
 /** Generates the clean data set into `name` (recreated), returning how long it took. */

@@ -23,6 +23,7 @@ import { runEmailSequenceBench } from './email-sequences.ts';
 import { printIntegrity, runIntegrityBench } from './integrity.ts';
 import { runOutboxBench } from './outbox.ts';
 import { runPodRssBench } from './pod-rss.ts';
+import { printRetention, runRetentionBench } from './retention.ts';
 import { runTenantIsolationBench } from './tenant-isolation.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
 import { runScoringIsolationBench } from './scoring-isolation.ts';
@@ -39,8 +40,8 @@ const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
 const SCENARIOS = leadsFlag
   ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
   : ALL_SCENARIOS;
-/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, email, integrity, backup). */
-type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'email' | 'integrity' | 'backup';
+/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, email, integrity, retention, backup). */
+type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'email' | 'integrity' | 'retention' | 'backup';
 /** `--backup-mb=200`: a smaller generated database for the backup section (default 1 GB). */
 const backupMb = Number(process.argv.find((arg) => arg.startsWith('--backup-mb='))?.slice('--backup-mb='.length) ?? 1024);
 const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -49,7 +50,9 @@ const selected = (section: Section) => !onlyFlag || onlyFlag.includes(section);
 const integrityLeads = Number(process.argv.find((arg) => arg.startsWith('--integrity-leads='))?.slice('--integrity-leads='.length) ?? 1_000_000);
 /** `--integrity-reuse`: keep the generated clean data (a template database) and reuse it in later runs. */
 const integrityReuse = process.argv.includes('--integrity-reuse');
-const partial = onlyFlag !== undefined || leadsFlag !== undefined || backupMb !== 1024 || integrityLeads !== 1_000_000;
+/** `--retention-messages=100000`: fewer expired messages for the retention section (default 1M). */
+const retentionMessages = Number(process.argv.find((arg) => arg.startsWith('--retention-messages='))?.slice('--retention-messages='.length) ?? 1_000_000);
+const partial = onlyFlag !== undefined || leadsFlag !== undefined || backupMb !== 1024 || integrityLeads !== 1_000_000 || retentionMessages !== 1_000_000;
 /** The paced run lasts about this long at half the platform's maximum rate. */
 const PACED_SECONDS = 8;
 
@@ -166,6 +169,10 @@ try {
   const integrity = selected('integrity')
     ? await runIntegrityBench(base, log, { tenants: 100, leadsPerTenant: Math.max(1, Math.round(integrityLeads / 100)), messagesPerLead: 10 }, integrityReuse)
     : undefined;
+  if (selected('retention')) log(`data retention: ${retentionMessages} expired messages deleted in batches, beside lead ingestion`);
+  const retention = selected('retention')
+    ? await runRetentionBench(base, log, { expiredMessages: retentionMessages, keptMessages: Math.round(retentionMessages / 10) })
+    : undefined;
   // Last: generating 1 GB leaves the server busy (autovacuum, checkpoints) for a while.
   const backup = selected('backup') ? await runBackupBench(base, log, backupMb) : undefined;
   await pools.end();
@@ -180,6 +187,7 @@ try {
     emailSequences,
     backup,
     integrity,
+    retention,
     endToEnd,
     tenantIsolation,
   };
@@ -203,6 +211,7 @@ try {
   }
   if (backup) printBackup(backup);
   if (integrity) printIntegrity(integrity);
+  if (retention) printRetention(retention);
   if (outbox) process.stdout.write(`bot pod outbox: ${outbox.durableAppendsPerSecond} durable appends/s (raw appends without fsync ${outbox.rawAppendsPerSecond}/s, node:sqlite WAL synchronous=FULL ${outbox.sqliteAppendsPerSecond}/s), drained ${outbox.drainedPerSecond} msg/s\n`);
 } finally {
   await processes.stopAll();

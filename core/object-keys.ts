@@ -4,6 +4,7 @@
 //   backups/<backupId>/sessions/<tenantId>.tar.gz.enc every tenant's session files, in that backup
 //   backups/<backupId>/manifest.json                  the backup's manifest (written last)
 //   tenants/<tenantId>/images/<uuid>.<ext>            a bot's uploaded image
+//   tenants/<tenantId>/media/<uuid>.<ext>             a message's media (lead_messages.media_object_key)
 //   tenants/<tenantId>/sessions/<time>.tar.gz.enc     a session snapshot taken on request
 //   quarantine/<fixId>/<original key>                 an object a data-integrity fix set aside (undo moves it back)
 import { BACKUP_ID } from './backups/backup-id.ts';
@@ -34,6 +35,10 @@ export const isTenantObjectKey = (key: string, tenantId: string): boolean =>
 
 export const tenantImageKey = (tenantId: string, imageId: string, extension: string): string =>
   `${tenantPrefix(tenantId)}images/${imageId}.${extension}`;
+
+/** Object key of a message's media: claimed by its lead_messages row, deleted with it (retention, erasure). */
+export const messageMediaKey = (tenantId: string, mediaId: string, extension: string): string =>
+  `${tenantPrefix(tenantId)}media/${mediaId}.${extension}`;
 
 /** Object key of a tenant's session snapshot taken at `at` (an ISO timestamp). */
 export const sessionSnapshotKey = (tenantId: string, at: string): string =>

@@ -23,7 +23,7 @@ import type { IntegrityOutside } from '../activities/data-integrity/sources/inde
 import { FixNotUndoableError } from '../activities/data-integrity/undo-fix.ts';
 import { loadConfig } from '../core/config.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
-import { quarantineKey, sessionsObjectKey, sessionSnapshotKey } from '../core/object-keys.ts';
+import { messageMediaKey, quarantineKey, sessionsObjectKey, sessionSnapshotKey } from '../core/object-keys.ts';
 import { createTokenAdminPool } from '../core/db/pools.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { LEAD_CONVERSATION_WORKFLOW, leadWorkflowId } from '../core/temporal/lead-conversation.ts';
@@ -259,6 +259,28 @@ describe('data-integrity checks of the bucket and of Temporal', () => {
       expect(await state()).toEqual({ image: true, productImage: tenant.imageId });
     } finally {
       await Promise.all([put(imageKey()), put(manifest)]);
+    }
+    expect((await run()).found).toEqual([]);
+  });
+
+  it('a message\'s media object is claimed by its row (not unclaimed), and a row whose media is gone is found (reported, no fix)', async () => {
+    const media = messageMediaKey(tenant.tenantId, randomUUID(), 'jpg');
+    const messageId = await asTenantOwner((tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+      INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, media_object_key, media_content_type)
+      VALUES (${tenant.tenantId}, ${tenant.botId}, ${tenant.leadId}, 'inbound', 'WAMID-MEDIA-1', '', ${media}, 'image/jpeg') RETURNING id`));
+    await put(media, 'a photo');
+    try {
+      expect((await run()).found).toEqual([]);
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: media }] } }));
+      const { recorded, found } = await run();
+      expect(found.map(({ check, key, tenantId, details }) => ({ check, key, tenantId, details }))).toEqual([{
+        check: 'rows-missing-objects', key: `lead_messages:${messageId}`, tenantId: tenant.tenantId,
+        details: { table: 'lead_messages', id: messageId, objectKey: media, botId: tenant.botId },
+      }]);
+      expect(recorded.fixes).toEqual([]);
+    } finally {
+      await asTenantOwner((tx) => tx.query(sql.unsafe`DELETE FROM lead_messages WHERE id = ${messageId}`));
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: media }] } }));
     }
     expect((await run()).found).toEqual([]);
   });

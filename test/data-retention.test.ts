@@ -1,22 +1,26 @@
-// Data retention on real Postgres and Temporal: a tenant whose messages are spread over 200 days
-// loses exactly those older than its retentionDays (90), and its one stale lead, in batches of 7
-// through the workflow `retention/<tenantId>`; the dry run (activity and API) reports the same
-// numbers and deletes nothing; another tenant, with the same history, is untouched; another
+// Data retention on real Postgres, Temporal and S3: a tenant whose messages are spread over 200 days
+// (every fourth with a media object in the bucket) loses exactly those older than its
+// retentionDays (90) with their objects, and its one stale lead, in batches of 7 through the
+// workflow `retention/<tenantId>`; the dry run (activity and API) reports the same numbers, objects
+// included, and deletes nothing; another tenant, with the same history, is untouched; another
 // tenant's id answers 404; the Schedule `retention-daily` is daily with overlap SKIP.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createDataRetentionActivities } from '../activities/data-retention/index.ts';
+import { deleteObjectKeys } from '../activities/delete-objects.ts';
 import { createApp } from '../api/app.ts';
 import { issueToken } from '../api/token-store.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
+import { messageMediaKey, tenantPrefix } from '../core/object-keys.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import { RETENTION_DAILY_SCHEDULE_ID, retentionWorkflowId } from '../core/temporal/data-retention.ts';
@@ -36,8 +40,11 @@ const config: Config = {
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 const DAYS = 200;
 const RETENTION_DAYS = 90; // the fixture's tenants.settings.retentionDays
-// Messages older than 90 days on the seeded lead (days 90..199), plus the stale lead's one.
-const EXPIRED = { messages: DAYS - RETENTION_DAYS + 1, leads: 1 };
+const MEDIA_EVERY = 4; // the message of every fourth day has a media object
+const daysWithMedia = (from: number, to: number) => Array.from({ length: to - from }, (_, index) => from + index).filter((day) => day % MEDIA_EVERY === 0);
+// Messages older than 90 days on the seeded lead (days 90..199), plus the stale lead's one; the
+// media objects of those of days 92, 96, ..., 196.
+const EXPIRED = { messages: DAYS - RETENTION_DAYS + 1, leads: 1, objects: daysWithMedia(RETENTION_DAYS, DAYS).length };
 
 const s3 = createObjectStoreClient(base.s3);
 let pools: DatabasePools;
@@ -53,14 +60,24 @@ let api: ReturnType<typeof createApp>;
 let baseUrl: string;
 let tokenA: string;
 const staleLeadIds = new Map<string, string>();
+/** Per tenant: the media key of each day that has one. */
+const mediaKeys = new Map<string, Map<number, string>>();
 
-/** 200 messages on the seeded lead, one per day (at mid-day, clear of the cutoff), and four older leads. */
+/**
+ * 200 messages on the seeded lead, one per day (at mid-day, clear of the cutoff), every fourth with
+ * its media object uploaded to the bucket, and four older leads.
+ */
 const seedHistory = async (tenant: TenantGraph) => withTenant(tenant.tenantId, async (tx) => {
   const { tenantId, botId, leadId } = tenant;
+  const keys = new Map(daysWithMedia(0, DAYS).map((day) => [day, messageMediaKey(tenantId, randomUUID(), 'jpg')]));
+  mediaKeys.set(tenantId, keys);
+  await Promise.all([...keys.values()].map((key) => s3.send(new PutObjectCommand({ Bucket: base.s3.bucket, Key: key, Body: `photo ${key}` }))));
   await tx.query(sql.unsafe`
-    INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at)
-    SELECT ${tenantId}, ${botId}, ${leadId}, 'inbound', 'R-' || d, 'message of day ' || d, now() - make_interval(days => d, hours => 12)
-      FROM generate_series(0, ${DAYS - 1}) d`);
+    INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at, media_object_key, media_content_type)
+    SELECT ${tenantId}, ${botId}, ${leadId}, 'inbound', 'R-' || d, 'message of day ' || d, now() - make_interval(days => d, hours => 12),
+           media.key, CASE WHEN media.key IS NULL THEN NULL ELSE 'image/jpeg' END
+      FROM generate_series(0, ${DAYS - 1}) d
+      LEFT JOIN unnest(${sql.array([...keys.keys()], 'int4')}::int[], ${sql.array([...keys.values()], 'text')}::text[]) AS media (day, key) ON media.day = d`);
   const lead = (waId: string, score: number, createdDays: number, lastMessageDays: number | null) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
     INSERT INTO leads (tenant_id, bot_id, wa_id, score, created_at, last_message_at)
     VALUES (${tenantId}, ${botId}, ${waId}, ${score}, now() - make_interval(days => ${createdDays}),
@@ -83,7 +100,13 @@ const holdings = (tenantId: string) => pools.maintenance.one(sql.type(figures)`
          md5((SELECT string_agg(m::text, ',' ORDER BY m.id) FROM lead_messages m WHERE tenant_id = ${tenantId})
           || (SELECT string_agg(l::text, ',' ORDER BY l.id) FROM leads l WHERE tenant_id = ${tenantId})) AS digest`);
 
-const activities = () => createDataRetentionActivities({ withTenant, maintenancePool: pools.maintenance, batchSize: 7 });
+const activities = () => createDataRetentionActivities({
+  withTenant, maintenancePool: pools.maintenance, batchSize: 7, objects: { s3, bucket: base.s3.bucket },
+});
+/** The media objects in the bucket under the tenant's prefix (fewer than S3's 1,000 a page). */
+const mediaInBucket = async (tenantId: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: base.s3.bucket, Prefix: `${tenantPrefix(tenantId)}media/` })))
+  .Contents ?? []).map((object) => object.Key!).sort();
+const keysOfDays = (tenantId: string, from: number, to: number) => daysWithMedia(from, to).map((day) => mediaKeys.get(tenantId)!.get(day)!).sort();
 /** The tenants dailyRetention is given: every tenant of the shared test database would be the real list. */
 let listedTenants: string[] = [];
 
@@ -123,6 +146,8 @@ afterAll(async () => {
   await running;
   await closeWorkerConnection?.();
   await client?.connection.close();
+  const left = [tenantA, tenantB].flatMap((tenant) => [...mediaKeys.get(tenant?.tenantId ?? '')?.values() ?? []]);
+  if (left.length > 0) await deleteObjectKeys({ s3, bucket: base.s3.bucket }, left);
   s3.destroy();
   await Promise.all([pools?.end(), tokenPool?.end()]);
 });
@@ -135,6 +160,7 @@ describe('data retention', () => {
     const answer = await call(`/tenants/${tenantA.tenantId}/retention/preview`);
     expect(answer).toEqual({ status: 200, json: { retentionDays: RETENTION_DAYS, cutoff: expect.any(String), wouldDelete: EXPIRED } });
     expect(await holdings(tenantA.tenantId)).toEqual(before);
+    expect(await mediaInBucket(tenantA.tenantId)).toEqual(keysOfDays(tenantA.tenantId, 0, DAYS));
     expect(await activities().retentionTenants()).toEqual(expect.arrayContaining([tenantA.tenantId, tenantB.tenantId]));
   });
 
@@ -166,8 +192,11 @@ describe('data retention', () => {
       SELECT actor, details FROM audit_logs WHERE tenant_id = ${tenantA.tenantId} AND action = 'retention.applied'`);
     expect(audit).toEqual({ actor: 'data-retention', details: { retentionDays: RETENTION_DAYS, cutoff: result!.cutoff, ...EXPIRED } });
     expect(await holdings(tenantB.tenantId)).toEqual(beforeB);
+    // Exactly the expired messages' objects are gone; the kept messages' and tenant B's are all there.
+    expect(await mediaInBucket(tenantA.tenantId)).toEqual(keysOfDays(tenantA.tenantId, 0, RETENTION_DAYS));
+    expect(await mediaInBucket(tenantB.tenantId)).toEqual(keysOfDays(tenantB.tenantId, 0, DAYS));
     // Nothing is left to delete: the dry run now says so.
-    expect(await activities().previewRetention({ tenantId: tenantA.tenantId })).toMatchObject({ messages: 0, leads: 0 });
+    expect(await activities().previewRetention({ tenantId: tenantA.tenantId })).toMatchObject({ messages: 0, leads: 0, objects: 0 });
   }, 60_000);
 
   it('registers the Schedule retention-daily: daily, overlap SKIP, starting dailyRetention', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { newBackupId } from '../core/backups/backup-id.ts';
 import {
-  backupIdOfKey, databaseObjectKey, isTenantObjectKey, manifestKey, sessionSnapshotKey, sessionsObjectKey, tenantImageKey,
+  backupIdOfKey, databaseObjectKey, isTenantObjectKey, manifestKey, messageMediaKey, sessionSnapshotKey, sessionsObjectKey, tenantImageKey,
 } from '../core/object-keys.ts';
 
 const tenantId = '6f1c1f50-3b0a-4c55-9a51-2f1d0f3e9a11';
@@ -21,15 +21,17 @@ describe('object keys', () => {
     expect(keys.map(backupIdOfKey)).toEqual(keys.map(() => backupId));
   });
 
-  it('keep a tenant\'s images and session snapshots under its own prefix, and refuse another tenant\'s key', () => {
+  it('keep a tenant\'s images, message media and session snapshots under its own prefix, and refuse another tenant\'s key', () => {
     const image = tenantImageKey(tenantId, 'b7c9e0d2-1111-4222-8333-944455556666', 'png');
+    const media = messageMediaKey(tenantId, 'c8d0f1e3-2222-4333-9444-a55566667777', 'ogg');
     const snapshot = sessionSnapshotKey(tenantId, '2026-11-23T03:00:00.123Z');
-    expect([image, snapshot]).toEqual([
-      `tenants/${tenantId}/images/b7c9e0d2-1111-4222-8333-944455556666.png`, `tenants/${tenantId}/sessions/2026-11-23T03-00-00-123Z.tar.gz.enc`,
+    expect([image, media, snapshot]).toEqual([
+      `tenants/${tenantId}/images/b7c9e0d2-1111-4222-8333-944455556666.png`, `tenants/${tenantId}/media/c8d0f1e3-2222-4333-9444-a55566667777.ogg`,
+      `tenants/${tenantId}/sessions/2026-11-23T03-00-00-123Z.tar.gz.enc`,
     ]);
-    expect([image, snapshot].map((key) => isTenantObjectKey(key, tenantId))).toEqual([true, true]);
-    expect([image, snapshot].map((key) => isTenantObjectKey(key, otherTenantId))).toEqual([false, false]);
+    expect([image, media, snapshot].map((key) => isTenantObjectKey(key, tenantId))).toEqual([true, true, true]);
+    expect([image, media, snapshot].map((key) => isTenantObjectKey(key, otherTenantId))).toEqual([false, false, false]);
     expect(isTenantObjectKey(`tenants/${tenantId}/../${otherTenantId}/images/x.png`, tenantId)).toBe(false);
-    expect([image, snapshot].map(backupIdOfKey)).toEqual([null, null]);
+    expect([image, media, snapshot].map(backupIdOfKey)).toEqual([null, null, null]);
   });
 });

@@ -20,7 +20,11 @@ let tenantB: TenantGraph;
 let tenantTables: { table: string; key: string }[];
 
 // Tables whose rows the application may not rewrite or delete at all.
-const APPEND_ONLY = new Set(['api_tokens', 'audit_logs', 'data_change_audit', 'lead_events', 'lead_identity_pairings']);
+const APPEND_ONLY = new Set(['api_tokens', 'audit_logs', 'data_change_audit', 'lead_events']);
+// Beyond those: identity pairings are never updated (data-subject erasure deletes them, migration
+// 026), and the erasure log is never deleted by the application.
+const UPDATE_DENIED = new Set([...APPEND_ONLY, 'lead_identity_pairings']);
+const DELETE_DENIED = new Set([...APPEND_ONLY, 'data_subject_erasures']);
 // ... nor even write: tokens are issued and revoked only by the token role.
 const NOT_WRITABLE = new Set(['api_tokens']);
 const tableRow = z.object({ table: z.string(), key: z.string() });
@@ -103,19 +107,19 @@ describe('tenant isolation', () => {
         expect([table, await tx.oneFirst(sql.type(count)`SELECT count(*)::int AS n FROM ${t} WHERE ${k} <> ${tenantA.tenantId}`)]).toEqual([table, 0]);
       });
       // In the append-only tables UPDATE and DELETE (of these columns) are not even granted.
-      for (const statement of [
-        sql.unsafe`UPDATE ${t} SET ${k} = ${k} WHERE ${k} = ${tenantB.tenantId}`,
-        sql.unsafe`DELETE FROM ${t} WHERE ${k} = ${tenantB.tenantId}`,
-      ]) {
+      for (const [denied, statement] of [
+        [UPDATE_DENIED, sql.unsafe`UPDATE ${t} SET ${k} = ${k} WHERE ${k} = ${tenantB.tenantId}`],
+        [DELETE_DENIED, sql.unsafe`DELETE FROM ${t} WHERE ${k} = ${tenantB.tenantId}`],
+      ] as const) {
         const outcome = await withTenant(tenantA.tenantId, (tx) => tx.query(statement)).then(
           (result) => `${result.rowCount} rows`,
           (error: Error) => (/permission denied/.test(String(error.message)) ? 'permission denied' : String(error)),
         );
-        expect([table, outcome]).toEqual([table, APPEND_ONLY.has(table) ? 'permission denied' : '0 rows']);
+        expect([table, outcome]).toEqual([table, denied.has(table) ? 'permission denied' : '0 rows']);
       }
 
       // Moving its own rows over to B is refused by the policy's WITH CHECK.
-      if (!APPEND_ONLY.has(table)) await expect(withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`UPDATE ${t} SET ${k} = ${tenantB.tenantId} WHERE ${k} = ${tenantA.tenantId}`)))
+      if (!UPDATE_DENIED.has(table)) await expect(withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`UPDATE ${t} SET ${k} = ${tenantB.tenantId} WHERE ${k} = ${tenantA.tenantId}`)))
         .rejects.toBeInstanceOf(TenantIsolationError);
 
       // Writing a row into B (a copy of one of B's rows under a new id) is refused.

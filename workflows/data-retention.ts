@@ -15,11 +15,12 @@ const retention = proxyActivities<DataRetentionActivities>({
 export async function tenantRetention(input: TenantRetentionInput): Promise<RetentionPreview | null> {
   const plan = await retention.previewRetention(input);
   if (plan === null) return null;
-  const deleted = { messages: 0, leads: 0 };
+  const deleted = { messages: 0, leads: 0, objects: 0 };
   for (;;) {
     const batch = await retention.deleteRetentionBatch({ tenantId: input.tenantId, cutoff: plan.cutoff });
     deleted.messages += batch.messages;
     deleted.leads += batch.leads;
+    deleted.objects += batch.objects;
     if (batch.messages === 0 && batch.leads === 0) break;
   }
   const run = { retentionDays: plan.retentionDays, cutoff: plan.cutoff, ...deleted };

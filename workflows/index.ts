@@ -9,5 +9,6 @@ export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './
 export { botTenantReconcile } from './bot-tenant.ts';
 export { awaitIntegrityApprovals, dataIntegrityRun, deliverIntegrityAlerts, scheduledIntegrityRun, undoIntegrityFix } from './data-integrity.ts';
 export { dailyRetention, tenantRetention } from './data-retention.ts';
+export { dataSubjectErasure } from './data-subject.ts';
 export { reconcileTenantSchedules, scheduledTenantRun, syncTenantSchedule } from './schedules.ts';
 export { emailSequence } from './email-sequences.ts';

@@ -2,11 +2,12 @@
 // then each backup to delete is marked deleted in the catalog before its objects go, so a crash
 // leaves objects claimed by a deleted entry (removed by the next run), never a complete entry
 // whose objects are gone. Objects no entry claims are reported, never deleted.
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { BACKUP_PREFIX, backupIdOfKey } from '../../core/object-keys.ts';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from '../../core/backups/retention-plan.ts';
+import { deleteObjectKeys } from '../delete-objects.ts';
 import { alert } from '../platform-events.ts';
 import { readCatalog, recordBackupDeleted } from './catalog.ts';
 
@@ -27,15 +28,6 @@ const listKeys = async (s3: S3Client, bucket: string, prefix: string): Promise<s
   return keys;
 };
 
-const deleteKeys = async (s3: S3Client, bucket: string, keys: readonly string[]) => {
-  for (let start = 0; start < keys.length; start += 1000) {
-    const batch = keys.slice(start, start + 1000);
-    const result = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
-    if (result.Errors?.length) throw new Error(`could not delete ${result.Errors.length} objects, first ${result.Errors[0]!.Key}: ${result.Errors[0]!.Message}`);
-  }
-  return keys.length;
-};
-
 export const applyRetention = async (deps: {
   pool: DatabasePool; s3: S3Client; bucket: string; policy: RetentionPolicy; now: Date; log: (message: string, details: object) => void;
 }): Promise<RetentionResult> => {
@@ -49,7 +41,7 @@ export const applyRetention = async (deps: {
   // Objects of deleted entries: this run's deletions and any an interrupted run left behind.
   const doomed = keys.filter((key) => statuses.get(backupIdOfKey(key) ?? '') === 'deleted');
   const unclaimedObjects = keys.filter((key) => !statuses.has(backupIdOfKey(key) ?? '')).sort();
-  const objectsDeleted = await deleteKeys(deps.s3, deps.bucket, doomed);
+  const objectsDeleted = await deleteObjectKeys(deps, doomed);
   if (unclaimedObjects.length > 0) deps.log('objects under the backup prefix that no catalog entry claims (not deleted)', { unclaimedObjects });
   await alert(deps.pool, 'retention.applied', 'backup-retention', {
     kept: plan.keep.length, deleted: plan.delete.map((entry) => entry.id), objectsDeleted, unclaimedObjects: unclaimedObjects.slice(0, 100),

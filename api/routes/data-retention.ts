@@ -10,18 +10,19 @@ const preview = z.object({
   /** Null when the tenant sets no retentionDays: nothing is ever deleted. */
   retentionDays: z.number().int().nullable(),
   cutoff: z.string().nullable(),
-  wouldDelete: z.object({ messages: z.number().int(), leads: z.number().int() }),
+  /** `objects`: the media objects of those messages, in the bucket. */
+  wouldDelete: z.object({ messages: z.number().int(), leads: z.number().int(), objects: z.number().int() }),
 });
 
 export const registerDataRetentionRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'get', path: '/tenants/:tenantId/retention/preview',
-    summary: 'Dry run of data retention: messages and stale leads the next run would delete (nothing is deleted)',
+    summary: 'Dry run of data retention: messages (with their media objects) and stale leads the next run would delete (nothing is deleted)',
     tag: 'data-retention', access: 'any', params: tenantParams, response: preview,
   }, async ({ params }) => {
     const plan = await deps.withTenant(params.tenantId, (tx) => previewRetention(tx, params.tenantId));
     return plan === null
-      ? { retentionDays: null, cutoff: null, wouldDelete: { messages: 0, leads: 0 } }
-      : { retentionDays: plan.retentionDays, cutoff: plan.cutoff, wouldDelete: { messages: plan.messages, leads: plan.leads } };
+      ? { retentionDays: null, cutoff: null, wouldDelete: { messages: 0, leads: 0, objects: 0 } }
+      : { retentionDays: plan.retentionDays, cutoff: plan.cutoff, wouldDelete: { messages: plan.messages, leads: plan.leads, objects: plan.objects } };
   });
 };

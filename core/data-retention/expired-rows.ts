@@ -6,10 +6,14 @@ import { z } from 'zod';
 import type { TenantTransaction } from '../db/with-tenant.ts';
 
 export type RetentionCutoff = { readonly retentionDays: number; readonly cutoff: string };
-export type RetentionCounts = { readonly messages: number; readonly leads: number };
+/** Rows deleted, and `objects`: the media objects of the deleted messages (deleted after the rows commit). */
+export type RetentionCounts = { readonly messages: number; readonly leads: number; readonly objects: number };
+/** A batch's counts and the media keys of the messages it deleted: the caller deletes them once the rows are committed. */
+export type RetentionBatch = RetentionCounts & { readonly objectKeys: readonly string[] };
 
 const cutoffRow = z.object({ retentionDays: z.number().int().nullable(), cutoff: z.string().nullable() });
-const counts = z.object({ messages: z.number().int(), leads: z.number().int() });
+const counts = z.object({ messages: z.number().int(), leads: z.number().int(), objects: z.number().int() });
+const deletedMedia = z.object({ key: z.string().nullable() });
 
 /** The tenant's cutoff (now minus its retentionDays), or null when it keeps everything or does not exist. */
 export const retentionCutoff = async (tx: TenantTransaction, tenantId: string): Promise<RetentionCutoff | null> => {
@@ -35,7 +39,8 @@ const staleLeads = (tenantId: string, cutoff: string): FragmentSqlToken => sql.f
 export const countExpired = (tx: TenantTransaction, tenantId: string, cutoff: string): Promise<RetentionCounts> =>
   tx.one(sql.type(counts)`
     SELECT (SELECT count(*) ${expiredMessages(tenantId, cutoff)})::int AS messages,
-           (SELECT count(*) ${staleLeads(tenantId, cutoff)})::int AS leads`);
+           (SELECT count(*) ${staleLeads(tenantId, cutoff)})::int AS leads,
+           (SELECT count(m.media_object_key) ${expiredMessages(tenantId, cutoff)})::int AS objects`);
 
 /** The dry run: the cutoff and what a run at it deletes, or null when the tenant keeps everything. */
 export const previewRetention = async (tx: TenantTransaction, tenantId: string): Promise<(RetentionCutoff & RetentionCounts) | null> => {
@@ -48,9 +53,10 @@ export const previewRetention = async (tx: TenantTransaction, tenantId: string):
  * and events go with them by cascade). Small batches keep each transaction's locks short; a run
  * repeats batches until one deletes nothing.
  */
-export const deleteExpiredBatch = async (tx: TenantTransaction, tenantId: string, cutoff: string, limit: number): Promise<RetentionCounts> => {
-  const messages = await tx.query(sql.unsafe`
-    DELETE FROM lead_messages WHERE id IN (SELECT m.id ${expiredMessages(tenantId, cutoff)} LIMIT ${limit})`);
+export const deleteExpiredBatch = async (tx: TenantTransaction, tenantId: string, cutoff: string, limit: number): Promise<RetentionBatch> => {
+  const messages = await tx.any(sql.type(deletedMedia)`
+    DELETE FROM lead_messages WHERE id IN (SELECT m.id ${expiredMessages(tenantId, cutoff)} LIMIT ${limit})
+    RETURNING media_object_key AS key`);
   // A stale lead goes once its last message has: the cascade then deletes none, so every message
   // deleted is counted by the statement above and the totals equal the dry run's.
   const leads = await tx.query(sql.unsafe`
@@ -58,7 +64,8 @@ export const deleteExpiredBatch = async (tx: TenantTransaction, tenantId: string
       SELECT l.id ${staleLeads(tenantId, cutoff)}
          AND NOT EXISTS (SELECT 1 FROM lead_messages e WHERE e.tenant_id = l.tenant_id AND e.lead_id = l.id)
        LIMIT ${limit})`);
-  return { messages: messages.rowCount, leads: leads.rowCount };
+  const objectKeys = messages.flatMap(({ key }) => (key === null ? [] : [key]));
+  return { messages: messages.length, leads: leads.rowCount, objects: objectKeys.length, objectKeys };
 };
 
 /** Records what a run deleted: counts only, never the rows' contents. */

@@ -75,6 +75,9 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
       VALUES (${tenantId}, ${enrollmentId}, 0, '<fixture@botinteligente.local>', 'lead@example.com', '250 OK')`);
     await tx.query(sql.unsafe`
       INSERT INTO email_suppressions (tenant_id, address, reason, detail) VALUES (${tenantId}, 'bounced@example.com', 'bounced', '550 fixture')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO data_subject_erasures (id, tenant_id, subject_hash, salt, status, counts, requested_by, completed_at)
+      VALUES (${randomUUID()}, ${tenantId}, ${'0'.repeat(64)}, ${'0'.repeat(32)}, 'completed', '{"leads": 0}', 'test-fixture', now())`);
     return { tenantId, userId, botId, imageId, productId, ruleId, pipelineId, stageIds: [stageNew, stageQualified], leadId, waId, sku, email };
   }, { actor: 'test-fixture' });
 };

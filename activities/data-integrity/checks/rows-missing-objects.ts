@@ -1,6 +1,6 @@
 // Rows that name an object of the bucket which the listing does not hold: a bot image (the bot's
-// catalog cannot send it) and a complete backup's manifest (the backup cannot be restored, while
-// backup-age counts it as fresh). The listing is taken after the snapshot and the API uploads an
+// catalog cannot send it), a message's media (the conversation lost its attachment) and a complete
+// backup's manifest (the backup cannot be restored, while backup-age counts it as fresh). The listing is taken after the snapshot and the API uploads an
 // image before it inserts its row, so a row the snapshot sees had its object listed, unless lost.
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -9,15 +9,21 @@ import { MAX_FINDINGS_PER_CHECK } from '../../../core/data-integrity/check.ts';
 import { inScope } from './tenant-filter.ts';
 
 const row = z.object({
-  table: z.enum(['bot_images', 'backups']), id: z.string(), tenantId: z.uuid().nullable(), botId: z.uuid().nullable(), objectKey: z.string(),
+  table: z.enum(['bot_images', 'lead_messages', 'backups']), id: z.string(), tenantId: z.uuid().nullable(), botId: z.uuid().nullable(), objectKey: z.string(),
 });
 const imageDetails = z.object({ table: z.literal('bot_images'), id: z.uuid(), objectKey: z.string() });
 const productId = z.object({ id: z.uuid() });
 
+const SUMMARIES = {
+  bot_images: (id: string, botId: string | null, objectKey: string) => `image ${id} of bot ${botId} names object ${objectKey}, which is not in the bucket`,
+  lead_messages: (id: string, botId: string | null, objectKey: string) => `message ${id} of bot ${botId} names media ${objectKey}, which is not in the bucket`,
+  backups: (id: string, _botId: string | null, objectKey: string) => `complete backup ${id} names manifest ${objectKey}, which is not in the bucket: it cannot be restored`,
+} as const;
+
 export const rowsMissingObjects: IntegrityCheck = {
   name: 'rows-missing-objects',
   severity: 'critical',
-  description: 'A bot image, or a complete backup\'s manifest, whose object is not in the bucket.',
+  description: 'A bot image, a message\'s media, or a complete backup\'s manifest, whose object is not in the bucket.',
   platformOnly: false,
   needs: ['objects'],
   fix: {
@@ -44,6 +50,11 @@ export const rowsMissingObjects: IntegrityCheck = {
         FROM bot_images i
        WHERE ${inScope(scope, sql.identifier(['i', 'tenant_id']))} AND NOT EXISTS (SELECT 1 FROM listed l WHERE l.key = i.object_key)
       UNION ALL
+      SELECT 'lead_messages', m.id::text, m.tenant_id, m.bot_id, m.media_object_key
+        FROM lead_messages m
+       WHERE m.media_object_key IS NOT NULL AND ${inScope(scope, sql.identifier(['m', 'tenant_id']))}
+         AND NOT EXISTS (SELECT 1 FROM listed l WHERE l.key = m.media_object_key)
+      UNION ALL
       SELECT 'backups', b.id, NULL, NULL, b.manifest_key
         FROM backups b
        WHERE ${scope.tenantId === null} AND b.status = 'complete' AND NOT EXISTS (SELECT 1 FROM listed l WHERE l.key = b.manifest_key)
@@ -51,9 +62,7 @@ export const rowsMissingObjects: IntegrityCheck = {
     return rows.map(({ table, id, tenantId, botId, objectKey }) => ({
       key: `${table}:${id}`,
       tenantId,
-      summary: table === 'bot_images'
-        ? `image ${id} of bot ${botId} names object ${objectKey}, which is not in the bucket`
-        : `complete backup ${id} names manifest ${objectKey}, which is not in the bucket: it cannot be restored`,
+      summary: SUMMARIES[table](id, botId, objectKey),
       details: { table, id, objectKey, ...(botId === null ? {} : { botId }) },
     }));
   },

@@ -1,4 +1,5 @@
-// Objects under `tenants/` that nothing claims. A bot image is claimed by its bot_images row; a
+// Objects under `tenants/` that nothing claims. A bot image is claimed by its bot_images row, a
+// message's media by its lead_messages row (media_object_key); a
 // session snapshot (`tenants/<id>/sessions/<name>.tar.gz.enc`) by being one, while its tenant
 // exists: no row lists snapshots, and each is a restore point of the tenant's WhatsApp sessions.
 // Everything of a tenant that no longer exists, and anything of another layout, is unclaimed.
@@ -14,7 +15,7 @@ import { TENANTS_PREFIX } from '../../../core/object-keys.ts';
 const REASONS = {
   'not-a-tenant': 'is not under a tenant id',
   'tenant-missing': 'belongs to a tenant that no longer exists',
-  'no-row': 'is claimed by no bot image row',
+  'no-row': 'is claimed by no bot image or message row',
 } as const;
 
 const unclaimed = z.object({ key: z.string(), tenantId: z.uuid().nullable(), reason: z.enum(['not-a-tenant', 'tenant-missing', 'no-row']) });
@@ -40,6 +41,7 @@ const findUnclaimed = (tx: DatabaseTransactionConnection, keys: readonly string[
         WHEN NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = p.tenant_id) THEN 'tenant-missing'
         WHEN snapshot THEN NULL
         WHEN EXISTS (SELECT 1 FROM bot_images i WHERE i.tenant_id = p.tenant_id AND i.object_key = p.key) THEN NULL
+        WHEN EXISTS (SELECT 1 FROM lead_messages m WHERE m.tenant_id = p.tenant_id AND m.media_object_key = p.key) THEN NULL
         ELSE 'no-row' END AS reason
         FROM unnest(${sql.array([...keys], 'text')}, ${sql.array(parsed.map((key) => key.tenantId), 'uuid')},
                     ${sql.array(parsed.map((key) => key.snapshot), 'bool')}) AS p (key, tenant_id, snapshot)
