@@ -16,6 +16,11 @@ const schedules = proxyActivities<ScheduleActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_PLATFORM_ERRORS] },
 });
+// Starts one workflow per enrolment, up to a segment's 10,000: long, so it heartbeats.
+const enrolment = proxyActivities<ScheduleActivities>({
+  startToCloseTimeout: '30 minutes', heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_PLATFORM_ERRORS] },
+});
 const reconcile = proxyActivities<ScheduleActivities>({
   startToCloseTimeout: '1 hour', heartbeatTimeout: '1 minute',
   retry: { initialInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_PLATFORM_ERRORS] },
@@ -62,7 +67,8 @@ const podIsDown = (error: ActivityFailure) => error.cause instanceof TimeoutFail
   || (error.cause instanceof ApplicationFailure && POD_FAULTS.includes(error.cause.type ?? ''));
 
 /**
- * What a tenant Schedule starts at each firing: records it, then runs its action. A WhatsApp
+ * What a tenant Schedule starts at each firing: records it, then runs its action. An e-mail
+ * enrolment enrols the segment and starts each enrolment's workflow in one activity. A WhatsApp
  * follow-up resolves its segment into rows once, then sends to each pending lead through the
  * tenant's bot pod, one send per `intervalMs` (a durable timer), continuing as new as its history grows.
  */
@@ -73,9 +79,7 @@ export async function scheduledTenantRun(input: ScheduledRunInput): Promise<Sche
   if (plan === undefined) {
     const firing = await schedules.recordScheduleFiring(input);
     if (!firing.fired) return { fired: false };
-    if (firing.actionType === 'email_enrollment') {
-      throw ApplicationFailure.nonRetryable(`schedule ${input.scheduleId}: the email_enrollment action is not available yet; nothing was enrolled`, 'ScheduleActionNotAvailable');
-    }
+    if (firing.actionType === 'email_enrollment') return { fired: true, emailEnrollment: await enrolment.enrollScheduleSegment(ref) };
     const resolved = await schedules.resolveFollowUp({ ...ref });
     if (resolved.plan === null) {
       return { fired: true, followUp: { ...await schedules.finishFollowUp({ ...ref, sentNow: 0, truncated: false, stoppedBecause: resolved.skippedReason }), sentNow: 0 } };

@@ -9,6 +9,7 @@ import {
   TENANT_SCHEDULE_PREFIX, type ScheduledRunInput, type ScheduleFiring, type ScheduleReconcileResult, type ScheduleRef, type ScheduleSyncOutcome,
 } from '../../core/temporal/schedules.ts';
 import { applyTenantSchedule, deleteTenantSchedule, writeTenantSchedule } from './apply-schedule.ts';
+import { createEmailEnrollmentActivities } from './email-enrollment.ts';
 import { createFollowUpActivities, type FollowUpSettings } from './follow-up.ts';
 import type { ScheduleRow } from './schedule-options.ts';
 
@@ -34,6 +35,7 @@ export const createScheduleActivities = (deps: {
     SELECT 1 FROM schedules WHERE tenant_id = ${ref.tenantId} AND id = ${ref.scheduleId}`);
   return {
     ...createFollowUpActivities(deps),
+    ...createEmailEnrollmentActivities(deps),
 
     async syncScheduleRow(ref: ScheduleRef): Promise<ScheduleSyncOutcome> {
       const row: ScheduleRow | null = await deps.withTenant(ref.tenantId, (tx) => readRow(tx, ref));

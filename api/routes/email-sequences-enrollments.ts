@@ -3,7 +3,7 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantTransaction } from '../../core/db/with-tenant.ts';
-import { insertEnrollment, isSuppressed } from '../../core/email-sequences/enroll.ts';
+import { ENROLLMENT_SOURCES, insertEnrollment, isSuppressed } from '../../core/email-sequences/enroll.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { EnrollmentWorkflows } from '../email-sequence-workflows.ts';
 import { HttpProblem } from '../problem.ts';
@@ -16,12 +16,12 @@ const STATUSES = ['active', 'paused', 'completed', 'stopped', 'cancelled'] as co
 
 const enrollment = z.object({
   id: z.uuid(), sequenceId: z.uuid().nullable(), leadId: z.uuid(), address: z.string(), status: z.enum(STATUSES),
-  stopReason: z.string().nullable(), nextStep: z.number(), source: z.enum(['api', 'qualification']),
+  stopReason: z.string().nullable(), nextStep: z.number(), source: z.enum(ENROLLMENT_SOURCES),
   enrolledAt: z.string(), finishedAt: z.string().nullable(),
 });
 const enrollmentRow = z.object({
   id: z.uuid(), sequence_id: z.uuid().nullable(), lead_id: z.uuid(), address: z.string(), status: z.enum(STATUSES), stop_reason: z.string().nullable(),
-  next_step: z.number(), source: z.enum(['api', 'qualification']), enrolled_at: z.number(), finished_at: z.number().nullable(), created_us: z.string(),
+  next_step: z.number(), source: z.enum(ENROLLMENT_SOURCES), enrolled_at: z.number(), finished_at: z.number().nullable(), created_us: z.string(),
 });
 const toEnrollment = (row: z.infer<typeof enrollmentRow>) => ({
   id: row.id, sequenceId: row.sequence_id, leadId: row.lead_id, address: row.address, status: row.status, stopReason: row.stop_reason,

@@ -6,6 +6,9 @@ import type { TenantTransaction } from '../db/with-tenant.ts';
 
 const idRow = z.object({ id: z.uuid() });
 
+/** Who enrolled a lead: the API, the lead's qualification on a bot naming the sequence, or a tenant schedule. */
+export const ENROLLMENT_SOURCES = ['api', 'qualification', 'schedule'] as const;
+
 export type NewEnrollment = {
   readonly tenantId: string; readonly sequenceId: string; readonly leadId: string; readonly address: string; readonly source: 'api' | 'qualification';
 };

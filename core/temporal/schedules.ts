@@ -77,7 +77,20 @@ export type ScheduleReconcileResult = {
   readonly failed: readonly string[];
 };
 
-export type ScheduledRunResult = { readonly fired: boolean; readonly followUp?: FollowUpCounts & { /** Sent by this execution (its continued runs included); less than `sent` when it re-ran a firing. */ readonly sentNow: number } };
+/** What an `email_enrollment` firing did: the enrolments it wrote (on every run of the firing), the workflows this run started. */
+export type EmailEnrollmentCounts = {
+  readonly enrolled: number;
+  readonly started: number;
+  readonly truncated: boolean;
+  /** Why nothing was enrolled: the schedule, its bot or its sequence is gone, paused or inactive. */
+  readonly skippedReason: string | null;
+};
+
+export type ScheduledRunResult = {
+  readonly fired: boolean;
+  readonly followUp?: FollowUpCounts & { /** Sent by this execution (its continued runs included); less than `sent` when it re-ran a firing. */ readonly sentNow: number };
+  readonly emailEnrollment?: EmailEnrollmentCounts;
+};
 
 /** Follow-ups one activity reads at a time; each is then sent and recorded on its own. */
 export const FOLLOW_UP_BATCH_SIZE = 25;
