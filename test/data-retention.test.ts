@@ -173,9 +173,11 @@ describe('data retention', () => {
 
   it('deletes exactly the messages older than retentionDays and the stale lead, in batches, audits the counts, and leaves the other tenant untouched', async () => {
     const [beforeA, beforeB] = [await holdings(tenantA.tenantId), await holdings(tenantB.tenantId)];
-    const result = await client.workflow.execute<typeof tenantRetention>('tenantRetention', {
-      workflowId: retentionWorkflowId(tenantA.tenantId), taskQueue: TASK_QUEUE, args: [{ tenantId: tenantA.tenantId }],
+    // A history limit of 40 events makes the run continue as new every few batches, as a backlog of millions would.
+    const handle = await client.workflow.start<typeof tenantRetention>('tenantRetention', {
+      workflowId: retentionWorkflowId(tenantA.tenantId), taskQueue: TASK_QUEUE, args: [{ tenantId: tenantA.tenantId, historyEventsLimit: 40 }],
     });
+    const result = await handle.result();
     expect(result).toMatchObject({ retentionDays: RETENTION_DAYS, ...EXPIRED });
     const afterA = await holdings(tenantA.tenantId);
     expect(afterA.messages).toBe(beforeA.messages - EXPIRED.messages);
@@ -184,10 +186,17 @@ describe('data retention', () => {
     expect(oldestDays).toBeLessThan(RETENTION_DAYS);
     expect(afterA.leads).toBe(beforeA.leads - EXPIRED.leads);
     expect(await pools.maintenance.maybeOne(sql.unsafe`SELECT id FROM leads WHERE id = ${staleLeadIds.get(tenantA.tenantId)!}`)).toBeNull();
-    // Ten batches of 7 messages at most are needed for 111: the workflow ran them as activities.
-    const history = await client.workflow.getHandle(retentionWorkflowId(tenantA.tenantId)).fetchHistory();
-    const batches = history.events!.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'deleteRetentionBatch');
-    expect(batches.length).toBeGreaterThanOrEqual(Math.ceil(EXPIRED.messages / 7));
+    // 16 batches of 7 at least are needed for 111 messages: the runs, followed from the first, ran them as activities.
+    let batches = 0;
+    const runIds = [handle.firstExecutionRunId];
+    for (let index = 0; index < runIds.length; index += 1) {
+      const { events } = await client.workflow.getHandle(retentionWorkflowId(tenantA.tenantId), runIds[index]).fetchHistory();
+      batches += events!.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'deleteRetentionBatch').length;
+      const next = events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      if (next) runIds.push(next);
+    }
+    expect(batches).toBeGreaterThanOrEqual(Math.ceil(EXPIRED.messages / 7));
+    expect(runIds.length).toBeGreaterThan(1);
     const audit = await pools.maintenance.one(sql.type(z.object({ actor: z.string(), details: z.unknown() }))`
       SELECT actor, details FROM audit_logs WHERE tenant_id = ${tenantA.tenantId} AND action = 'retention.applied'`);
     expect(audit).toEqual({ actor: 'data-retention', details: { retentionDays: RETENTION_DAYS, cutoff: result!.cutoff, ...EXPIRED } });
