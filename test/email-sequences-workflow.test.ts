@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
@@ -202,6 +203,17 @@ describe('email sequence workflow (time-skipping)', () => {
     expect(await withTenant(tenant.tenantId, (tx) => tx.exists(sql.unsafe`
       SELECT 1 FROM email_suppressions WHERE tenant_id = ${tenant.tenantId} AND address = ${address} AND reason = 'bounced'`))).toBe(true);
     await mailpit.refuse('Recipient', null);
+    expect(await mailpit.messagesTo(address)).toHaveLength(0);
+  }, 60_000);
+
+  it('fails readably and ends the row as stopped/send-failed when the server refuses the sender for good (550 to MAIL FROM)', async () => {
+    await mailpit.refuse('Sender', 550);
+    const { address, enrollmentId, handle } = await enrolAndStart([step(0, 1), step(1, 2)]);
+    const failure = await handle.result().then(() => null, (error: unknown) => error);
+    await mailpit.refuse('Sender', null);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'EmailStepNotSent', message: expect.stringMatching(/^step 0 of enrolment .* was not sent: .*SMTP refused the sender/) });
+    expect(await enrollmentRow(enrollmentId)).toMatchObject({ status: 'stopped', stop_reason: 'send-failed', next_step: 0 });
     expect(await mailpit.messagesTo(address)).toHaveLength(0);
   }, 60_000);
 

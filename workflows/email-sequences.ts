@@ -9,6 +9,7 @@ import {
   EMAIL_BOUNCED, EMAIL_SEQUENCE_SIGNALS, ENROLLMENT_ACTIVITY_OPTIONS, PAUSED_RECHECK, SEND_STEP_ACTIVITY_OPTIONS,
   type EnrollmentEnd, type EnrollmentRef, type StepSendResult,
 } from '../core/temporal/email-sequences.ts';
+import { failureReason } from '../core/temporal/failure-reason.ts';
 
 const enrollment = proxyActivities<EnrollmentActivities>(ENROLLMENT_ACTIVITY_OPTIONS);
 const { sendEmailStep } = proxyActivities<EmailSequenceActivities>(SEND_STEP_ACTIVITY_OPTIONS);
@@ -17,13 +18,17 @@ export const pauseEnrollmentSignal = defineSignal(EMAIL_SEQUENCE_SIGNALS.pause);
 export const resumeEnrollmentSignal = defineSignal(EMAIL_SEQUENCE_SIGNALS.resume);
 export const cancelEnrollmentSignal = defineSignal(EMAIL_SEQUENCE_SIGNALS.cancel);
 
-/** The send, with a permanent refusal (the address bounced and is now suppressed) as an answer, not a failure. */
-const send = async (message: Parameters<typeof sendEmailStep>[0]): Promise<StepSendResult | 'bounced'> => {
+/**
+ * The send, with a permanent refusal of the address (bounced, now suppressed) as an answer; any other
+ * send that failed for good (the sender refused, or refusals for the whole retry window) as its reason.
+ */
+const send = async (message: Parameters<typeof sendEmailStep>[0]): Promise<StepSendResult | 'bounced' | { failed: string }> => {
   try {
     return await sendEmailStep(message);
   } catch (error) {
-    if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === EMAIL_BOUNCED) return 'bounced';
-    throw error;
+    if (!(error instanceof ActivityFailure)) throw error;
+    if (error.cause instanceof ApplicationFailure && error.cause.type === EMAIL_BOUNCED) return 'bounced';
+    return { failed: failureReason(error, { origin: true }) };
   }
 };
 
@@ -62,6 +67,11 @@ export async function emailSequence(ref: EnrollmentRef): Promise<EnrollmentEnd> 
     }
     const sent = await send(plan.message);
     if (sent === 'bounced') return end({ status: 'stopped', reason: 'bounced' });
+    if ('failed' in sent) {
+      // The row ends too: an enrolment whose workflow failed must not read as running.
+      await end({ status: 'stopped', reason: 'send-failed' });
+      throw ApplicationFailure.nonRetryable(`step ${step} of enrolment ${ref.enrollmentId} was not sent: ${sent.failed}`, 'EmailStepNotSent');
+    }
     // Suppressed since the check (an unsubscribe in between): the next check ends the enrolment with its reason.
     if (sent.outcome === 'suppressed') continue;
     await enrollment.recordEnrollmentStepSent({ ...ref, step });

@@ -31,7 +31,7 @@ export const EMAIL_SEQUENCE_SIGNALS = { pause: 'pause', resume: 'resume', cancel
 
 export type EnrollmentRef = { readonly tenantId: string; readonly enrollmentId: string };
 
-export const STOP_REASONS = ['replied', 'stage-reached', 'unsubscribed', 'bounced', 'sequence-inactive', 'sequence-deleted'] as const;
+export const STOP_REASONS = ['replied', 'stage-reached', 'unsubscribed', 'bounced', 'sequence-inactive', 'sequence-deleted', 'send-failed'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 /** How an enrolment ended: its row's final status, or `deleted` when the row is gone (its lead erased). */
