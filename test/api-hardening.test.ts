@@ -172,9 +172,9 @@ describe('text and rules that used to stall the API', () => {
     expect(name.status).toBe(400);
     const keyword = await call('POST', imagePath(tenantA), tokens.tenantA, { contentType: 'image/png', data: 'iVBORw0KGgo=', keywords: ['k'.repeat(150_000)] });
     expect(keyword.status).toBe(400);
-    // The quadratic pattern took 8.6 s and 19.2 s; generous bounds the linear check is far below.
-    expect(performance.now() - started).toBeLessThan(3_000);
-    expect(await health).toBeLessThan(1_000);
+    // The quadratic pattern took 8.6 s and 19.2 s, blocking the event loop; generous bounds the linear check is far below.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(await health).toBeLessThan(3_000);
   });
 
   it('refuse costly scoring rules with 422 naming the rule, quickly', async () => {
@@ -182,7 +182,8 @@ describe('text and rules that used to stall the API', () => {
     const response = await call('PUT', `/api/v1/tenants/${tenantA.tenantId}/bots/${tenantA.botId}/scoring-rules`, tokens.tenantA,
       { rules: Array.from({ length: 50 }, () => ({ kind: 'regex', pattern: `${'.{0,1000}'.repeat(50)}x`, weight: 1 })) });
     expect(response).toMatchObject({ status: 422, json: { ruleIndex: 0, detail: expect.stringContaining('at most 100') } });
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // Compiling the fifty rules would take about 9 s (185 ms each): refused before that.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
 
