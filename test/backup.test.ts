@@ -364,5 +364,6 @@ describe('backups', () => {
     expect(manifest.database.tables.find((table) => table.table === 'bulk_payload')!.rows).toBe(900_000);
     await owner.query(sql.unsafe`DROP TABLE bulk_payload`);
     await owner.end();
-  });
+    // Its own waits add up to two minutes (the upload started, two attempts, the retry after), more on a loaded machine.
+  }, 240_000);
 });
