@@ -26,7 +26,8 @@ export const createBotSessionActivities = (deps: { withTenant: WithTenant }) => 
       for (const event of events) {
         const result = await tx.query(sql.unsafe`
           INSERT INTO bot_session_events (id, tenant_id, bot_id, kind, reason, status_code, occurred_at)
-          SELECT ${event.id}, ${tenantId}, ${event.botId}, ${event.kind}, ${event.reason}, ${event.statusCode}, ${event.occurredAt}
+          SELECT ${event.id}::uuid, ${tenantId}::uuid, ${event.botId}::uuid, ${event.kind}::text, ${event.reason}::text, ${event.statusCode}::integer,
+                 ${event.occurredAt}::timestamptz
            WHERE EXISTS (SELECT 1 FROM bots WHERE tenant_id = ${tenantId} AND id = ${event.botId})
           ON CONFLICT (id) DO NOTHING`);
         stored += result.rowCount;
