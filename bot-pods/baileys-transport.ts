@@ -2,6 +2,7 @@
 // reconnects on jittered exponential backoff. A logged-out session is not retried in a loop: its
 // state is cleared and the bot waits in `needs_pairing`, publishing a fresh QR (or a pairing code
 // on request) until the owner pairs it again.
+import { setTimeout as sleep } from 'node:timers/promises';
 import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
@@ -14,6 +15,7 @@ import { createInboundQueue } from './inbound-queue.ts';
 import { NotWaitingForPairingError, type Transport, type TransportHandlers } from './transport.ts';
 
 const RECONNECT_BASE_MS = 1_000;
+const LOGOUT_NOTICE_MS = 5_000;
 
 /** Statuses after which a new socket with the same credentials will not help. */
 const NEEDS_PAIRING = new Set<number>([DisconnectReason.loggedOut, DisconnectReason.badSession]);
@@ -67,6 +69,8 @@ export const createBaileysTransport = (options: {
       for (const info of messages) inbound.push(info);
     });
     sock.ev.on('connection.update', (update) => {
+      // A socket taken out of service (stop, logout, restart) reports nothing more.
+      if (socket !== sock) return;
       if (update.qr) {
         // The QR rotates every ~20 s: the history notes the first of each socket.
         if (!qrShown) record('pairing', 'QR code published');
@@ -78,7 +82,7 @@ export const createBaileysTransport = (options: {
         publish({ state: 'open', lastError: null, qrDataUrl: null });
         record('open');
       }
-      if (update.connection !== 'close' || socket !== sock) return;
+      if (update.connection !== 'close') return;
       socket = null;
       const error = update.lastDisconnect?.error as (Error & { output?: { statusCode?: number } }) | undefined;
       const statusCode = error?.output?.statusCode;
@@ -140,9 +144,13 @@ export const createBaileysTransport = (options: {
     },
     async logout() {
       const sock = detach();
-      // Tells WhatsApp to unlink this device; the credentials go from the volume even when it cannot be told.
-      if (sock && store?.state.creds.me) await sock.logout('logout requested').catch((error: unknown) => logger.warn({ botId, err: error }, 'WhatsApp not told of the logout'));
-      else void sock?.end(undefined);
+      // Tells WhatsApp to unlink this device, for a few seconds at most (the activity has ten); the
+      // credentials go from the volume even when WhatsApp cannot be told.
+      if (sock && store?.state.creds.me) {
+        const told = sock.logout('logout requested').catch((error: unknown) => logger.warn({ botId, err: error }, 'WhatsApp not told of the logout'));
+        await Promise.race([told, sleep(LOGOUT_NOTICE_MS)]);
+      }
+      void sock?.end(undefined);
       await store!.clear();
       record('logged_out', 'logout requested through the API');
       publish({ state: 'needs_pairing', lastError: null, qrDataUrl: null });
