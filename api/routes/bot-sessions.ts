@@ -9,7 +9,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantTransaction } from '../../core/db/with-tenant.ts';
 import { failureReason } from '../../core/temporal/failure-reason.ts';
-import { BOT_SESSION_CONFLICTS, BOT_SESSION_EVENT_KINDS } from '../../core/temporal/bot-sessions.ts';
+import { BOT_SESSION_CONFLICTS, BOT_SESSION_EVENT_KINDS, type BotSessionCommandInput } from '../../core/temporal/bot-sessions.ts';
 import { tenantSearchAttributes } from '../../core/temporal/search-attributes.ts';
 import type * as workflows from '../../workflows/index.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -58,7 +58,7 @@ const COMMAND_PROBLEMS = {
 export const registerBotSessionRoutes = (registry: Registry, deps: ApiDeps) => {
   /** Runs a command on the tenant's pod and audits it once done. */
   const runOnPod = async <Name extends SessionCommand>(
-    name: Name, input: Parameters<Workflows[Name]>[0], actor: string, action: string,
+    name: Name, input: Parameters<Workflows[Name]>[0] & BotSessionCommandInput, actor: string, action: string,
   ): Promise<Awaited<ReturnType<Workflows[Name]>>> => {
     const { tenantId, botId } = input;
     await deps.withTenant(tenantId, (tx) => requireBot(tx, tenantId, botId));
