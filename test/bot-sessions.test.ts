@@ -186,9 +186,9 @@ describe('bot sessions through the API', () => {
     const routes = [['POST', 'session/pairing-code', { phoneE164: '+5511999990000' }], ['POST', 'session/logout'], ['POST', 'session/restart'], ['GET', 'session/history']] as const;
     for (const [method, route, body] of routes) {
       // Another tenant's path, and this tenant's path with another tenant's bot.
-      for (const path of [`${botPath(podless)}/${route}`, `${botPath(tenant, podless.botId)}/${route}`]) {
-        const response = await call(method, path, body);
-        expect([path, response.status, response.type]).toEqual([path, 404, expect.stringContaining('application/problem+json')]);
+      for (const [path, detail] of [[`${botPath(podless)}/${route}`, 'no such tenant'], [`${botPath(tenant, podless.botId)}/${route}`, 'no such bot']]) {
+        const response = await call(method, path!, body);
+        expect([path, response.status, response.type, response.json?.detail]).toEqual([path, 404, expect.stringContaining('application/problem+json'), detail]);
       }
     }
   });
