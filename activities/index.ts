@@ -5,6 +5,7 @@ import type { DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant } from '../core/db/with-tenant.ts';
 import type { Keyring } from '../core/crypto/keyring.ts';
 import { createBackupActivities } from './backups/index.ts';
+import { createBotSessionActivities } from './bot-sessions/index.ts';
 import { createTenantLinkActivities } from './bot-tenant/link-tenant.ts';
 import { createChatComposerActivities } from './lead-conversation/chat-composer.ts';
 import { alertWebhookTarget, createIntegrityAlertWebhookActivities } from './data-integrity/alert-webhook.ts';
@@ -57,6 +58,7 @@ export const createActivities = (deps: ActivityDependencies) => {
     }),
     createQualificationActivities({ withTenant }),
     createPodBotsActivities({ withTenant }),
+    createBotSessionActivities({ withTenant }),
     createTenantLinkActivities({ withTenant }),
     createBackupActivities(deps),
     createPlatformEventActivities({ maintenancePool: deps.pools.maintenance }),

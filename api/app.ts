@@ -21,6 +21,7 @@ import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
 import { createRegistry } from './route.ts';
 import { registerBackupRoutes } from './routes/backups.ts';
 import { registerBotRoutes } from './routes/bots.ts';
+import { registerBotSessionRoutes } from './routes/bot-sessions.ts';
 import { registerCatalogRoutes } from './routes/catalog.ts';
 import { registerDataIntegrityRoutes } from './routes/data-integrity.ts';
 import { registerDataRetentionRoutes } from './routes/data-retention.ts';
@@ -81,6 +82,7 @@ export const createApp = (deps: ApiDeps) => {
   const registry = createRegistry(router);
   registerTenantRoutes(registry, deps);
   registerBotRoutes(registry, deps);
+  registerBotSessionRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
   registerDeadLetterRoutes(registry, deps);
   registerDataRetentionRoutes(registry, deps);

@@ -6,7 +6,7 @@ import { isTenantObjectKey, tenantPrefix } from '../core/object-keys.ts';
 import type { BotPodActivities, SessionSnapshot } from '../core/temporal/bot-pod.ts';
 import { RestoreRefusedError } from './session-snapshot.ts';
 import type { SentLog } from './sent-log.ts';
-import type { Transport } from './transport.ts';
+import { NotWaitingForPairingError, type Transport } from './transport.ts';
 
 export type SessionStore = {
   snapshot(objectKey: string): Promise<SessionSnapshot>;
@@ -19,7 +19,7 @@ const finalOnRefusal = async <T>(work: () => Promise<T>): Promise<T> => {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof RestoreRefusedError || error instanceof EncryptionKeyError) {
+    if (error instanceof RestoreRefusedError || error instanceof EncryptionKeyError || error instanceof NotWaitingForPairingError) {
       throw ApplicationFailure.nonRetryable(error.message, error.name);
     }
     throw error;
@@ -66,7 +66,14 @@ export const createBotPodActivities = (deps: {
       return [...deps.transports.values()].map((transport) => transport.status());
     },
     async requestPairingCode(input) {
-      return { code: await transportOf(input.tenantId, input.botId).requestPairingCode(input.phoneE164) };
+      const transport = transportOf(input.tenantId, input.botId);
+      return { code: await finalOnRefusal(() => transport.requestPairingCode(input.phoneE164)) };
+    },
+    async logoutBot(input) {
+      await transportOf(input.tenantId, input.botId).logout();
+    },
+    async restartBot(input) {
+      await transportOf(input.tenantId, input.botId).restart();
     },
     async snapshotSessions(input) {
       assertTenant(input.tenantId);

@@ -2,17 +2,20 @@
 // reconnects on jittered exponential backoff. A logged-out session is not retried in a loop: its
 // state is cleared and the bot waits in `needs_pairing`, publishing a fresh QR (or a pairing code
 // on request) until the owner pairs it again.
+import { setTimeout as sleep } from 'node:timers/promises';
 import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import { backoffDelayMs } from '../core/backoff.ts';
 import type { BotStatus } from '../core/temporal/bot-pod.ts';
+import type { BotSessionChange } from '../core/temporal/bot-sessions.ts';
 import { openAuthStore, type AuthStore } from './auth-store.ts';
 import type { WriteGate } from './durable-file.ts';
 import { createInboundQueue } from './inbound-queue.ts';
-import type { Transport, TransportHandlers } from './transport.ts';
+import { NotWaitingForPairingError, type Transport, type TransportHandlers } from './transport.ts';
 
 const RECONNECT_BASE_MS = 1_000;
+const LOGOUT_NOTICE_MS = 5_000;
 
 /** Statuses after which a new socket with the same credentials will not help. */
 const NEEDS_PAIRING = new Set<number>([DisconnectReason.loggedOut, DisconnectReason.badSession]);
@@ -40,9 +43,14 @@ export const createBaileysTransport = (options: {
     handlers.onStatus(current);
   };
 
+  const record = (kind: BotSessionChange['kind'], reason: string | null = null, statusCode: number | null = null) =>
+    handlers.onSessionChange?.({ kind, reason, statusCode });
+
   const connect = () => {
     if (stopping || !store) return;
     publish({ state: current.state === 'needs_pairing' ? 'needs_pairing' : 'connecting' });
+    record('connecting');
+    let qrShown = false;
     const sock = makeWASocket({
       auth: { creds: store.state.creds, keys: makeCacheableSignalKeyStore(store.state.keys, logger) },
       logger,
@@ -61,21 +69,29 @@ export const createBaileysTransport = (options: {
       for (const info of messages) inbound.push(info);
     });
     sock.ev.on('connection.update', (update) => {
+      // A socket taken out of service (stop, logout, restart) reports nothing more.
+      if (socket !== sock) return;
       if (update.qr) {
+        // The QR rotates every ~20 s: the history notes the first of each socket.
+        if (!qrShown) record('pairing', 'QR code published');
+        qrShown = true;
         void QRCode.toDataURL(update.qr).then((qrDataUrl) => publish({ state: 'needs_pairing', qrDataUrl }));
       }
       if (update.connection === 'open') {
         attempt = 0;
         publish({ state: 'open', lastError: null, qrDataUrl: null });
+        record('open');
       }
-      if (update.connection !== 'close' || socket !== sock) return;
+      if (update.connection !== 'close') return;
       socket = null;
       const error = update.lastDisconnect?.error as (Error & { output?: { statusCode?: number } }) | undefined;
       const statusCode = error?.output?.statusCode;
       const lastError = error ? `${error.message}${statusCode ? ` (${statusCode})` : ''}` : null;
+      record('close', error?.message.slice(0, 500) || null, statusCode ?? null);
       if (stopping) return publish({ state: 'closed', lastError });
       if (statusCode !== undefined && NEEDS_PAIRING.has(statusCode)) {
         logger.warn({ botId, statusCode }, 'session logged out: cleared, waiting for pairing');
+        record('logged_out', 'WhatsApp ended the session (logged out from the phone, or a bad session)', statusCode);
         attempt = 0;
         publish({ state: 'needs_pairing', lastError, qrDataUrl: null });
         void store!.clear().then(connect);
@@ -87,6 +103,15 @@ export const createBaileysTransport = (options: {
       publish({ state: 'connecting', lastError });
       reconnectTimer = setTimeout(connect, delayMs);
     });
+  };
+
+  /** Takes the socket out of service, so its close is not handled as a disconnect. */
+  const detach = () => {
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    const sock = socket;
+    socket = null;
+    return sock;
   };
 
   return {
@@ -112,8 +137,31 @@ export const createBaileysTransport = (options: {
       return socket ? socket.signalRepository.lidMapping.getPNForLID(lidJid) : null;
     },
     async requestPairingCode(phoneE164) {
-      if (!socket || current.state !== 'needs_pairing') throw new Error(`bot ${botId} is not waiting for pairing (${current.state})`);
-      return socket.requestPairingCode(phoneE164.replace(/\D/g, ''));
+      if (!socket || current.state !== 'needs_pairing') throw new NotWaitingForPairingError(`bot ${botId} is not waiting for pairing (${current.state})`);
+      const code = await socket.requestPairingCode(phoneE164.replace(/\D/g, ''));
+      record('pairing', 'pairing code requested');
+      return code;
+    },
+    async logout() {
+      const sock = detach();
+      // Tells WhatsApp to unlink this device, for a few seconds at most (the activity has ten); the
+      // credentials go from the volume even when WhatsApp cannot be told.
+      if (sock && store?.state.creds.me) {
+        const told = sock.logout('logout requested').catch((error: unknown) => logger.warn({ botId, err: error }, 'WhatsApp not told of the logout'));
+        await Promise.race([told, sleep(LOGOUT_NOTICE_MS)]);
+      }
+      void sock?.end(undefined);
+      await store!.clear();
+      record('logged_out', 'logout requested through the API');
+      publish({ state: 'needs_pairing', lastError: null, qrDataUrl: null });
+      connect();
+    },
+    async restart() {
+      const sock = detach();
+      void sock?.end(undefined);
+      record('close', 'restart requested through the API');
+      attempt = 0;
+      connect();
     },
     async stop() {
       stopping = true;
@@ -124,6 +172,7 @@ export const createBaileysTransport = (options: {
       socket = null;
       await inbound.settled();
       await store?.saveCreds();
+      record('close', 'connection closed by the bot pod (stopping, or the bot is no longer active)');
       publish({ state: 'closed' });
     },
   };

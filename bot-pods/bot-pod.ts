@@ -10,6 +10,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import { botPodTaskQueue } from '../core/temporal/bot-pod.ts';
 import { inboundDelivery, LEAD_CONVERSATION_WORKFLOW, type InboundMessage } from '../core/temporal/lead-conversation.ts';
+import {
+  RECORD_BOT_SESSION_EVENTS_WORKFLOW, recordBotSessionEventsWorkflowId, type RecordBotSessionEventsInput,
+} from '../core/temporal/bot-sessions.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
@@ -24,6 +27,7 @@ import { toInboundMessage } from './inbound.ts';
 import { createMediaReader } from './media.ts';
 import { openOutbox } from './outbox.ts';
 import { openSentLog } from './sent-log.ts';
+import { createSessionEventReporter } from './session-events.ts';
 import { restoreSessions, snapshotSessions } from './session-snapshot.ts';
 import { createSimulatorTransport, type SimulatorTransport } from './simulator-transport.ts';
 import { createVolumeHealth } from './volume-health.ts';
@@ -71,9 +75,10 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
         if (message) outbox.add(message);
       },
       onStatus: (status) => logger.info({ botId, state: status.state, lastError: status.lastError }, 'bot connection'),
+      onSessionChange: (change) => sessionEvents.add(botId, change),
     };
     if (simulators) {
-      const simulator = createSimulatorTransport(botId, join(dataDir, 'simulator', `${botId}.sent.jsonl`), handlers, journal);
+      const simulator = createSimulatorTransport(botId, join(dataDir, 'simulator', `${botId}.sent.jsonl`), handlers, journal, { dir: join(sessionsDir, botId), gate });
       simulators.set(botId, simulator);
       return simulator;
     }
@@ -98,6 +103,21 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
     await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW,
       inboundDelivery(tenantId, message, { taskQueue: config.temporal.taskQueue, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds }));
   };
+
+  // The connection history, reported to the platform (workflow recordBotSessionEvents) as it happens.
+  const sessionEvents = createSessionEventReporter({
+    async deliver(events) {
+      await (await platform()).workflow.execute<typeof workflows.recordBotSessionEvents>(RECORD_BOT_SESSION_EVENTS_WORKFLOW, {
+        workflowId: recordBotSessionEventsWorkflowId(tenantId, events[0]!.id),
+        taskQueue: config.temporal.taskQueue,
+        args: [{ tenantId, events } satisfies RecordBotSessionEventsInput],
+        workflowExecutionTimeout: '30 seconds',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    },
+    onError: (error, attempt) => logger.warn({ err: error, attempt }, 'connection history not reported yet: kept in memory'),
+    onDropped: (count) => logger.error({ count }, 'connection history over its memory bound: oldest changes dropped'),
+  });
 
   let started = false;
   let stopping = false;
@@ -174,6 +194,7 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
   };
 
   let draining: Promise<void> = Promise.resolve();
+  let reporting: Promise<void> = Promise.resolve();
   let refreshing: Promise<void> = Promise.resolve();
   let serving: Promise<void> = Promise.resolve();
   let server: Server | null = null;
@@ -188,6 +209,7 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       await Promise.all([...transports.values()].map((transport) => transport.start()));
       refreshing = refreshActiveBots();
       draining = outbox.drain(deliver);
+      reporting = sessionEvents.run();
       serving = serveActivities();
       server = await startPodHttp({
         host: config.botPod.httpHost,
@@ -214,6 +236,8 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       await Promise.all([...transports.values()].map((transport) => transport.stop()));
       await outbox.close();
       await draining;
+      await sessionEvents.close();
+      await reporting;
       sentLog.close();
       identities.close();
       await connecting?.then((client) => client.connection.close(), () => undefined);

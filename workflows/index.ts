@@ -5,6 +5,7 @@ export { ownerNotification } from './owner-notification.ts';
 export { platformSelfCheck } from './self-check.ts';
 export { podActiveBots } from './pod-bots.ts';
 export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './bot-pod.ts';
+export { logoutBotSession, recordBotSessionEvents, requestBotPairingCode, restartBotConnection } from './bot-sessions.ts';
 export { backupDatabase, backupRetention, restoreBackup, restoreDrill } from './backups.ts';
 export { botTenantReconcile } from './bot-tenant.ts';
 export { awaitIntegrityApprovals, dataIntegrityRun, deliverIntegrityAlerts, scheduledIntegrityRun, undoIntegrityFix } from './data-integrity.ts';

@@ -57,6 +57,10 @@ export type BotPodActivities = {
   botStatus(input: { readonly tenantId: string; readonly botId?: string }): Promise<readonly BotStatus[]>;
   /** Pairing by code: the 8-character code the owner types on the phone instead of scanning the QR. */
   requestPairingCode(input: RequestPairingCodeInput): Promise<{ readonly code: string }>;
+  /** Ends the bot's WhatsApp session and removes its credentials from the volume: it waits for a new pairing. */
+  logoutBot(input: { readonly tenantId: string; readonly botId: string }): Promise<void>;
+  /** Closes the bot's socket and opens a new one with the stored credentials. */
+  restartBot(input: { readonly tenantId: string; readonly botId: string }): Promise<void>;
   /** A consistent, compressed, encrypted snapshot of the pod's WhatsApp sessions, streamed to S3. */
   snapshotSessions(input: SnapshotSessionsInput): Promise<SessionSnapshot>;
   /** Restores a snapshot onto a pod whose sessions directory is empty, then reconnects its bots. */

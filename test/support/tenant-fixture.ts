@@ -23,6 +23,8 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
     const userId = await tx.oneFirst(sql.type(id)`INSERT INTO users (tenant_id, email, role) VALUES (${tenantId}, ${email}, 'owner') RETURNING id`);
     const botId = await tx.oneFirst(sql.type(id)`INSERT INTO bots (tenant_id, name, phone_e164) VALUES (${tenantId}, 'Bot', '+5511999990000') RETURNING id`);
     await tx.query(sql.unsafe`INSERT INTO bot_features (tenant_id, bot_id, feature) VALUES (${tenantId}, ${botId}, 'catalog')`);
+    await tx.query(sql.unsafe`
+      INSERT INTO bot_session_events (id, tenant_id, bot_id, kind, reason, occurred_at) VALUES (${randomUUID()}, ${tenantId}, ${botId}, 'open', 'fixture', '2026-01-01T00:00:00Z')`);
     const imageId = await tx.oneFirst(sql.type(id)`
       INSERT INTO bot_images (tenant_id, bot_id, object_key, content_type, size_bytes)
       VALUES (${tenantId}, ${botId}, ${`tenants/${tenantId}/images/a.png`}, 'image/png', 1024) RETURNING id`);
