@@ -85,9 +85,10 @@ describe('PATCH /tenants/{tenantId}', () => {
     expect(updated.status).toBe(200);
     expect(updated.json).toMatchObject({ id: tenantA.tenantId, name: 'Padaria Central', settings, slug: `tenant-${tenantA.tenantId.slice(0, 8)}` });
     expect((await call('GET', path, tokens.tenantA)).json).toMatchObject({ name: 'Padaria Central', settings });
+    // The stored settings, with the defaults the settings schema fills in (leadFields, replies).
     expect(await lastAudit(tenantA.tenantId, 'tenant.updated')).toEqual({
       actor: expect.stringMatching(/^api:/),
-      details: { tenantId: tenantA.tenantId, before: { name: 'Tenant', settings: { retentionDays: 90 } }, after: { name: 'Padaria Central', settings } },
+      details: { tenantId: tenantA.tenantId, before: { name: 'Tenant', settings: { retentionDays: 90 } }, after: { name: 'Padaria Central', settings: updated.json.settings } },
     });
 
     expect((await call('PATCH', path, tokens.tenantA, { name: 'Mine now' })).status).toBe(403);
@@ -240,6 +241,7 @@ describe('GET and DELETE /tenants/{tenantId}/bots/{botId}/images', () => {
     const product = await call('POST', `/tenants/${tenantId}/bots/${botId}/products`, tokens.tenantA, { sku: 'BOLO-1', name: 'Bolo', price: '35', imageId });
 
     const listed = await call('GET', images, tokens.tenantA);
+    expect(listed.status).toBe(200);
     expect(listed.json.items).toEqual([
       expect.objectContaining({ id: tenantA.imageId, objectKey: tenantImageKey(tenantId, 'a', 'png'), keywords: [] }),
       { id: imageId, objectKey: uploaded.json.objectKey, contentType: 'image/png', sizeBytes: png.length, keywords: ['cardápio', 'bolo'], createdAt: expect.any(String) },

@@ -15,7 +15,7 @@ const image = z.object({
   id: z.uuid(), objectKey: z.string(), contentType: z.string(), sizeBytes: z.number().int(), keywords: z.array(z.string()), createdAt: z.string(),
 });
 const imageRow = z.object({
-  id: z.uuid(), object_key: z.string(), content_type: z.string(), size_bytes: z.coerce.number(), keywords: z.array(z.string()), created_at: z.number(),
+  id: z.uuid(), object_key: z.string(), content_type: z.string(), size_bytes: z.number(), keywords: z.array(z.string()), created_at: z.number(),
 });
 const imageParams = z.strictObject({ tenantId: z.uuid(), botId: z.uuid(), imageId: z.uuid() });
 
@@ -27,7 +27,7 @@ export const registerCatalogImageRoutes = (registry: Registry, deps: ApiDeps) =>
     const rows = await deps.withTenant(params.tenantId, async (tx) => {
       await requireBot(tx, params.tenantId, params.botId);
       return tx.any(sql.type(imageRow)`
-        SELECT id, object_key, content_type, size_bytes, keywords, created_at FROM bot_images
+        SELECT id, object_key, content_type, size_bytes::int AS size_bytes, keywords, created_at FROM bot_images
         WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} ORDER BY created_at, id`);
     });
     return {
