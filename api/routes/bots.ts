@@ -10,6 +10,7 @@ import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
 import { botParams, e164, nameText, tenantParams } from './schemas.ts';
+import { patchBody, updateAudited } from './update-row.ts';
 
 const bot = z.object({
   id: z.uuid(), name: z.string(), phoneE164: z.string().nullable(), status: z.string(), qualificationThreshold: z.number().int(), createdAt: z.string(),
@@ -20,6 +21,9 @@ const botRow = z.object({
 const toBot = (row: z.infer<typeof botRow>) => ({
   id: row.id, name: row.name, phoneE164: row.phone_e164, status: row.status, qualificationThreshold: row.qualification_threshold, createdAt: new Date(row.created_at).toISOString(),
 });
+const BOT_COLUMNS = sql.fragment`id, name, phone_e164, status, qualification_threshold, created_at`;
+/** The fields a bot is written with: create and update validate them alike. */
+const botFields = { name: nameText(200), phoneE164: e164, qualificationThreshold: z.number().int().min(0).max(1000) };
 const rule = scoringRuleSchema.extend({ id: z.uuid(), tag: z.string().nullable(), active: z.boolean() });
 const ruleRow = z.object({ id: z.uuid(), kind: z.enum(['keyword', 'phrase', 'regex']), pattern: z.string(), weight: z.number(), tag: z.string().nullable(), active: z.boolean() });
 
@@ -36,7 +40,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
 
   registry.add({
     method: 'post', path: '/tenants/:tenantId/bots', summary: 'Create a bot', tag: 'bots', access: 'any', params: tenantParams, status: 201,
-    body: z.strictObject({ name: nameText(200), phoneE164: e164.optional(), qualificationThreshold: z.number().int().min(0).max(1000).optional() }),
+    body: z.strictObject({ ...botFields, phoneE164: botFields.phoneE164.optional(), qualificationThreshold: botFields.qualificationThreshold.optional() }),
     response: bot,
   }, async ({ request, params, body }) => {
     const { tenantId } = params;
@@ -44,6 +48,24 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
       INSERT INTO bots (tenant_id, name, phone_e164, qualification_threshold)
       VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
       RETURNING id, name, phone_e164, status, qualification_threshold, created_at`), { actor: `api:${request.principal!.tokenId}` });
+    return toBot(row);
+  });
+
+  registry.add({
+    method: 'patch', path: '/tenants/:tenantId/bots/:botId', summary: 'Update a bot (the fields given; a null phone clears it)', tag: 'bots', access: 'any',
+    params: botParams,
+    // Not the threshold: its change re-qualifies the bot's leads and notifies their owners, through
+    // POST .../qualification-threshold (a workflow).
+    body: patchBody({ name: botFields.name, phoneE164: botFields.phoneE164.nullable() }),
+    response: bot,
+  }, async ({ request, params, body }) => {
+    const { tenantId, botId } = params;
+    const actor = `api:${request.principal!.tokenId}`;
+    const row = await deps.withTenant(tenantId, (tx) => updateAudited(tx, {
+      tenantId, actor, action: 'bot.updated', subject: { botId }, what: 'bot',
+      table: 'bots', row: botRow, columns: BOT_COLUMNS, where: sql.fragment`tenant_id = ${tenantId} AND id = ${botId}`,
+      body, fieldColumns: { name: 'name', phoneE164: 'phone_e164' }, view: toBot,
+    }), { actor });
     return toBot(row);
   });
 

@@ -6,12 +6,14 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { tenantImageKey } from '../../core/object-keys.ts';
 import { storableText } from '../../core/text-patterns.ts';
+import type { TenantTransaction } from '../../core/db/with-tenant.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import { requestScheduleSync } from '../schedule-sync.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
 import { botParams, nameText } from './schemas.ts';
+import { patchBody, updateAudited } from './update-row.ts';
 
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;
@@ -38,6 +40,24 @@ const productRow = z.object({
 });
 const PRODUCT_COLUMNS = sql.fragment`id, sku, name, description, price::text AS price, currency, image_id, active`;
 const toProduct = (row: z.infer<typeof productRow>) => ({ ...row, imageId: row.image_id, image_id: undefined });
+/** The fields a product is written with: create and update validate them alike. */
+const productFields = {
+  sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  name: nameText(200),
+  description: storableText({ max: 5000 }),
+  price: z.string().regex(/^\d{1,10}(\.\d{1,2})?$/, 'a decimal amount such as 199.90'),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  imageId: z.uuid(),
+  active: z.boolean(),
+};
+const productParams = z.strictObject({ tenantId: z.uuid(), botId: z.uuid(), productId: z.uuid() });
+
+/** A product's picture is one of its own bot's images: 422 otherwise (another bot's, another tenant's). */
+const requireBotImage = async (tx: TenantTransaction, tenantId: string, botId: string, imageId: string) => {
+  if (!await tx.exists(sql.unsafe`SELECT 1 FROM bot_images WHERE tenant_id = ${tenantId} AND bot_id = ${botId} AND id = ${imageId}`)) {
+    throw new HttpProblem(422, 'No such image', `image ${imageId} is not an image of this bot`);
+  }
+};
 const deletedCounts = z.object({
   leads: z.number(), messages: z.number(), products: z.number(), images: z.number(), scoringRules: z.number(), schedules: z.number(),
 });
@@ -89,21 +109,17 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'post', path: '/tenants/:tenantId/bots/:botId/products', summary: 'Create a product', tag: 'catalog', access: 'any',
     params: botParams, status: 201,
     body: z.strictObject({
-      sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
-      name: nameText(200),
-      description: storableText({ max: 5000 }).optional(),
-      price: z.string().regex(/^\d{1,10}(\.\d{1,2})?$/, 'a decimal amount such as 199.90'),
-      currency: z.string().regex(/^[A-Z]{3}$/).default('BRL'),
-      imageId: z.uuid().optional(),
-      active: z.boolean().default(true),
+      ...productFields,
+      description: productFields.description.optional(),
+      currency: productFields.currency.default('BRL'),
+      imageId: productFields.imageId.optional(),
+      active: productFields.active.default(true),
     }),
     response: product,
   }, async ({ request, params, body }) => {
     await requireTenantBot(params.tenantId, params.botId);
     const row = await deps.withTenant(params.tenantId, async (tx) => {
-      if (body.imageId && !await tx.exists(sql.unsafe`SELECT 1 FROM bot_images WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId} AND id = ${body.imageId}`)) {
-        throw new HttpProblem(422, 'No such image', `image ${body.imageId} is not an image of this bot`);
-      }
+      if (body.imageId) await requireBotImage(tx, params.tenantId, params.botId, body.imageId);
       return tx.one(sql.type(productRow)`
         INSERT INTO products (tenant_id, bot_id, sku, name, description, price, currency, image_id, active)
         VALUES (${params.tenantId}, ${params.botId}, ${body.sku}, ${body.name}, ${body.description ?? null}, ${body.price}::numeric, ${body.currency},
@@ -114,8 +130,25 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
   });
 
   registry.add({
+    method: 'patch', path: '/tenants/:tenantId/bots/:botId/products/:productId', summary: 'Update a product (the fields given; null clears description or image)',
+    tag: 'catalog', access: 'any', params: productParams,
+    body: patchBody({ ...productFields, description: productFields.description.nullable(), imageId: productFields.imageId.nullable() }),
+    response: product,
+  }, async ({ request, params, body }) => {
+    const { tenantId, botId, productId } = params;
+    const actor = `api:${request.principal!.tokenId}`;
+    const row = await deps.withTenant(tenantId, (tx) => updateAudited(tx, {
+      tenantId, actor, action: 'product.updated', subject: { productId, botId }, what: 'product',
+      table: 'products', row: productRow, columns: PRODUCT_COLUMNS, where: sql.fragment`tenant_id = ${tenantId} AND bot_id = ${botId} AND id = ${productId}`,
+      body, fieldColumns: { sku: 'sku', name: 'name', description: 'description', price: 'price', currency: 'currency', imageId: 'image_id', active: 'active' },
+      view: toProduct, check: async () => { if (body.imageId) await requireBotImage(tx, tenantId, botId, body.imageId); },
+    }), { actor });
+    return toProduct(row);
+  });
+
+  registry.add({
     method: 'delete', path: '/tenants/:tenantId/bots/:botId/products/:productId', summary: 'Delete a product (its image stays in the bot\'s images)',
-    tag: 'catalog', access: 'any', params: z.strictObject({ tenantId: z.uuid(), botId: z.uuid(), productId: z.uuid() }),
+    tag: 'catalog', access: 'any', params: productParams,
     response: z.object({ productId: z.uuid(), deleted: z.literal(true) }),
   }, async ({ request, params }) => deps.withTenant(params.tenantId, async (tx) => {
     const deleted = await tx.maybeOne(sql.unsafe`

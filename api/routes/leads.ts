@@ -7,23 +7,23 @@ import type { Registry } from '../route.ts';
 import { CREATED_US, keysetPage, olderThan } from './keyset-page.ts';
 import { cursorSchema, leadParams, searchText, tenantParams } from './schemas.ts';
 
-const lead = z.object({
+export const lead = z.object({
   id: z.uuid(), botId: z.uuid(), waId: z.string(), phoneE164: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(),
   company: z.string().nullable(), score: z.number(), isQualified: z.boolean(), tags: z.array(z.string()), stageId: z.uuid().nullable(),
-  createdAt: z.string(), lastMessageAt: z.string().nullable(),
+  ownerUserId: z.uuid().nullable(), assignedToUserId: z.uuid().nullable(), createdAt: z.string(), lastMessageAt: z.string().nullable(),
 });
-const leadRow = z.object({
+export const leadRow = z.object({
   id: z.uuid(), bot_id: z.uuid(), wa_id: z.string(), phone_e164: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(),
   company: z.string().nullable(), score: z.number(), is_qualified: z.boolean(), tags: z.array(z.string()), stage_id: z.uuid().nullable(),
-  created_at: z.number(), last_message_at: z.number().nullable(), created_us: z.string(),
+  owner_user_id: z.uuid().nullable(), assigned_to_user_id: z.uuid().nullable(), created_at: z.number(), last_message_at: z.number().nullable(), created_us: z.string(),
 });
-const toLead = (row: z.infer<typeof leadRow>) => ({
+export const toLead = (row: z.infer<typeof leadRow>) => ({
   id: row.id, botId: row.bot_id, waId: row.wa_id, phoneE164: row.phone_e164, name: row.name, email: row.email, company: row.company,
-  score: row.score, isQualified: row.is_qualified, tags: row.tags, stageId: row.stage_id,
+  score: row.score, isQualified: row.is_qualified, tags: row.tags, stageId: row.stage_id, ownerUserId: row.owner_user_id, assignedToUserId: row.assigned_to_user_id,
   createdAt: new Date(row.created_at).toISOString(), lastMessageAt: row.last_message_at === null ? null : new Date(row.last_message_at).toISOString(),
 });
-const LEAD_COLUMNS = sql.fragment`id, bot_id, wa_id, phone_e164, name, email, company, score, is_qualified, tags, stage_id, created_at, last_message_at,
-  ${CREATED_US}`;
+export const LEAD_COLUMNS = sql.fragment`id, bot_id, wa_id, phone_e164, name, email, company, score, is_qualified, tags, stage_id, owner_user_id,
+  assigned_to_user_id, created_at, last_message_at, ${CREATED_US}`;
 const message = z.object({ id: z.uuid(), direction: z.enum(['inbound', 'outbound']), waMessageId: z.string(), body: z.string(), createdAt: z.string() });
 const messageRow = z.object({ id: z.uuid(), direction: z.enum(['inbound', 'outbound']), wa_message_id: z.string(), body: z.string(), created_at: z.number() });
 

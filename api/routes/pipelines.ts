@@ -6,12 +6,14 @@ import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { leadParams, nameText, tenantParams } from './schemas.ts';
+import { patchBody, updateAudited } from './update-row.ts';
 
 const stage = z.object({ id: z.uuid(), name: z.string(), position: z.number().int(), isQualifiedStage: z.boolean() });
 const pipeline = z.object({ id: z.uuid(), name: z.string(), isDefault: z.boolean(), stages: z.array(stage) });
 const pipelineRow = z.object({ id: z.uuid(), name: z.string(), is_default: z.boolean() });
 const stageRow = z.object({ id: z.uuid(), pipeline_id: z.uuid(), name: z.string(), position: z.number(), is_qualified_stage: z.boolean() });
 const pipelineParams = z.strictObject({ tenantId: z.uuid(), pipelineId: z.uuid() });
+const pipelineName = nameText(200);
 
 export const registerPipelineRoutes = (registry: Registry, deps: ApiDeps) => {
   const readPipelines = (tenantId: string, onlyId?: string) => deps.withTenant(tenantId, async (tx) => {
@@ -34,7 +36,7 @@ export const registerPipelineRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'post', path: '/tenants/:tenantId/pipelines', summary: 'Create a pipeline with its stages', tag: 'pipelines', access: 'any',
     params: tenantParams, status: 201,
     body: z.strictObject({
-      name: nameText(200),
+      name: pipelineName,
       isDefault: z.boolean().default(false),
       stages: z.array(z.strictObject({ name: nameText(200), isQualifiedStage: z.boolean().default(false) })).min(1).max(50),
     }),
@@ -51,6 +53,20 @@ export const registerPipelineRoutes = (registry: Registry, deps: ApiDeps) => {
       return pipelineId;
     }, { actor: `api:${request.principal!.tokenId}` });
     return (await readPipelines(params.tenantId, id))[0]!;
+  });
+
+  registry.add({
+    method: 'patch', path: '/tenants/:tenantId/pipelines/:pipelineId', summary: 'Rename a pipeline', tag: 'pipelines', access: 'any',
+    params: pipelineParams, body: patchBody({ name: pipelineName }), response: pipeline,
+  }, async ({ request, params, body }) => {
+    const actor = `api:${request.principal!.tokenId}`;
+    await deps.withTenant(params.tenantId, (tx) => updateAudited(tx, {
+      tenantId: params.tenantId, actor, action: 'pipeline.updated', subject: { pipelineId: params.pipelineId }, what: 'pipeline',
+      table: 'pipelines', row: pipelineRow, columns: sql.fragment`id, name, is_default`,
+      where: sql.fragment`tenant_id = ${params.tenantId} AND id = ${params.pipelineId}`,
+      body, fieldColumns: { name: 'name' }, view: (found) => ({ name: found.name }),
+    }), { actor });
+    return (await readPipelines(params.tenantId, params.pipelineId))[0]!;
   });
 
   registry.add({

@@ -11,6 +11,7 @@ import { scheduleActionSchema } from '../../core/schedules/action.ts';
 import { requireBot } from './require-bot.ts';
 import { requireScheduleAction } from './require-schedule-action.ts';
 import { botParams, nameText, TIME_ZONES } from './schemas.ts';
+import { patchBody } from './update-row.ts';
 
 // Five cron fields (minute hour day-of-month month day-of-week); each a *, number, range, list or step.
 const CRON_FIELD = '(\\*|\\d{1,2}(-\\d{1,2})?)(/\\d{1,2})?(,(\\*|\\d{1,2}(-\\d{1,2})?)(/\\d{1,2})?)*';
@@ -71,8 +72,7 @@ export const registerScheduleRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'patch', path: '/tenants/:tenantId/bots/:botId/schedules/:scheduleId', summary: 'Update a schedule (the fields given)', tag: 'schedules', access: 'any',
     params: scheduleParams,
-    body: z.strictObject(scheduleFields).partial()
-      .refine((fields) => Object.keys(fields).length > 0, 'name at least one field to change').meta({ minProperties: 1 }),
+    body: patchBody(scheduleFields),
     response: schedule,
   }, async ({ request, params, body }) => {
     const actor = `api:${request.principal!.tokenId}`;

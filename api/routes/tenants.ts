@@ -7,10 +7,19 @@ import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
 import { nameText, tenantParams, tenantSettingsSchema } from './schemas.ts';
+import { patchBody, updateAudited } from './update-row.ts';
 
 const tenant = z.object({ id: z.uuid(), name: z.string(), slug: z.string(), settings: z.record(z.string(), z.unknown()), createdAt: z.string() });
 const tenantRow = z.object({ id: z.uuid(), name: z.string(), slug: z.string(), settings: z.record(z.string(), z.unknown()), created_at: z.number() });
 const toTenant = (row: z.infer<typeof tenantRow>) => ({ id: row.id, name: row.name, slug: row.slug, settings: row.settings, createdAt: new Date(row.created_at).toISOString() });
+const TENANT_COLUMNS = sql.fragment`id, name, slug, settings, created_at`;
+
+/** The fields a tenant is written with: create and update validate them alike. */
+const tenantFields = {
+  name: nameText(200),
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
+  settings: tenantSettingsSchema,
+};
 
 export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
@@ -23,11 +32,7 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
 
   registry.add({
     method: 'post', path: '/tenants', summary: 'Create a tenant', tag: 'tenants', access: 'platform-admin', status: 201,
-    body: z.strictObject({
-      name: nameText(200),
-      slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
-      settings: tenantSettingsSchema.default({}),
-    }),
+    body: z.strictObject({ ...tenantFields, settings: tenantFields.settings.default({}) }),
     response: tenant,
   }, async ({ body }) => {
     const id = randomUUID();
@@ -53,6 +58,23 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
     const { tenantId } = params;
     const row = await deps.withTenant(tenantId, (tx) => tx.maybeOne(sql.type(tenantRow)`SELECT id, name, slug, settings, created_at FROM tenants WHERE id = ${tenantId}`));
     if (!row) throw new HttpProblem(404, 'Not found', 'no such tenant');
+    return toTenant(row);
+  });
+
+  registry.add({
+    method: 'patch', path: '/tenants/:tenantId', summary: 'Update a tenant (the fields given; settings are replaced whole)', tag: 'tenants',
+    access: 'platform-admin', params: tenantParams,
+    // The slug stays: it names the tenant's BotTenant and its pod in the cluster.
+    body: patchBody({ name: tenantFields.name, settings: tenantFields.settings }),
+    response: tenant,
+  }, async ({ request, params, body }) => {
+    const { tenantId } = params;
+    const actor = `api:${request.principal!.tokenId}`;
+    const row = await deps.withTenant(tenantId, (tx) => updateAudited(tx, {
+      tenantId, actor, action: 'tenant.updated', subject: { tenantId }, what: 'tenant',
+      table: 'tenants', row: tenantRow, columns: TENANT_COLUMNS, where: sql.fragment`id = ${tenantId}`,
+      body, fieldColumns: { name: 'name', settings: 'settings' }, view: (found) => ({ name: found.name, settings: found.settings }),
+    }), { actor });
     return toTenant(row);
   });
 };

@@ -5,10 +5,17 @@ import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { nameText, tenantParams } from './schemas.ts';
+import { patchBody, updateAudited } from './update-row.ts';
 
 const user = z.object({ id: z.uuid(), email: z.string(), name: z.string().nullable(), role: z.enum(['owner', 'admin', 'agent']) });
 const userRow = user;
 const userParams = z.strictObject({ tenantId: z.uuid(), userId: z.uuid() });
+/** The fields a user is written with: create and update validate them alike. */
+const userFields = {
+  email: z.email().max(254).transform((email) => email.toLowerCase()),
+  name: nameText(200),
+  role: z.enum(['owner', 'admin', 'agent']),
+};
 
 export const registerUserRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
@@ -21,15 +28,23 @@ export const registerUserRoutes = (registry: Registry, deps: ApiDeps) => {
 
   registry.add({
     method: 'post', path: '/tenants/:tenantId/users', summary: 'Add a user', tag: 'users', access: 'any', params: tenantParams, status: 201,
-    body: z.strictObject({
-      email: z.email().max(254).transform((email) => email.toLowerCase()),
-      name: nameText(200).optional(),
-      role: z.enum(['owner', 'admin', 'agent']).default('agent'),
-    }),
+    body: z.strictObject({ ...userFields, name: userFields.name.optional(), role: userFields.role.default('agent') }),
     response: user,
   }, async ({ request, params, body }) => deps.withTenant(params.tenantId, (tx) => tx.one(sql.type(userRow)`
     INSERT INTO users (tenant_id, email, name, role) VALUES (${params.tenantId}, ${body.email}, ${body.name ?? null}, ${body.role})
     RETURNING id, email, name, role`), { actor: `api:${request.principal!.tokenId}` }));
+
+  registry.add({
+    method: 'patch', path: '/tenants/:tenantId/users/:userId', summary: 'Update a user (the fields given; a null name clears it)', tag: 'users', access: 'any',
+    params: userParams, body: patchBody({ ...userFields, name: userFields.name.nullable() }), response: user,
+  }, async ({ request, params, body }) => {
+    const actor = `api:${request.principal!.tokenId}`;
+    return deps.withTenant(params.tenantId, (tx) => updateAudited(tx, {
+      tenantId: params.tenantId, actor, action: 'user.updated', subject: { userId: params.userId }, what: 'user',
+      table: 'users', row: userRow, columns: sql.fragment`id, email, name, role`, where: sql.fragment`tenant_id = ${params.tenantId} AND id = ${params.userId}`,
+      body, fieldColumns: { email: 'email', name: 'name', role: 'role' }, view: (found) => found,
+    }), { actor });
+  });
 
   registry.add({
     method: 'delete', path: '/tenants/:tenantId/users/:userId', summary: 'Remove a user and report what it left', tag: 'users', access: 'any',
