@@ -42,9 +42,8 @@ export const registerBotDeleteRoutes = (registry: Registry, deps: ApiDeps) => {
     const refused: string[] = [];
     for (let start = 0; start < keys.length; start += 1000) {
       const batch = keys.slice(start, start + 1000);
-      const result = await deps.s3.send(new DeleteObjectsCommand({ Bucket: deps.config.s3.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }))
-        .catch(() => ({ Errors: batch.map((Key) => ({ Key })) }));
-      refused.push(...(result.Errors ?? []).flatMap((error) => error.Key ?? []));
+      refused.push(...await deps.s3.send(new DeleteObjectsCommand({ Bucket: deps.config.s3.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }))
+        .then((result) => (result.Errors ?? []).map((error) => error.Key ?? '?'), () => batch));
     }
     return refused;
   };
