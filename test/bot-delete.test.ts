@@ -74,8 +74,8 @@ describe('bot delete', () => {
     expect(json).toMatchObject({
       botId: tenantA.botId, dryRun: true, objectsNotDeleted: [],
       rows: {
-        bots: 1, bot_features: 1, bot_images: 1, products: 1, scoring_rules: 1, schedules: 1, schedule_follow_ups: 1, dead_letters: 0,
-        lead_identity_pairings: 1, leads: 1, lead_messages: 2, lead_stage_events: 1, lead_events: 1, email_enrollments: 0, email_deliveries: 0,
+        bots: 1, bot_features: 1, bot_images: 1, products: 1, scoring_rules: 1, schedules: 1, schedule_follow_ups: 1, dead_letters: 1,
+        lead_identity_pairings: 1, leads: 1, lead_messages: 2, lead_stage_events: 1, lead_events: 1, email_enrollments: 1, email_deliveries: 1,
       },
       objects: { count: 2, keys: [imageKey, mediaKey].sort() },
     });
