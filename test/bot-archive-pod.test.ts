@@ -32,6 +32,8 @@ const inject = (id: string) => fetch(`${pod.url}/simulator/bots/${tenant.botId}/
 const outbound = () => withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ count: z.number() }))`
   SELECT count(*)::int AS count FROM lead_messages m JOIN leads l ON l.tenant_id = m.tenant_id AND l.id = m.lead_id
    WHERE l.bot_id = ${tenant.botId} AND l.wa_id = ${WA_ID} AND m.direction = 'outbound'`));
+/** The bots the pod runs, as its readiness probe lists them. */
+const podBots = async () => ((await (await fetch(`${pod.url}/health/ready`)).json()) as { bots: { botId: string }[] }).bots.map((bot) => bot.botId);
 const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200)) if (await check()) return;
   throw new Error(`not within ${timeoutMs} ms: ${what}`);
@@ -61,9 +63,11 @@ describe('bot archive, through the bot pod', () => {
     expect((await api.call('POST', `/tenants/${tenant.tenantId}/bots/${tenant.botId}/archive`, token)).status).toBe(200);
     const archivedAt = Date.now();
     // The pod asks which bots to run every 3 s and stops the archived one's transport.
-    await until('the pod dropping the archived bot', async () => (await inject('ARCH-2')).status === 404);
+    await until('the pod dropping the archived bot', async () => !(await podBots()).includes(tenant.botId));
     const droppedAfterMs = Date.now() - archivedAt;
     expect(droppedAfterMs).toBeLessThan(10_000);
+    const refused = await inject('ARCH-2');
+    expect([refused.status, await refused.json()]).toEqual([404, expect.objectContaining({ title: 'Unknown bot' })]);
     await sleep(2_000); // a reply to anything would land now
     expect(pod.sends(tenant.botId)).toHaveLength(1);
     expect(await outbound()).toBe(1);
