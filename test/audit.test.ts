@@ -151,6 +151,7 @@ describe('audit trail: reading', () => {
     ['a table that is no table name', 'table=leads;drop'],
     ['a record id that is no uuid', 'recordId=42'],
     ['a time that is no time', 'from=yesterday'],
+    ['a time Postgres cannot store', 'to=0000-01-01T00:00:00Z'],
     ['a range that ends before it starts', 'from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z'],
     ['a cursor this API did not return', 'cursor=abc'],
     ['a limit out of range', 'limit=1000'],

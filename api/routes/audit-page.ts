@@ -11,6 +11,10 @@ import { cursorSchema } from './schemas.ts';
 const ACTION_PREFIX = /^[a-z][a-z0-9_.-]{0,99}$/;
 const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** A time Postgres can compare (it refuses year 0, which ISO 8601 allows); the trail starts long after 1970. */
+const auditTime = z.iso.datetime({ offset: true })
+  .refine((value) => { const year = new Date(value).getUTCFullYear(); return year >= 1970 && year <= 9999; }, 'a time between 1970 and 9999');
+
 export const auditFilters = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: cursorSchema.optional(),
@@ -19,8 +23,8 @@ export const auditFilters = z.strictObject({
     .describe('action prefix: `schedule.` matches every schedule action; a row change reads as `<table>.<insert|update|delete>`'),
   table: z.string().regex(TABLE_NAME, 'a table name such as leads').optional().describe('only row changes of this table'),
   recordId: z.uuid().optional().describe('row changes of this record, and actions whose details name it'),
-  from: z.iso.datetime({ offset: true }).optional().describe('at or after (inclusive)'),
-  to: z.iso.datetime({ offset: true }).optional().describe('before (exclusive)'),
+  from: auditTime.optional().describe('at or after (inclusive)'),
+  to: auditTime.optional().describe('before (exclusive)'),
 }).refine((query) => !query.from || !query.to || Date.parse(query.from) <= Date.parse(query.to), { message: 'from must not be after to', path: ['from'] });
 export type AuditFilters = z.output<typeof auditFilters>;
 
