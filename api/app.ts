@@ -19,7 +19,10 @@ import { openApiDocument } from './openapi.ts';
 import { answerClientError } from './client-error.ts';
 import { HttpProblem, problemHandler, sendProblem } from './problem.ts';
 import { createRegistry } from './route.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import { registerBackupRoutes } from './routes/backups.ts';
+import { registerBotArchiveRoutes } from './routes/bot-archive.ts';
+import { registerBotDeleteRoutes } from './routes/bot-delete.ts';
 import { registerBotRoutes } from './routes/bots.ts';
 import { registerBotSessionRoutes } from './routes/bot-sessions.ts';
 import { registerCatalogImageRoutes } from './routes/catalog-images.ts';
@@ -103,6 +106,9 @@ export const createApp = (deps: ApiDeps) => {
   registerEmailSettingsRoutes(registry, deps);
   registerEmailSuppressionRoutes(registry, deps);
   registerEmailDeliveryRoutes(registry, deps);
+  registerAuditRoutes(registry, deps);
+  registerBotArchiveRoutes(registry, deps);
+  registerBotDeleteRoutes(registry, deps);
   const document = openApiDocument(registry, unsubscribeOpenApiPaths);
 
   const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;

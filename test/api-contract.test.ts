@@ -80,7 +80,8 @@ afterAll(async () => {
 
 /** Routes whose valid input the schema cannot fully say (a token's expiry must lie in the future, ...). */
 const CONTENT_CHECKED = 'scoring-rules|/images$|/products(/[^/]+)?$|/schedules(/[^/]+)?$|/users(/[^/]+)?$|stage-order|/stage$|/tokens$|/unsubscribe/'
-  + '|/email-sequences(/[^/]+)?$|/email-enrollments$|/email-sequence$|/pipelines/[^/]+$|/leads/[^/]+$';
+  + '|/email-sequences(/[^/]+)?$|/email-enrollments$|/email-sequence$|/pipelines/[^/]+$|/leads/[^/]+$'
+  + '|/bots/[^/]+(/archive|/unarchive)?$';
 
 /**
  * Answer 503 by design: the integrity probe (an unhealthy platform), and a bot session command on a

@@ -287,7 +287,7 @@ describe('catalog', () => {
     expect((await call('DELETE', `${b}/products/${String(second.json!.id)}`, tokens.tenantA)).json).toEqual({ productId: second.json!.id, deleted: true });
 
     const deleted = await call('DELETE', b, tokens.tenantA);
-    expect(deleted.json).toEqual({ botId: bot.json!.id, deleted: { leads: 0, messages: 0, products: 1, images: 1, scoringRules: 0, schedules: 0 } });
+    expect(deleted.json).toMatchObject({ botId: bot.json!.id, dryRun: false, deleted: { leads: 0, messages: 0, products: 1, images: 1, scoringRules: 0, schedules: 0 } });
     expect((await call('GET', `${b}/products`, tokens.tenantA)).status).toBe(404);
     await expect(s3.send(new GetObjectCommand({ Bucket: baseConfig.s3.bucket, Key: String(uploaded.json!.objectKey) }))).rejects.toThrow();
   });

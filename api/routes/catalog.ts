@@ -1,5 +1,5 @@
 // A bot's catalog: images (uploaded as base64 JSON, their type checked by their content, stored in
-// S3 under the tenant's prefix) and products. Deleting a bot reports what went with it.
+// S3 under the tenant's prefix) and products. Deleting a bot: api/routes/bot-delete.ts.
 import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { sql } from 'slonik';
@@ -9,7 +9,6 @@ import { storableText } from '../../core/text-patterns.ts';
 import type { TenantTransaction } from '../../core/db/with-tenant.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
-import { requestScheduleSync } from '../schedule-sync.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
 import { botParams, nameText } from './schemas.ts';
@@ -58,9 +57,6 @@ const requireBotImage = async (tx: TenantTransaction, tenantId: string, botId: s
     throw new HttpProblem(422, 'No such image', `image ${imageId} is not an image of this bot`);
   }
 };
-const deletedCounts = z.object({
-  leads: z.number(), messages: z.number(), products: z.number(), images: z.number(), scoringRules: z.number(), schedules: z.number(),
-});
 
 export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
   const requireTenantBot = (tenantId: string, botId: string) => deps.withTenant(tenantId, (tx) => requireBot(tx, tenantId, botId));
@@ -156,34 +152,4 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     if (!deleted) throw new HttpProblem(404, 'Not found', 'no such product');
     return { productId: params.productId, deleted: true as const };
   }, { actor: `api:${request.principal!.tokenId}` }));
-
-  registry.add({
-    method: 'delete', path: '/tenants/:tenantId/bots/:botId', summary: 'Delete a bot and report everything that went with it', tag: 'bots', access: 'any',
-    params: botParams, response: z.object({ botId: z.uuid(), deleted: deletedCounts }),
-  }, async ({ request, params }) => {
-    const { report, imageKeys, scheduleIds } = await deps.withTenant(params.tenantId, async (tx) => {
-    // Counted in the same transaction as the delete, so the report is exactly what cascaded.
-    const counts = await tx.maybeOne(sql.type(deletedCounts)`
-      SELECT (SELECT count(*)::int FROM leads WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS leads,
-             (SELECT count(*)::int FROM lead_messages WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS messages,
-             (SELECT count(*)::int FROM products WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS products,
-             (SELECT count(*)::int FROM bot_images WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS images,
-             (SELECT count(*)::int FROM scoring_rules WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS "scoringRules",
-             (SELECT count(*)::int FROM schedules WHERE tenant_id = b.tenant_id AND bot_id = b.id) AS schedules
-      FROM bots b WHERE b.tenant_id = ${params.tenantId} AND b.id = ${params.botId} FOR UPDATE`);
-    if (!counts) throw new HttpProblem(404, 'Not found', 'no such bot');
-    const keys = await tx.anyFirst(sql.type(z.object({ object_key: z.string() }))`
-      SELECT object_key FROM bot_images WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId}`);
-    const schedules = await tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
-      SELECT id FROM schedules WHERE tenant_id = ${params.tenantId} AND bot_id = ${params.botId}`);
-    await tx.query(sql.unsafe`DELETE FROM bots WHERE tenant_id = ${params.tenantId} AND id = ${params.botId}`);
-    return { report: { botId: params.botId, deleted: counts }, imageKeys: keys, scheduleIds: schedules };
-    }, { actor: `api:${request.principal!.tokenId}` });
-    // After the commit: the rows are gone, so their image objects go too (one that fails to go is
-    // an orphan the integrity run reports).
-    await Promise.all(imageKeys.map((Key) => deps.s3.send(new DeleteObjectCommand({ Bucket: deps.config.s3.bucket, Key })).catch(() => undefined)));
-    // And their Temporal Schedules: each sync finds its row gone and deletes the Schedule.
-    await Promise.all(scheduleIds.map((scheduleId) => requestScheduleSync(deps, { tenantId: params.tenantId, scheduleId })));
-    return report;
-  });
 };
