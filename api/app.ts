@@ -30,6 +30,7 @@ import { registerEmailDeliveryRoutes } from './routes/email-sequences-deliveries
 import { registerEmailSettingsRoutes } from './routes/email-sequences-settings.ts';
 import { registerEmailSuppressionRoutes } from './routes/email-sequences-suppressions.ts';
 import { registerEmailSequenceRoutes } from './routes/email-sequences.ts';
+import { registerLeadConversationRoutes } from './routes/lead-conversation.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
@@ -81,6 +82,7 @@ export const createApp = (deps: ApiDeps) => {
   const registry = createRegistry(router);
   registerTenantRoutes(registry, deps);
   registerBotRoutes(registry, deps);
+  registerLeadConversationRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
   registerDeadLetterRoutes(registry, deps);
   registerDataRetentionRoutes(registry, deps);
