@@ -16,6 +16,8 @@ ALTER TABLE bots
   ADD COLUMN non_text_reply text CONSTRAINT bots_non_text_reply_length CHECK (length(non_text_reply) BETWEEN 1 AND 1000);
 
 ALTER TABLE leads ADD COLUMN qualified_on_info boolean NOT NULL DEFAULT false;
+-- An approved identity merge keeps the mark of either lead, and its undo restores it.
+GRANT UPDATE (qualified_on_info) ON leads TO bi_maintenance;
 
 ALTER TABLE lead_messages ADD COLUMN kind text NOT NULL DEFAULT 'text'
   CONSTRAINT lead_messages_kind_valid CHECK (kind IN ('text', 'audio', 'image', 'video', 'sticker', 'location', 'document'));
