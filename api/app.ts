@@ -36,6 +36,7 @@ import { registerEmailSettingsRoutes } from './routes/email-sequences-settings.t
 import { registerEmailSuppressionRoutes } from './routes/email-sequences-suppressions.ts';
 import { registerEmailSequenceRoutes } from './routes/email-sequences.ts';
 import { registerLeadChangeRoutes } from './routes/leads-changes.ts';
+import { registerLeadConversationRoutes } from './routes/lead-conversation.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
@@ -88,6 +89,7 @@ export const createApp = (deps: ApiDeps) => {
   registerTenantRoutes(registry, deps);
   registerBotRoutes(registry, deps);
   registerBotSessionRoutes(registry, deps);
+  registerLeadConversationRoutes(registry, deps);
   registerLeadRoutes(registry, deps);
   registerLeadChangeRoutes(registry, deps);
   registerDeadLetterRoutes(registry, deps);

@@ -1,7 +1,8 @@
 // From a Baileys `messages.upsert` entry to the platform's InboundMessage, or null for what the
 // bot does not answer: its own messages, status broadcasts, groups (when ignored), messages
-// without text. Pure: the caller supplies Baileys' lid-to-phone mapping and the routing key.
+// that are neither text nor media a person sent (reactions, edits, deletes, protocol messages). Pure: the caller supplies Baileys' lid-to-phone mapping and the routing key.
 import type { proto } from '@whiskeysockets/baileys';
+import type { MessageKind } from '../core/lead-conversation/message-kinds.ts';
 import type { InboundMessage } from '../core/temporal/lead-conversation.ts';
 import type { SenderIdentity } from './identity-map.ts';
 
@@ -23,12 +24,15 @@ const userOf = (jid: string) => jid.split('@')[0]!.split(':')[0]!;
 const isPhoneJid = (jid: string | null | undefined): jid is string => !!jid && jid.endsWith(PHONE_SERVER);
 const isLidJid = (jid: string | null | undefined): jid is string => !!jid && jid.endsWith(LID_SERVER);
 
+/** Wrappers that carry the real message inside. */
+const unwrap = (message: proto.IMessage): proto.IMessage | null | undefined =>
+  message.ephemeralMessage?.message ?? message.viewOnceMessage?.message ?? message.viewOnceMessageV2?.message
+    ?? message.documentWithCaptionMessage?.message;
+
 /** The text a person typed or chose, from every message kind that carries one. */
 export const textOf = (message: proto.IMessage | null | undefined): string | null => {
   if (!message) return null;
-  // Wrappers that carry the real message inside.
-  const inner = message.ephemeralMessage?.message ?? message.viewOnceMessage?.message ?? message.viewOnceMessageV2?.message
-    ?? message.documentWithCaptionMessage?.message ?? message.editedMessage?.message;
+  const inner = unwrap(message) ?? message.editedMessage?.message;
   if (inner) return textOf(inner);
   const text = message.conversation
     ?? message.extendedTextMessage?.text
@@ -42,6 +46,33 @@ export const textOf = (message: proto.IMessage | null | undefined): string | nul
   return text && text.trim() !== '' ? text : null;
 };
 
+/**
+ * A message that is not text but a person sent it (a voice note, a sticker, a location, media):
+ * its kind, and its caption or a location's coordinates as its text ('' when none).
+ */
+export const mediaOf = (message: proto.IMessage | null | undefined): { kind: MessageKind; text: string } | null => {
+  if (!message) return null;
+  const inner = unwrap(message);
+  if (inner) return mediaOf(inner);
+  if (message.audioMessage) return { kind: 'audio', text: '' };
+  if (message.stickerMessage) return { kind: 'sticker', text: '' };
+  if (message.imageMessage) return { kind: 'image', text: message.imageMessage.caption?.trim() ?? '' };
+  if (message.videoMessage) return { kind: 'video', text: message.videoMessage.caption?.trim() ?? '' };
+  if (message.documentMessage) return { kind: 'document', text: message.documentMessage.caption?.trim() ?? '' };
+  const location = message.locationMessage ?? message.liveLocationMessage;
+  if (location) return { kind: 'location', text: `${location.degreesLatitude ?? 0},${location.degreesLongitude ?? 0}` };
+  return null;
+};
+
+/** What the bot answers: text typed or chosen (kind text), else media a person sent; null for the rest. */
+const contentOf = (message: proto.IMessage | null | undefined): { kind: MessageKind; text: string } | null => {
+  const media = mediaOf(message);
+  // A caption is the person's words: the message is answered as text, and kept as its media kind.
+  if (media) return media;
+  const text = textOf(message);
+  return text === null ? null : { kind: 'text', text };
+};
+
 export const toInboundMessage = async (
   info: proto.IWebMessageInfo, context: InboundContext,
 ): Promise<InboundMessage | null> => {
@@ -51,8 +82,8 @@ export const toInboundMessage = async (
   if (chatJid === 'status@broadcast' || chatJid.endsWith('@broadcast') || chatJid.endsWith('@newsletter')) return null;
   const isGroup = chatJid.endsWith('@g.us');
   if (isGroup && context.ignoreGroups) return null;
-  const text = textOf(info.message);
-  if (text === null) return null;
+  const content = contentOf(info.message);
+  if (content === null) return null;
 
   // The sender: in a group the participant, else the chat. WhatsApp may give the other form
   // (phone or lid) in the *Alt field.
@@ -71,7 +102,9 @@ export const toInboundMessage = async (
     botId: context.botId,
     waId,
     waMessageId: key.id,
-    text,
+    text: content.text,
+    // Text stays unmarked, as before kinds existed.
+    ...(content.kind === 'text' ? {} : { kind: content.kind }),
     receivedAt: new Date(seconds > 0 ? seconds * 1000 : Date.now()).toISOString(),
     pushName: info.pushName ?? null,
     phoneE164: phoneDigits ? `+${phoneDigits}` : null,

@@ -257,7 +257,7 @@ describe('data-subject rights', () => {
     expect(exported.identifiers.leadIds.sort()).toEqual([...personLeads.get(tenantA.tenantId)!].sort());
     expect(Object.fromEntries(Object.entries(exported.tables).map(([table, rows]) => [table, rows.length]))).toEqual({
       leads: 3, lead_messages: 4, lead_stage_events: 1, lead_events: 1, lead_identity_pairings: 1, dead_letters: 1,
-      email_enrollments: 1, email_deliveries: 1, email_suppressions: 1, schedule_follow_ups: 1,
+      email_enrollments: 1, email_deliveries: 1, email_suppressions: 1, schedule_follow_ups: 1, lead_image_sends: 0,
     });
     expect(exported.media.map((media) => media.contentType).sort()).toEqual(['audio/ogg', 'image/jpeg']);
     // By e-mail: the same person (the e-mail's lead links their phone, lid and other leads).

@@ -1,5 +1,5 @@
 import {
-  CancelledFailure, condition, continueAsNew, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler,
+  CancelledFailure, condition, continueAsNew, defineSignal, log, patched, proxyActivities, proxyLocalActivities, setHandler,
   TemporalFailure, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { DeadLetterActivities } from '../activities/dead-letters.ts';
@@ -45,7 +45,7 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     pending.push(message);
   });
   upsertSearchAttributes([{ key: TENANT_ID, value: input.tenantId }, { key: BOT_ID, value: input.botId }]);
-  const { sendText } = proxyActivities<BotPodActivities>({
+  const { sendText, sendMedia } = proxyActivities<BotPodActivities>({
     taskQueue: botPodTaskQueue(input.tenantId),
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '500 milliseconds', maximumInterval: '30 seconds' },
@@ -72,6 +72,25 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     await recordOutbound({
       tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, inReplyTo: message.waMessageId, waMessageId: sent.waMessageId, text,
     });
+    // No patch needed: a result recorded before images were sent has no imageSends, so an old history
+    // replays without these commands. The ingest claimed each image once per lead and day.
+    for (const image of result.imageSends ?? []) {
+      const media = await sendMedia({
+        tenantId: input.tenantId, botId: input.botId, toWaId: input.waId, toJid: message.chatJid ?? null, objectKey: image.objectKey,
+        mimeType: image.contentType, caption: image.caption, idempotencyKey: `image:${message.waMessageId}:${image.imageId}`,
+      }).catch((error: unknown) => {
+        // Only a final refusal gets here (the object is gone, another tenant's): the reply went out,
+        // so the message is answered; the image is skipped, not dead-lettered with it.
+        if (!(error instanceof TemporalFailure) || error instanceof CancelledFailure) throw error;
+        log.warn('product image not sent', { imageId: image.imageId, reason: failureReason(error, { origin: true }) });
+        return null;
+      });
+      if (!media) continue;
+      await recordOutbound({
+        tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, inReplyTo: message.waMessageId, waMessageId: media.waMessageId,
+        text: image.caption ?? '', kind: 'image',
+      });
+    }
   };
 
   for (;;) {

@@ -16,7 +16,7 @@ const idRow = z.object({ id: z.uuid() });
 
 /** The kept lead's columns a merge may change (an undo restores exactly these). */
 const KEPT_LEAD_COLUMNS = [
-  'phone_e164', 'lid', 'name', 'email', 'company', 'score', 'tags', 'is_qualified', 'qualified_at',
+  'phone_e164', 'lid', 'name', 'email', 'company', 'score', 'tags', 'is_qualified', 'qualified_at', 'qualified_on_info',
   'owner_user_id', 'assigned_to_user_id', 'pipeline_id', 'stage_id', 'last_message_at',
 ];
 /** Rows the leads_on_qualified trigger writes when the merged score qualifies the kept lead. */
@@ -41,7 +41,8 @@ const idsOf = (tx: DatabaseTransactionConnection, table: string, column: string,
  * The kept lead after the merge. Score: the sum, as each inbound message added its own points
  * under the rules of its day (recomputing from today's rules is the derived-score check's job).
  * Stage: the further along (higher position) when both are in one pipeline, else the kept one's.
- * Identity, details, owner and assignee: the kept lead's, filled in from the merged one's.
+ * Identity, details, owner and assignee: the kept lead's, filled in from the merged one's; either
+ * lead qualified on its complete details qualifies the kept one too.
  */
 const updateKept = (tx: DatabaseTransactionConnection, tenantId: string, keptId: string, mergedImage: unknown) => tx.query(sql.unsafe`
   WITH merged AS (SELECT * FROM jsonb_populate_record(NULL::leads, ${sql.jsonb(JSON.parse(JSON.stringify(mergedImage)))})),
@@ -50,6 +51,7 @@ const updateKept = (tx: DatabaseTransactionConnection, tenantId: string, keptId:
     phone_e164 = coalesce(k.phone_e164, m.phone_e164), lid = coalesce(k.lid, m.lid),
     name = coalesce(k.name, m.name), email = coalesce(k.email, m.email), company = coalesce(k.company, m.company),
     score = k.score + m.score,
+    qualified_on_info = k.qualified_on_info OR m.qualified_on_info,
     tags = ARRAY(SELECT DISTINCT t FROM unnest(k.tags || m.tags) AS t ORDER BY t),
     owner_user_id = coalesce(k.owner_user_id, m.owner_user_id),
     assigned_to_user_id = coalesce(k.assigned_to_user_id, m.assigned_to_user_id),

@@ -3,18 +3,23 @@ import { z } from 'zod';
 import { readConversationSettings } from '../../core/lead-conversation/conversation-settings.ts';
 import type { TenantTransaction, WithTenant } from '../../core/db/with-tenant.ts';
 import { extractLeadInfo, missingLeadFields, pickLeadFields, type LeadInfo } from '../../core/lead-conversation/lead-info.ts';
+import { carriesNoWords, DEFAULT_NON_TEXT_REPLY, type MessageKind } from '../../core/lead-conversation/message-kinds.ts';
 import { composeTemplateReply, type CatalogMatch } from '../../core/lead-conversation/replies.ts';
 import type { InboundMessage, IngestResult } from '../../core/temporal/lead-conversation.ts';
 import { enrolOnQualification } from '../email-sequences/enrol-on-qualification.ts';
 import { resolveLead } from './identity.ts';
+import { claimImageSends, imageSendsOf } from './image-sends.ts';
 import { readActiveRules } from '../scoring/active-rules.ts';
-import type { ScoringPool } from '../scoring/pool.ts';
+import type { Score, ScoringPool } from '../scoring/pool.ts';
 
 const scoredRow = z.object({ score: z.number(), is_qualified: z.boolean() });
 const detailsRow = z.object({ name: z.string().nullable(), email: z.string().nullable(), company: z.string().nullable() });
 const settingsRow = z.object({ settings: z.unknown() });
 const catalogRow = z.object({ name: z.string(), price: z.string(), currency: z.string() });
 const eventRow = z.object({ id: z.uuid() });
+const botRow = z.object({ qualify_when_info_complete: z.boolean(), non_text_reply: z.string().nullable() });
+const qualifiedRow = z.object({ is_qualified: z.boolean() });
+const NOTHING_SCORED: Score = { scoreDelta: 0, tags: [], timedOut: false };
 
 // The database's own e-mail rule (users_email_format / leads_email_format): a value it would refuse
 // is dropped here, so a strange address in a message can never fail (and endlessly retry) the ingest.
@@ -38,7 +43,9 @@ const qualifiedEventOf = (tx: TenantTransaction, tenantId: string, leadId: strin
 
 export const createLeadActivities = (deps: { withTenant: WithTenant; chatComposerConfigured: boolean; scoring: ScoringPool }) => {
   // Scored before the transaction opens (a costly message never holds a connection), off this thread.
+  // A message without words scores nothing.
   const score = async (message: InboundMessage) => {
+    if (carriesNoWords(message)) return NOTHING_SCORED;
     const rules = await deps.withTenant(message.tenantId, (tx) => readActiveRules(tx, message.tenantId, message.botId));
     return deps.scoring.score(message.tenantId, rules, message.text);
   };
@@ -51,17 +58,21 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
      */
     async ingestInbound(message: InboundMessage): Promise<IngestResult> {
       const evaluation = await score(message);
+      const words = !carriesNoWords(message);
       return deps.withTenant(message.tenantId, async (tx) => {
         const lead = await resolveLead(tx, message);
+        const kind: MessageKind = message.kind ?? 'text';
         const stored = await tx.maybeOne(sql.unsafe`
-          INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, created_at)
-          VALUES (${message.tenantId}, ${message.botId}, ${lead.id}, 'inbound', ${message.waMessageId}, ${message.text}, ${message.receivedAt})
+          INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, kind, created_at)
+          VALUES (${message.tenantId}, ${message.botId}, ${lead.id}, 'inbound', ${message.waMessageId}, ${message.text}, ${kind}, ${message.receivedAt})
           ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING
           RETURNING id`);
         const duplicate = stored === null;
         const { settings } = await tx.one(sql.type(settingsRow)`SELECT settings FROM tenants WHERE id = ${message.tenantId}`);
+        const bot = await tx.one(sql.type(botRow)`
+          SELECT qualify_when_info_complete, non_text_reply FROM bots WHERE tenant_id = ${message.tenantId} AND id = ${message.botId}`);
         const conversation = readConversationSettings(settings);
-        const info = storableLeadInfo(pickLeadFields(extractLeadInfo(message.text), conversation.leadFields));
+        const info = words ? storableLeadInfo(pickLeadFields(extractLeadInfo(message.text), conversation.leadFields)) : {};
         // A duplicate changes nothing: the lead is read, not updated.
         const scored = duplicate
           ? await tx.one(sql.type(scoredRow)`SELECT score, is_qualified FROM leads WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}`)
@@ -79,31 +90,43 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
                              company = coalesce(company, ${info.company ?? null})
             WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
             RETURNING name, email, company`);
+        const missingFields = missingLeadFields(details, conversation.leadFields);
+        // Info complete -> qualify (audit 2.1): the mark goes through the one qualification trigger,
+        // which writes the lead.qualified event and moves the stage. A bot that collects nothing never qualifies this way.
+        const infoComplete = bot.qualify_when_info_complete && conversation.leadFields.length > 0 && missingFields.length === 0;
+        // Marked even when the score qualifies already: a raised threshold later leaves the lead qualified.
+        const marked = !duplicate && infoComplete ? await tx.maybeOneFirst(sql.type(qualifiedRow)`
+          UPDATE leads SET qualified_on_info = true WHERE tenant_id = ${message.tenantId} AND id = ${lead.id} AND NOT qualified_on_info
+          RETURNING is_qualified`) : null;
+        const isQualified = marked ?? scored.is_qualified;
         // A lead created already qualified (threshold 0) was notified by the insert trigger.
-        const becameQualified = !duplicate && scored.is_qualified && (!lead.is_qualified || lead.created);
+        const becameQualified = !duplicate && isQualified && (!lead.is_qualified || lead.created);
         const context = {
           becameQualified,
           matchedTags: evaluation.tags,
-          missingFields: missingLeadFields(details, conversation.leadFields),
-          catalogMatches: await matchCatalog(tx, message),
+          missingFields,
+          catalogMatches: words ? await matchCatalog(tx, message) : [],
         };
+        if (!duplicate && words) await claimImageSends(tx, message, lead.id);
         // A duplicate may be the retry of an attempt that committed but never reported (worker
         // killed): it returns the lead's qualification event and a reply again, and the workflow's
         // idempotent notification start and send make that safe when the first attempt got through.
-        const reportsQualification = becameQualified || (duplicate && scored.is_qualified);
+        const reportsQualification = becameQualified || (duplicate && isQualified);
         return {
           leadId: lead.id,
           duplicate,
           score: scored.score,
-          isQualified: scored.is_qualified,
+          isQualified,
           qualifiedEventId: reportsQualification ? await qualifiedEventOf(tx, message.tenantId, lead.id) : null,
           emailEnrollmentId: reportsQualification
             ? await enrolOnQualification(tx, { tenantId: message.tenantId, botId: message.botId, leadId: lead.id, email: details.email, becameQualified })
             : null,
           ...context,
-          templateReply: composeTemplateReply(context, conversation.replies),
-          useChatComposer: deps.chatComposerConfigured && !duplicate,
+          // A message without words is answered with the bot's non-text reply, never ignored.
+          templateReply: words ? composeTemplateReply(context, conversation.replies) : bot.non_text_reply ?? DEFAULT_NON_TEXT_REPLY,
+          useChatComposer: deps.chatComposerConfigured && !duplicate && words,
           scoringTimedOut: evaluation.timedOut,
+          imageSends: words ? await imageSendsOf(tx, message) : [],
         };
       }, { actor: 'lead-conversation' });
     },
@@ -114,13 +137,18 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
      * message, and deleted `leadId`, since the ingest. Locking the answered message waits for a
      * merge in flight; a merge that starts after it sees this reply and moves it too.
      */
-    async recordOutbound(input: { tenantId: string; botId: string; leadId: string; inReplyTo: string; waMessageId: string; text: string }): Promise<void> {
+    async recordOutbound(input: {
+      tenantId: string; botId: string; leadId: string; inReplyTo: string; waMessageId: string; text: string;
+      /** Absent for a text reply (and in calls recorded before kinds existed). */
+      kind?: MessageKind;
+    }): Promise<void> {
       await deps.withTenant(input.tenantId, (tx) => tx.query(sql.unsafe`
         WITH answered AS (
           SELECT lead_id FROM lead_messages
            WHERE tenant_id = ${input.tenantId} AND bot_id = ${input.botId} AND wa_message_id = ${input.inReplyTo} FOR SHARE)
-        INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)
-        SELECT ${input.tenantId}, ${input.botId}, coalesce((SELECT lead_id FROM answered), ${input.leadId}::uuid), 'outbound', ${input.waMessageId}, ${input.text}
+        INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body, kind)
+        SELECT ${input.tenantId}, ${input.botId}, coalesce((SELECT lead_id FROM answered), ${input.leadId}::uuid), 'outbound', ${input.waMessageId}, ${input.text},
+               ${input.kind ?? 'text'}
         ON CONFLICT ON CONSTRAINT lead_messages_wa_message_unique DO NOTHING`), { actor: 'lead-conversation' });
     },
   };

@@ -1,6 +1,7 @@
 // Leads of a tenant: a filtered list with keyset (cursor) pagination, one lead, its messages.
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { MESSAGE_KINDS } from '../../core/lead-conversation/message-kinds.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -24,8 +25,12 @@ export const toLead = (row: z.infer<typeof leadRow>) => ({
 });
 export const LEAD_COLUMNS = sql.fragment`id, bot_id, wa_id, phone_e164, name, email, company, score, is_qualified, tags, stage_id, owner_user_id,
   assigned_to_user_id, created_at, last_message_at, ${CREATED_US}`;
-const message = z.object({ id: z.uuid(), direction: z.enum(['inbound', 'outbound']), waMessageId: z.string(), body: z.string(), createdAt: z.string() });
-const messageRow = z.object({ id: z.uuid(), direction: z.enum(['inbound', 'outbound']), wa_message_id: z.string(), body: z.string(), created_at: z.number() });
+const message = z.object({
+  id: z.uuid(), direction: z.enum(['inbound', 'outbound']), kind: z.enum(MESSAGE_KINDS), waMessageId: z.string(), body: z.string(), createdAt: z.string(),
+});
+const messageRow = z.object({
+  id: z.uuid(), direction: z.enum(['inbound', 'outbound']), kind: z.enum(MESSAGE_KINDS), wa_message_id: z.string(), body: z.string(), created_at: z.number(),
+});
 
 export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
@@ -73,10 +78,10 @@ export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
     const rows = await deps.withTenant(tenantId, async (tx) => {
       if (!await tx.exists(sql.unsafe`SELECT 1 FROM leads WHERE tenant_id = ${tenantId} AND id = ${params.leadId}`)) throw new HttpProblem(404, 'Not found', 'no such lead');
       return tx.any(sql.type(messageRow)`
-        SELECT * FROM (SELECT id, direction, wa_message_id, body, created_at FROM lead_messages
+        SELECT * FROM (SELECT id, direction, kind, wa_message_id, body, created_at FROM lead_messages
                        WHERE tenant_id = ${tenantId} AND lead_id = ${params.leadId} ORDER BY created_at DESC, id DESC LIMIT 500) m
         ORDER BY created_at, id`);
     });
-    return { items: rows.map((row) => ({ id: row.id, direction: row.direction, waMessageId: row.wa_message_id, body: row.body, createdAt: new Date(row.created_at).toISOString() })) };
+    return { items: rows.map((row) => ({ id: row.id, direction: row.direction, kind: row.kind, waMessageId: row.wa_message_id, body: row.body, createdAt: new Date(row.created_at).toISOString() })) };
   });
 };

@@ -45,6 +45,8 @@ export const DATA_SUBJECT_HOLDINGS = {
   email_suppressions: { rows: (subject) => sql.fragment`address = ANY(${text(subject.emails)})`, erasedBy: 'delete' },
   // Which leads a schedule's firing followed up (its message is in lead_messages).
   schedule_follow_ups: { rows: byLead, erasedBy: 'lead-cascade' },
+  // Which product images the bot sent the person, and when.
+  lead_image_sends: { rows: byLead, erasedBy: 'lead-cascade' },
 } satisfies Record<string, Holding>;
 
 export type HoldingTable = keyof typeof DATA_SUBJECT_HOLDINGS;

@@ -1,4 +1,5 @@
 import type { LeadField } from '../lead-conversation/lead-info.ts';
+import type { MessageKind } from '../lead-conversation/message-kinds.ts';
 import type { CatalogMatch } from '../lead-conversation/replies.ts';
 import { tenantSearchAttributes } from './search-attributes.ts';
 
@@ -22,7 +23,10 @@ export type InboundMessage = {
    */
   readonly waId: string;
   readonly waMessageId: string;
+  /** What the person typed, or a media's caption ('' when none); a location's `latitude,longitude`. */
   readonly text: string;
+  /** Absent in messages recorded before kinds existed: text. */
+  readonly kind?: MessageKind;
   readonly receivedAt: string;
   readonly pushName?: string | null;
   /** The sender's phone, when known for certain (a phone JID or Baileys' lid-to-phone mapping). */
@@ -80,7 +84,15 @@ export type IngestResult = {
    * lead has an address): the workflow starts it. Absent in results recorded before enrolment existed.
    */
   readonly emailEnrollmentId?: string | null;
+  /**
+   * The bot's images this message asked for by keyword and not yet sent to the lead today: the
+   * workflow sends each. Absent in results recorded before images were sent.
+   */
+  readonly imageSends?: readonly ImageSend[];
 };
+
+/** One image to send, under the key `image:<inbound WhatsApp id>:<imageId>`. */
+export type ImageSend = { readonly imageId: string; readonly objectKey: string; readonly contentType: string; readonly caption: string | null };
 
 /** A message the lead conversation gave up on, and why (`<activity>: <error type>: <message>`). */
 export type DeadLetterInput = { readonly message: InboundMessage; readonly reason: string };
