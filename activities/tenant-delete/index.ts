@@ -84,6 +84,7 @@ export const createTenantDeleteActivities = ({ maintenancePool, objects, tempora
         return { tables: tombstone.counts.rows, alreadyGone: true };
       }
       const counted = await countTenantRows(tx, tenantId);
+      heartbeat('counted');
       await tx.query(sql.unsafe`DELETE FROM tenants WHERE id = ${tenantId}`);
       // Audit triggers fire on deletes and write rows of the tenant: passes until one deletes nothing.
       const tables = await tenantTables(tx);
@@ -91,6 +92,7 @@ export const createTenantDeleteActivities = ({ maintenancePool, objects, tempora
         deleted = 0;
         for (const table of tables) {
           deleted += (await tx.query(sql.unsafe`DELETE FROM ${sql.identifier(['public', table])} WHERE tenant_id = ${tenantId}`)).rowCount;
+          heartbeat(table);
         }
       }
       const counts = { rows: counted, schedulesDeleted: input.schedulesDeleted, workflowsTerminated: input.workflowsTerminated };
