@@ -11,7 +11,7 @@ import type {
   KeptSessionSnapshot, TenantDeleteInput, TenantObjectsDeleted, TenantRowsDeleted,
 } from '../../core/temporal/tenant-delete.ts';
 import { listTenantObjects, listTenantRunningWorkflows, listTenantSchedules } from '../../core/tenant-delete/outside-holdings.ts';
-import { countTenantRows, tenantTables } from '../../core/tenant-delete/tenant-tables.ts';
+import { countTenantRows, tenantTablesChildrenFirst } from '../../core/tenant-delete/tenant-tables.ts';
 import { nameHash, readTombstone, tombstoneSnapshotKey } from '../../core/tenant-delete/tombstone.ts';
 import { deleteObjectKeys, type ObjectStore } from '../delete-objects.ts';
 
@@ -85,16 +85,21 @@ export const createTenantDeleteActivities = ({ maintenancePool, objects, tempora
       }
       const counted = await countTenantRows(tx, tenantId);
       heartbeat('counted');
-      await tx.query(sql.unsafe`DELETE FROM tenants WHERE id = ${tenantId}`);
+      // Children first, the tenants row last: cascades alone would meet NO ACTION keys (leads -> bots).
       // Audit triggers fire on deletes and write rows of the tenant: passes until one deletes nothing.
-      const tables = await tenantTables(tx);
-      for (let deleted = 1; deleted > 0;) {
-        deleted = 0;
-        for (const table of tables) {
-          deleted += (await tx.query(sql.unsafe`DELETE FROM ${sql.identifier(['public', table])} WHERE tenant_id = ${tenantId}`)).rowCount;
-          heartbeat(table);
+      const tables = await tenantTablesChildrenFirst(tx);
+      const deleteAll = async () => {
+        for (let deleted = 1; deleted > 0;) {
+          deleted = 0;
+          for (const table of tables) {
+            deleted += (await tx.query(sql.unsafe`DELETE FROM ${sql.identifier(['public', table])} WHERE tenant_id = ${tenantId}`)).rowCount;
+            heartbeat(table);
+          }
         }
-      }
+      };
+      await deleteAll();
+      await tx.query(sql.unsafe`DELETE FROM tenants WHERE id = ${tenantId}`);
+      await deleteAll();
       const counts = { rows: counted, schedulesDeleted: input.schedulesDeleted, workflowsTerminated: input.workflowsTerminated };
       await tx.query(sql.unsafe`
         INSERT INTO tenant_tombstones (id, slug, name_hash, counts, session_snapshot, deleted_by, requested_at)

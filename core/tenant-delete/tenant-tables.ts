@@ -26,3 +26,26 @@ export const countTenantRows = async (db: CommonQueryMethods, tenantId: string):
   }
   return counts;
 };
+
+const reference = z.object({ child: z.string(), parent: z.string() });
+
+/**
+ * The tenant tables in an order that deletes every referencing row before the row it references
+ * (from the catalogue's foreign keys): a NO ACTION key (leads -> bots) never refuses the delete.
+ */
+export const tenantTablesChildrenFirst = async (db: CommonQueryMethods): Promise<string[]> => {
+  const tables = await tenantTables(db);
+  const references = await db.any(sql.type(reference)`
+    SELECT DISTINCT child.relname AS child, parent.relname AS parent FROM pg_constraint k
+      JOIN pg_class child ON child.oid = k.conrelid JOIN pg_class parent ON parent.oid = k.confrelid
+     WHERE k.contype = 'f' AND k.conrelid <> k.confrelid`);
+  const ordered: string[] = [];
+  const remaining = new Set(tables);
+  while (remaining.size > 0) {
+    // A table goes once no remaining table references it.
+    const ready = [...remaining].filter((table) => !references.some(({ child, parent }) => parent === table && child !== table && remaining.has(child)));
+    if (ready.length === 0) throw new Error(`the foreign keys among ${[...remaining].join(', ')} form a cycle`);
+    for (const table of ready) { ordered.push(table); remaining.delete(table); }
+  }
+  return ordered;
+};
