@@ -24,6 +24,7 @@ import { createQualificationActivities } from './qualification-threshold.ts';
 import type { ScoringPool } from './scoring/pool.ts';
 import { createScheduleActivities } from './schedules/index.ts';
 import { createSelfCheckActivities } from './self-check.ts';
+import { createTenantDeleteActivities } from './tenant-delete/index.ts';
 
 export type ActivityDependencies = {
   readonly config: Config;
@@ -78,5 +79,6 @@ export const createActivities = (deps: ActivityDependencies) => {
       withTenant, maintenancePool: deps.pools.maintenance, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue,
       followUp: deps.config.schedules.followUp,
     }),
+    createTenantDeleteActivities({ maintenancePool: deps.pools.maintenance, objects: { s3: deps.s3, bucket: deps.config.s3.bucket }, temporal: deps.temporal }),
   );
 };

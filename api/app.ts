@@ -40,6 +40,7 @@ import { registerLeadConversationRoutes } from './routes/lead-conversation.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
+import { registerTenantDeleteRoutes } from './routes/tenant-delete.ts';
 import { registerTenantRoutes } from './routes/tenants.ts';
 import { registerTokenRoutes } from './routes/tokens.ts';
 import { registerUserRoutes } from './routes/users.ts';
@@ -87,6 +88,7 @@ export const createApp = (deps: ApiDeps) => {
   const router = express.Router();
   const registry = createRegistry(router);
   registerTenantRoutes(registry, deps);
+  registerTenantDeleteRoutes(registry, deps, metrics);
   registerBotRoutes(registry, deps);
   registerBotSessionRoutes(registry, deps);
   registerLeadConversationRoutes(registry, deps);

@@ -23,6 +23,8 @@ export type RouteSpec<P extends Shape, Q extends Shape, B extends z.ZodType, R e
   readonly body?: B;
   readonly response: R;
   readonly status?: number;
+  /** A second success status where the query asks for it: a dry run answers 200 beside the real 202. */
+  readonly alternateStatus?: { readonly status: number; readonly when: (query: z.output<Q>) => boolean };
   /** Problem statuses the route answers beyond the common ones, for the OpenAPI document. */
   readonly problems?: Readonly<Record<number, string>>;
 };
@@ -67,7 +69,8 @@ export const createRegistry = (router: Router): Registry => {
         // A refused constraint is worded with the parsed input (api/constraint-problems.ts).
         response.locals[PARSED_BODY] = body;
         const result = await handler({ request, principal, params, query, headers, body });
-        response.status(spec.status ?? 200).json(spec.response.parse(result));
+        const status = spec.alternateStatus?.when(query) ? spec.alternateStatus.status : spec.status ?? 200;
+        response.status(status).json(spec.response.parse(result));
       });
     },
   };

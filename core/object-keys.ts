@@ -7,6 +7,7 @@
 //   tenants/<tenantId>/media/<uuid>.<ext>             a message's media (lead_messages.media_object_key)
 //   tenants/<tenantId>/sessions/<time>.tar.gz.enc     a session snapshot taken on request
 //   quarantine/<fixId>/<original key>                 an object a data-integrity fix set aside (undo moves it back)
+//   tenant-tombstones/<tenantId>/<time>.tar.gz.enc    a deleted tenant's last session snapshot (core/tenant-delete/tombstone.ts)
 import { BACKUP_ID } from './backups/backup-id.ts';
 
 // Everything of one backup under one prefix, so retention deletes a backup by its prefix and the

@@ -85,7 +85,7 @@ const pods = createLocalPodRuntime({
 });
 const tenants = listTenants(pools.maintenance);
 const tenantIds = await ensureTenantPods(tenants, pods);
-const watching = watchTenants(tenants, pods, { signal: stopping.signal, log });
+const watching = watchTenants(tenants, pods, { signal: stopping.signal, log, running: tenantIds });
 const supervision = Promise.all([
   ...services,
   supervise('worker', node('worker/main.ts'), supervised),

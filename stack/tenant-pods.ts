@@ -23,14 +23,27 @@ export const ensureTenantPods = async (list: ListTenants, runtime: PodRuntime): 
   return tenants.map((tenant) => tenant.tenantId);
 };
 
-/** Looks at the tenants list every `intervalMs` until `signal` aborts; a failed look is retried at the next. */
+/**
+ * Looks at the tenants list every `intervalMs` until `signal` aborts; a failed look is retried at the
+ * next. A tenant that left the list (deleted: docs/tenant-delete.md) has its pod stopped; its volume stays.
+ */
 export const watchTenants = async (list: ListTenants, runtime: PodRuntime, options: {
   readonly signal: AbortSignal; readonly log: (message: string) => void; readonly intervalMs?: number;
+  /** The tenants whose pods run already (ensured at start). */
+  readonly running?: readonly string[];
 }): Promise<void> => {
+  let running = new Set(options.running ?? []);
   while (!options.signal.aborted) {
     await sleep(options.intervalMs ?? TENANT_POLL_MS, undefined, { signal: options.signal }).catch(() => undefined);
     if (options.signal.aborted) return;
-    await ensureTenantPods(list, runtime).catch((error: unknown) => {
+    await ensureTenantPods(list, runtime).then(async (listed) => {
+      const gone = [...running].filter((tenantId) => !listed.includes(tenantId));
+      for (const tenantId of gone) {
+        await runtime.removePod(tenantId);
+        options.log(`tenant ${tenantId} is gone: its bot pod is stopped`);
+      }
+      running = new Set(listed);
+    }).catch((error: unknown) => {
       options.log(`could not read the tenants list: ${error instanceof Error ? error.message : String(error)}`);
     });
   }

@@ -13,3 +13,4 @@ export { dailyRetention, tenantRetention } from './data-retention.ts';
 export { dataSubjectErasure } from './data-subject.ts';
 export { reconcileTenantSchedules, scheduledTenantRun, syncTenantSchedule } from './schedules.ts';
 export { emailSequence } from './email-sequences.ts';
+export { deleteTenant } from './tenant-delete.ts';

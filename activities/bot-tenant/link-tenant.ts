@@ -11,11 +11,19 @@ export class TenantSlugsTakenError extends Error {
   override readonly name = 'TenantSlugsTakenError';
 }
 
+/** The tenant was deleted through the API (its tombstone exists): a BotTenant left behind never brings it back. */
+export class TenantDeletedError extends Error {
+  override readonly name = 'TenantDeletedError';
+}
+
 export const createTenantLinkActivities = (deps: { withTenant: WithTenant }) => ({
   async linkTenantRow(input: LinkTenantInput): Promise<LinkTenantResult> {
     return deps.withTenant(input.tenantId, async (tx) => {
       const existing = await tx.maybeOne(sql.type(z.object({ slug: z.string() }))`SELECT slug FROM tenants WHERE id = ${input.tenantId}`);
       if (existing !== null) return { created: false, slug: existing.slug };
+      if (await tx.exists(sql.unsafe`SELECT 1 FROM tenant_tombstones WHERE id = ${input.tenantId}`)) {
+        throw new TenantDeletedError(`tenant ${input.tenantId} was deleted (docs/tenant-delete.md): delete BotTenant ${input.resourceName}`);
+      }
       for (const slug of tenantSlugCandidates(input.resourceName, input.tenantId)) {
         // ON CONFLICT DO NOTHING: a slug another tenant holds is no error, the next candidate is tried.
         const inserted = await tx.maybeOne(sql.type(z.object({ slug: z.string() }))`

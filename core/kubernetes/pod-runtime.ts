@@ -1,7 +1,7 @@
 // The Kubernetes pod runtime: a tenant's pod is its BotTenant, which the operator converges into a
 // StatefulSet (docs/operator.md). This side only creates, finds and deletes the resource, so it
 // needs bottenants get/list/create, the API's Role; removePod also needs delete, which that Role
-// does not grant: no API route deletes a tenant.
+// does not grant: the API's tenant delete leaves the BotTenant to kubectl (docs/tenant-delete.md).
 import type { PodRuntime, PodStatus, PodTenant } from '../pod-runtime.ts';
 import { botTenantFor } from '../bot-tenant/new-bot-tenant.ts';
 import { BOT_TENANT, type BotTenantResource } from '../bot-tenant/resource.ts';
