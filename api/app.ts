@@ -31,6 +31,7 @@ import { registerEmailSettingsRoutes } from './routes/email-sequences-settings.t
 import { registerEmailSuppressionRoutes } from './routes/email-sequences-suppressions.ts';
 import { registerEmailSequenceRoutes } from './routes/email-sequences.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
+import { registerOwnerWebhookRoutes } from './routes/owner-webhooks.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
 import { registerTenantRoutes } from './routes/tenants.ts';
@@ -97,6 +98,7 @@ export const createApp = (deps: ApiDeps) => {
   registerEmailSettingsRoutes(registry, deps);
   registerEmailSuppressionRoutes(registry, deps);
   registerEmailDeliveryRoutes(registry, deps);
+  registerOwnerWebhookRoutes(registry, deps);
   const document = openApiDocument(registry, unsubscribeOpenApiPaths);
 
   const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;
