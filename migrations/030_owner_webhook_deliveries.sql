@@ -13,7 +13,8 @@ CREATE TABLE owner_webhook_deliveries (
   event_id uuid NOT NULL,
   event_type text NOT NULL CONSTRAINT owner_webhook_deliveries_event_type_format CHECK (event_type ~ '^[a-z][a-z0-9_.-]{0,99}$'),
   attempt integer NOT NULL CONSTRAINT owner_webhook_deliveries_attempt_positive CHECK (attempt >= 1),
-  attempted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  -- When the POST was sent.
+  attempted_at timestamptz NOT NULL DEFAULT now(),
   -- NULL when no answer came (refused connection, timeout, a refused target).
   status_code integer CONSTRAINT owner_webhook_deliveries_status_code_valid CHECK (status_code BETWEEN 100 AND 599),
   latency_ms integer NOT NULL CONSTRAINT owner_webhook_deliveries_latency_valid CHECK (latency_ms >= 0),

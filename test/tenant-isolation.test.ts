@@ -65,7 +65,7 @@ describe('tenant isolation', () => {
   it('covers every tenant-owned table of the schema', () => {
     expect(tenantTables.map((t) => t.table)).toEqual(expect.arrayContaining([
       'api_tokens', 'audit_logs', 'bot_features', 'bot_images', 'bots', 'data_change_audit', 'lead_messages', 'lead_stage_events',
-      'leads', 'owner_webhooks', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'scoring_rules', 'tenants', 'users',
+      'leads', 'owner_webhook_deliveries', 'owner_webhooks', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'scoring_rules', 'tenants', 'users',
     ]));
   });
 

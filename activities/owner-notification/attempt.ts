@@ -7,7 +7,7 @@ import { assertPublicTarget, WebhookTargetError } from '../../core/owner-notific
 import type { OwnerWebhookAttempt } from '../../core/temporal/owner-notification.ts';
 import { sendSignedWebhook, webhookAnswerFailure, type SignedWebhook } from '../webhooks/post-signed-webhook.ts';
 
-export type AttemptOutcome = OwnerWebhookAttempt & { readonly failure: ApplicationFailure | null };
+export type AttemptOutcome = OwnerWebhookAttempt & { readonly attemptedAt: Date; readonly failure: ApplicationFailure | null };
 
 // fetch reports a refused connection or a DNS failure as "fetch failed" with the reason as its cause.
 const causeOf = (error: unknown): string => {
@@ -18,17 +18,18 @@ const causeOf = (error: unknown): string => {
 
 export const attemptDelivery = async (input: SignedWebhook & { allowPrivateNetworks: boolean }): Promise<AttemptOutcome> => {
   const { url, eventId } = input;
+  const attemptedAt = new Date();
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
     if (!input.allowPrivateNetworks) await assertPublicTarget(url);
     const statusCode = await sendSignedWebhook(input);
     const failure = webhookAnswerFailure(url, eventId, statusCode);
-    return { delivered: failure === null, statusCode, latencyMs: elapsed(), error: failure?.message ?? null, failure };
+    return { delivered: failure === null, statusCode, latencyMs: elapsed(), error: failure?.message ?? null, attemptedAt, failure };
   } catch (error) {
     const failure = error instanceof WebhookTargetError
       ? ApplicationFailure.nonRetryable(error.message, 'WebhookTargetRefused')
       : ApplicationFailure.retryable(`webhook ${url.origin}${url.pathname} did not answer event ${eventId}: ${causeOf(error)}`, 'WebhookUnavailable');
-    return { delivered: false, statusCode: null, latencyMs: elapsed(), error: failure.message, failure };
+    return { delivered: false, statusCode: null, latencyMs: elapsed(), error: failure.message, attemptedAt, failure };
   }
 };

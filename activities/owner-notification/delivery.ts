@@ -42,7 +42,7 @@ export const createOwnerNotificationActivities = (deps: {
       const { attempt, scheduledTimestampMs } = Context.current().info;
       const retried = result.failure !== null && !result.failure.nonRetryable;
       await deps.withTenant(input.tenantId, (tx) => recordDeliveryAttempt(tx, {
-        tenantId: input.tenantId, webhookId: webhook.id, eventId: event.id, eventType: event.kind, attempt, result,
+        tenantId: input.tenantId, webhookId: webhook.id, eventId: event.id, eventType: event.kind, attempt, result, attemptedAt: result.attemptedAt,
         nextRetryAt: retried ? nextOwnerWebhookRetry(attempt, Date.now(), scheduledTimestampMs) : null,
       }));
       if (result.failure) throw result.failure;
@@ -56,10 +56,10 @@ export const createOwnerNotificationActivities = (deps: {
       const body = JSON.stringify({
         id: input.eventId, type: 'webhook.test', tenantId: input.tenantId, createdAt: new Date().toISOString(), data: { webhookId: webhook.id },
       });
-      const { delivered, statusCode, latencyMs, error } = await send(webhook, input.eventId, body);
+      const { delivered, statusCode, latencyMs, error, attemptedAt } = await send(webhook, input.eventId, body);
       const result = { delivered, statusCode, latencyMs, error };
       await deps.withTenant(input.tenantId, (tx) => recordDeliveryAttempt(tx, {
-        tenantId: input.tenantId, webhookId: webhook.id, eventId: input.eventId, eventType: 'webhook.test', attempt: 1, result, nextRetryAt: null,
+        tenantId: input.tenantId, webhookId: webhook.id, eventId: input.eventId, eventType: 'webhook.test', attempt: 1, result, attemptedAt, nextRetryAt: null,
       }));
       return result;
     },
