@@ -79,7 +79,7 @@ afterAll(async () => {
 
 /** Routes whose valid input the schema cannot fully say (a token's expiry must lie in the future, ...). */
 const CONTENT_CHECKED = 'scoring-rules|/images$|/products$|/schedules(/[^/]+)?$|/users$|stage-order|/stage$|/tokens$|/unsubscribe/'
-  + '|/email-sequences(/[^/]+)?$|/email-enrollments$|/email-sequence$';
+  + '|/email-sequences(/[^/]+)?$|/email-enrollments$|/email-sequence$|/owner-webhooks$';
 
 /** Answers 503 by design (an unhealthy platform): every check but "no server error" applies. */
 const HEALTH_PROBE = 'data-integrity/health$';
