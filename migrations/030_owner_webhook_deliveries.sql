@@ -2,7 +2,10 @@
 -- 1. owner_webhook_deliveries, the delivery log: one row per attempt to POST an event to a webhook
 --    (activities/owner-notification/delivery-log.ts), with the receiver's status code, the error,
 --    and when Temporal retries it. A removed webhook takes its log with it.
--- 2. The webhook secret leaves the data-change trail: the trigger of 007 copied whole rows, secret
+-- 2. Secrets are sealed at rest: the API writes secret_sealed (AES-256-GCM with a keyring key,
+--    core/owner-notification/webhook-secret.ts) and leaves secret NULL; rows written by SQL before
+--    keep their plain secret until their next rotation. Exactly one of the two is set.
+-- 3. The webhook secret leaves the data-change trail: the trigger of 007 copied whole rows, secret
 --    included, into data_change_audit, which tenants can read. Rows written before are scrubbed.
 
 CREATE TABLE owner_webhook_deliveries (
@@ -35,9 +38,17 @@ CREATE POLICY tenant_isolation ON owner_webhook_deliveries USING (tenant_id = ap
 GRANT SELECT, INSERT ON owner_webhook_deliveries TO bi_app;
 GRANT DELETE ON owner_webhook_deliveries TO bi_maintenance;
 
+ALTER TABLE owner_webhooks
+  ALTER COLUMN secret DROP NOT NULL,
+  ADD COLUMN secret_key_id text CONSTRAINT owner_webhooks_secret_key_id_format CHECK (secret_key_id ~ '^[A-Za-z0-9._-]{1,64}$'),
+  -- nonce | ciphertext | tag of the secret; its associated data names the tenant and the webhook.
+  ADD COLUMN secret_sealed bytea CONSTRAINT owner_webhooks_secret_sealed_length CHECK (length(secret_sealed) BETWEEN 60 AND 400),
+  ADD CONSTRAINT owner_webhooks_secret_sealed_with_key CHECK ((secret_key_id IS NULL) = (secret_sealed IS NULL)),
+  ADD CONSTRAINT owner_webhooks_one_secret CHECK ((secret IS NULL) <> (secret_sealed IS NULL));
+
 DROP TRIGGER owner_webhooks_audit ON owner_webhooks;
 CREATE TRIGGER owner_webhooks_audit AFTER INSERT OR UPDATE OR DELETE ON owner_webhooks
-  FOR EACH ROW EXECUTE FUNCTION record_data_change('secret');
+  FOR EACH ROW EXECUTE FUNCTION record_data_change('secret', 'secret_key_id', 'secret_sealed');
 
 -- As in 012: RLS is forced on the trail, so it is lifted for this one statement, in this transaction.
 ALTER TABLE data_change_audit NO FORCE ROW LEVEL SECURITY;

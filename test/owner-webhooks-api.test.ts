@@ -14,6 +14,8 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { createDatabasePools, createTokenAdminPool, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { createObjectStoreClient } from '../core/object-store.ts';
+import { loadKeyring } from '../core/crypto/keyring.ts';
+import { webhookSecretOf } from '../core/owner-notification/webhook-secret.ts';
 import { verifyWebhook } from '../core/owner-notification/webhook-signature.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { OWNER_NOTIFICATION_WORKFLOW, ownerNotificationWorkflowId } from '../core/temporal/owner-notification.ts';
@@ -62,6 +64,10 @@ const call = async (method: string, path: string, token: string, body?: unknown,
 
 const hooks = (tenant: TenantGraph) => `/tenants/${tenant.tenantId}/owner-webhooks`;
 const listedIds = async (tenant: TenantGraph, token: string) => (await call('GET', hooks(tenant), token)).json.items!.map((item) => item.id);
+const storedSecret = (tenant: TenantGraph, webhookId: string) => withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({
+  row: z.string(), secret: z.string().nullable(), key_id: z.string(), sealed: z.instanceof(Buffer),
+}))`SELECT row_to_json(w)::text AS row, secret, secret_key_id AS key_id, secret_sealed AS sealed FROM owner_webhooks w WHERE id = ${webhookId}`));
+const keyring = () => loadKeyring(config.encryption);
 const headersOf = (request: RecordedRequest) => request.headers as Record<string, string>;
 const verifies = (secret: string, request: RecordedRequest) => verifyWebhook(secret, headersOf(request), request.body, new Date());
 
@@ -122,8 +128,14 @@ describe('owner webhooks', () => {
     expect(rotated.status).toBe(200);
     expect(rotated.json).toMatchObject({ id, secret: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(rotated.json.secret).not.toBe(secret);
-    expect(await withTenant(tenantA.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ secret: z.string() }))`
-      SELECT secret FROM owner_webhooks WHERE id = ${id}`))).toBe(rotated.json.secret);
+    // Sealed at rest: the row holds neither secret in the clear, and what it holds opens to the new one.
+    const stored = await storedSecret(tenantA, id);
+    expect(stored.row).not.toContain(secret);
+    expect(stored.row).not.toContain(String(rotated.json.secret));
+    expect(stored.secret).toBeNull();
+    expect(stored.sealed.toString('latin1')).not.toContain(String(rotated.json.secret));
+    expect(webhookSecretOf(keyring, { tenantId: tenantA.tenantId, webhookId: id, secret: null, secretKeyId: stored.key_id, secretSealed: stored.sealed }))
+      .toBe(rotated.json.secret);
 
     expect((await call('DELETE', `${hooks(tenantA)}/${id}`, tokens.a)).json).toEqual({ webhookId: id, deliveriesDeleted: 0 });
     expect(await listedIds(tenantA, tokens.a)).not.toContain(id);
@@ -145,9 +157,22 @@ describe('owner webhooks', () => {
     for (const row of trail) {
       expect(row).not.toContain(secret);
       expect(row).not.toContain(String(rotated.json.secret));
-      expect(row).not.toContain('"secret"');
+      expect(row).not.toMatch(/"secret(_sealed|_key_id)?"/);
     }
   }, 30_000);
+
+  it('seal, on its first rotation, the plain secret of a webhook written with SQL before', async () => {
+    const legacyId = String((await call('GET', hooks(tenantA), tokens.a)).json.items!.find((item) => item.url === 'https://example.com/hooks/leads')!.id);
+    const rotated = await call('POST', `${hooks(tenantA)}/${legacyId}/rotate-secret`, tokens.a);
+    expect(rotated.status).toBe(200);
+    const stored = await storedSecret(tenantA, legacyId);
+    expect(stored.secret).toBeNull();
+    expect(webhookSecretOf(keyring, { tenantId: tenantA.tenantId, webhookId: legacyId, secret: null, secretKeyId: stored.key_id, secretSealed: stored.sealed }))
+      .toBe(rotated.json.secret);
+    // Bound to its webhook: copied into another webhook's row, it does not open.
+    expect(() => webhookSecretOf(keyring, { tenantId: tenantA.tenantId, webhookId: tenantA.userId, secret: null, secretKeyId: stored.key_id, secretSealed: stored.sealed }))
+      .toThrow(/does not open/);
+  });
 
   it('refuse invalid input with a problem that names the field, and a taken URL with 409', async () => {
     for (const url of ['ftp://example.com/x', 'not a url', 'https://user:pw@example.com/x', `https://example.com/${'a'.repeat(2048)}`, 'https://exa mple.com/']) {
@@ -183,6 +208,7 @@ describe('owner webhooks', () => {
   it('answer 404 for another tenant\'s webhooks, and change none of them', async () => {
     const theirs = await call('POST', hooks(tenantB), tokens.b, { url: 'https://example.com/hooks/b', active: false });
     const id = String(theirs.json.id);
+    const sealedBefore = (await storedSecret(tenantB, id)).sealed;
     expect((await call('GET', hooks(tenantB), tokens.a)).status).toBe(404);
     expect((await call('POST', hooks(tenantB), tokens.a, { url: 'https://example.com/hooks/a' })).status).toBe(404);
     for (const [method, suffix, body] of [
@@ -194,8 +220,7 @@ describe('owner webhooks', () => {
     }
     const after = await call('GET', hooks(tenantB), tokens.b);
     expect(after.json.items).toContainEqual({ id, url: 'https://example.com/hooks/b', active: false, createdAt: theirs.json.createdAt, updatedAt: theirs.json.updatedAt });
-    expect(await withTenant(tenantB.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ secret: z.string() }))`
-      SELECT secret FROM owner_webhooks WHERE id = ${id}`))).toBe(theirs.json.secret);
+    expect((await storedSecret(tenantB, id)).sealed).toEqual(sealedBefore);
   });
 
   it('send a signed webhook.test event, answering the status code and latency, or why it failed', async () => {

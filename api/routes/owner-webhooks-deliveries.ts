@@ -64,19 +64,19 @@ export const registerOwnerWebhookDeliveryRoutes = (registry: Registry, deps: Api
       eventId: z.uuid(), delivered: z.boolean().describe('The receiver answered 2xx'), statusCode: z.number().int().nullable(),
       latencyMs: z.number().int(), error: z.string().nullable().describe('Why it was not delivered: the status, a refused target, no answer'),
     }),
-    problems: { 504: 'The worker did not finish the test delivery in time' },
+    problems: { 502: 'The test delivery could not be made (the worker did not finish it in time, the secret does not open), with the reason' },
   }, async ({ principal, params }) => {
     const { tenantId, webhookId } = params;
     await requireWebhook(tenantId, webhookId);
     const eventId = randomUUID();
     const client = await deps.temporal();
-    // Temporal away fails the start: a 503 (the problem handler). A worker that runs late: a 504 with the reason.
+    // Temporal away fails the start: a 503 (the problem handler). A worker that runs late, or a secret that does not open: a 502 with the reason.
     const result = await client.workflow.execute<typeof workflows.testOwnerWebhook>(OWNER_WEBHOOK_TEST_WORKFLOW, {
       workflowId: ownerWebhookTestWorkflowId(tenantId, webhookId, eventId), taskQueue: deps.config.temporal.taskQueue,
       args: [{ tenantId, webhookId, eventId }], workflowExecutionTimeout: deps.config.conversation.ownerWebhookTimeoutMs + 15_000,
       typedSearchAttributes: tenantSearchAttributes({ tenantId }),
     }).catch((error: unknown) => {
-      if (error instanceof WorkflowFailedError) throw new HttpProblem(504, 'Test delivery did not finish', failureReason(error));
+      if (error instanceof WorkflowFailedError) throw new HttpProblem(502, 'Test delivery failed', failureReason(error));
       throw error;
     });
     if (!result) throw notFound();

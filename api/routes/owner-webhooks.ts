@@ -1,13 +1,16 @@
 // Owner webhooks: where a tenant's owner events (lead.qualified) are POSTed, signed with the
-// webhook's secret (docs/owner-notification.md). The server generates each secret and answers it
-// once, on create and on rotation; nothing reads it back. A rotation has no grace period: the next
-// attempt, even of a delivery being retried, is signed with the new secret only.
-import { randomBytes } from 'node:crypto';
+// webhook's secret (docs/owner-notification.md). The server generates each secret, seals it with
+// the platform keyring before it reaches the database, and answers it once, on create and on
+// rotation; nothing reads it back. A rotation has no grace period: the next attempt, even of a
+// delivery being retried, is signed with the new secret only.
+import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TenantTransaction } from '../../core/db/with-tenant.ts';
+import { newWebhookSecret, sealWebhookSecret } from '../../core/owner-notification/webhook-secret.ts';
 import { assertPublicTarget, WebhookTargetError } from '../../core/owner-notification/webhook-target.ts';
 import type { ApiDeps } from '../deps.ts';
+import { lazyKeyring } from '../keyring.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
 import { registerOwnerWebhookDeliveryRoutes } from './owner-webhooks-deliveries.ts';
@@ -28,9 +31,6 @@ const toWebhook = (row: z.infer<typeof webhookRow>) => ({
   id: row.id, url: row.url, active: row.active, createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString(),
 });
 
-/** 32 random bytes as hex: the HMAC-SHA256 key of the webhook's signatures. */
-const newSecret = () => randomBytes(32).toString('hex');
-
 export const auditOwnerWebhook = (tx: TenantTransaction, tenantId: string, actor: string, action: string, details: Record<string, string | number | boolean | null>) =>
   tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action, details) VALUES (${tenantId}, ${actor}, ${action}, ${sql.jsonb(details)})`);
 
@@ -38,6 +38,13 @@ export const registerOwnerWebhookRoutes = (registry: Registry, deps: ApiDeps) =>
   const path = '/tenants/:tenantId/owner-webhooks';
   const tag = 'owner webhooks';
   const notFound = () => new HttpProblem(404, 'Not found', 'no such webhook');
+  const keyring = lazyKeyring(deps.config);
+  // Sealed before the transaction: a retried transaction writes the same value.
+  const sealedSecret = (tenantId: string, webhookId: string) => {
+    const secret = newWebhookSecret();
+    const { keyId, sealed } = sealWebhookSecret(keyring(), secret, { tenantId, webhookId });
+    return { secret, keyId, sealed: sql.binary(sealed) };
+  };
 
   // The delivery's SSRF rule, applied when the URL is given, so a refused target is a 422 now, not a failed delivery later.
   const checkTarget = async (url: string) => {
@@ -69,11 +76,13 @@ export const registerOwnerWebhookRoutes = (registry: Registry, deps: ApiDeps) =>
   }, async ({ principal, params, body }) => {
     await checkTarget(body.url);
     const actor = `api:${principal.tokenId}`;
-    const secret = newSecret();
+    const webhookId = randomUUID();
+    const { secret, keyId, sealed } = sealedSecret(params.tenantId, webhookId);
     return deps.withTenant(params.tenantId, async (tx) => {
       if (!await tx.exists(sql.unsafe`SELECT 1 FROM tenants WHERE id = ${params.tenantId}`)) throw new HttpProblem(404, 'Not found', 'no such tenant');
       const row = await tx.one(sql.type(webhookRow)`
-        INSERT INTO owner_webhooks (tenant_id, url, secret, active) VALUES (${params.tenantId}, ${body.url}, ${secret}, ${body.active}) RETURNING ${COLUMNS}`);
+        INSERT INTO owner_webhooks (id, tenant_id, url, secret_key_id, secret_sealed, active)
+        VALUES (${webhookId}, ${params.tenantId}, ${body.url}, ${keyId}, ${sealed}, ${body.active}) RETURNING ${COLUMNS}`);
       await auditOwnerWebhook(tx, params.tenantId, actor, 'owner_webhook.created', { webhookId: row.id, url: row.url, active: row.active });
       return { ...toWebhook(row), secret };
     }, { actor });
@@ -99,10 +108,11 @@ export const registerOwnerWebhookRoutes = (registry: Registry, deps: ApiDeps) =>
     access: 'any', params: webhookParams, response: withSecret,
   }, async ({ principal, params }) => {
     const actor = `api:${principal.tokenId}`;
-    const secret = newSecret();
+    const { secret, keyId, sealed } = sealedSecret(params.tenantId, params.webhookId);
     return deps.withTenant(params.tenantId, async (tx) => {
+      // A plain secret written by SQL before migration 030 is replaced by a sealed one.
       const row = await tx.maybeOne(sql.type(webhookRow)`
-        UPDATE owner_webhooks SET secret = ${secret} WHERE tenant_id = ${params.tenantId} AND id = ${params.webhookId} RETURNING ${COLUMNS}`);
+        UPDATE owner_webhooks SET secret = NULL, secret_key_id = ${keyId}, secret_sealed = ${sealed} WHERE tenant_id = ${params.tenantId} AND id = ${params.webhookId} RETURNING ${COLUMNS}`);
       if (!row) throw notFound();
       await auditOwnerWebhook(tx, params.tenantId, actor, 'owner_webhook.secret_rotated', { webhookId: row.id });
       return { ...toWebhook(row), secret };
