@@ -178,7 +178,7 @@ describe('owner webhooks', () => {
     for (const url of ['ftp://example.com/x', 'not a url', 'https://user:pw@example.com/x', `https://example.com/${'a'.repeat(2048)}`, 'https://exa mple.com/']) {
       const refused = await call('POST', hooks(tenantA), tokens.a, { url });
       expect(refused.status).toBe(400);
-      expect(refused.json).toMatchObject({ title: 'Invalid request', errors: [expect.objectContaining({ path: 'body.url' })] });
+      expect({ url, ...refused.json }).toMatchObject({ url, title: 'Invalid request', errors: [{ path: 'body.url', message: expect.any(String) }] });
     }
     expect((await call('POST', hooks(tenantA), tokens.a, {})).status).toBe(400);
     expect((await call('POST', hooks(tenantA), tokens.a, { url: 'https://example.com/x', secret: 'mine' })).status).toBe(400);

@@ -18,9 +18,9 @@ import { tenantParams } from './schemas.ts';
 
 // The CHECK owner_webhooks_url_format of migration 007, plus what fetch refuses (credentials in the URL).
 const URL_FORMAT = /^https?:\/\/[^\s/?#]+[^\s]*$/;
-const webhookUrl = z.string().max(2048).regex(URL_FORMAT, 'must be an http or https URL')
-  .refine((value) => URL.canParse(value), 'must be a URL')
-  .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'must not hold a user name or password');
+const parsedWithoutCredentials = (value: string) => URL.canParse(value) && new URL(value).username === '' && new URL(value).password === '';
+const webhookUrl = z.string().max(2048, { abort: true }).regex(URL_FORMAT, { message: 'must be an http or https URL', abort: true })
+  .refine(parsedWithoutCredentials, 'must be a URL without a user name or password');
 
 export const webhookParams = z.strictObject({ tenantId: z.uuid(), webhookId: z.uuid() });
 const webhook = z.object({ id: z.uuid(), url: z.string(), active: z.boolean(), createdAt: z.string(), updatedAt: z.string() });
