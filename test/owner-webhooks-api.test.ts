@@ -258,7 +258,11 @@ describe('owner webhooks', () => {
       SELECT details::text AS details FROM audit_logs WHERE tenant_id = ${tenantA.tenantId} AND action = 'owner_webhook.tested' ORDER BY created_at, id`));
     expect(actions).toHaveLength(3);
     for (const details of actions) expect(details).not.toContain(secret);
-    for (const webhookId of [id, String(down.json.id)]) await call('DELETE', `${hooks(tenantA)}/${webhookId}`, tokens.a);
+    // Removing a webhook removes its log.
+    expect((await call('DELETE', `${hooks(tenantA)}/${id}`, tokens.a)).json).toEqual({ webhookId: id, deliveriesDeleted: 2 });
+    expect((await call('DELETE', `${hooks(tenantA)}/${String(down.json.id)}`, tokens.a)).json).toMatchObject({ deliveriesDeleted: 1 });
+    expect(await withTenant(tenantA.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ n: z.number() }))`
+      SELECT count(*)::int AS n FROM owner_webhook_deliveries WHERE webhook_id = ANY(${sql.array([id, String(down.json.id)], 'uuid')})`))).toBe(0);
   }, 60_000);
 
   it('signs the attempt after a rotation with the new secret only, while Temporal retries a delivery; the log lists every attempt', async () => {
