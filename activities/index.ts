@@ -56,6 +56,7 @@ export const createActivities = (deps: ActivityDependencies) => {
     createChatComposerActivities({ withTenant, chatComposer: conversation.chatComposer, log: (message) => deps.logger.warn(message) }),
     createOwnerNotificationActivities({
       withTenant, timeoutMs: conversation.ownerWebhookTimeoutMs, allowPrivateNetworks: conversation.ownerWebhookAllowPrivateNetworks,
+      keyring: deps.keyring,
     }),
     createQualificationActivities({ withTenant }),
     createPodBotsActivities({ withTenant }),

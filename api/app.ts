@@ -38,6 +38,7 @@ import { registerEmailSequenceRoutes } from './routes/email-sequences.ts';
 import { registerLeadChangeRoutes } from './routes/leads-changes.ts';
 import { registerLeadConversationRoutes } from './routes/lead-conversation.ts';
 import { registerLeadRoutes } from './routes/leads.ts';
+import { registerOwnerWebhookRoutes } from './routes/owner-webhooks.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
 import { registerTenantDeleteRoutes } from './routes/tenant-delete.ts';
@@ -113,6 +114,7 @@ export const createApp = (deps: ApiDeps) => {
   registerAuditRoutes(registry, deps);
   registerBotArchiveRoutes(registry, deps);
   registerBotDeleteRoutes(registry, deps);
+  registerOwnerWebhookRoutes(registry, deps);
   const document = openApiDocument(registry, unsubscribeOpenApiPaths);
 
   const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;

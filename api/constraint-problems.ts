@@ -20,6 +20,7 @@ export const CONSTRAINT_PROBLEMS: Readonly<Record<string, ConstraintProblem>> = 
   },
   products_sku_unique: { status: 409, title: 'SKU taken', field: 'sku', detail: (sku) => `the bot already has a product ${sku}` },
   pipelines_name_unique: { status: 409, title: 'Name taken', field: 'name', detail: (name) => `a pipeline named ${name} exists` },
+  owner_webhooks_url_unique: { status: 409, title: 'URL taken', field: 'url', detail: (url) => `the tenant has a webhook for ${url}` },
   email_sequences_name_unique: { status: 409, title: 'Name taken', field: 'name', detail: (name) => `an email sequence named ${name} exists` },
 };
 

@@ -81,7 +81,7 @@ afterAll(async () => {
 /** Routes whose valid input the schema cannot fully say (a token's expiry must lie in the future, ...). */
 const CONTENT_CHECKED = 'scoring-rules|/images$|/products(/[^/]+)?$|/schedules(/[^/]+)?$|/users(/[^/]+)?$|stage-order|/stage$|/tokens$|/unsubscribe/'
   + '|/email-sequences(/[^/]+)?$|/email-enrollments$|/email-sequence$|/pipelines/[^/]+$|/leads/[^/]+$'
-  + '|/bots/[^/]+(/archive|/unarchive)?$';
+  + '|/bots/[^/]+(/archive|/unarchive)?$|/owner-webhooks$';
 
 /**
  * Answer 503 by design: the integrity probe (an unhealthy platform), and a bot session command on a

@@ -53,7 +53,7 @@ describe('migrations', () => {
     await pool.end();
     expect(tables).toEqual([
       'api_lockouts', 'api_rate_limit_hits', 'api_tokens', 'audit_logs', 'backup_drills', 'backups', 'bot_features', 'bot_images', 'bot_session_events', 'bots', 'data_change_audit', 'data_subject_erasures', 'dead_letters', 'email_deliveries', 'email_enrollments', 'email_sequence_steps', 'email_sequences', 'email_smtp_settings', 'email_suppressions', 'integrity_alert_deliveries', 'integrity_data_quality', 'integrity_findings', 'integrity_fix_log', 'integrity_fixes', 'integrity_runs', 'lead_events', 'lead_identity_pairings', 'lead_image_sends', 'lead_messages',
-      'lead_stage_events', 'leads', 'owner_webhooks', 'pipeline_stages', 'pipelines', 'platform_events', 'products', 'schedule_follow_ups', 'schedules', 'schema_migrations',
+      'lead_stage_events', 'leads', 'owner_webhook_deliveries', 'owner_webhooks', 'pipeline_stages', 'pipelines', 'platform_events', 'products', 'schedule_follow_ups', 'schedules', 'schema_migrations',
       'scoring_rules', 'tenant_tombstones', 'tenants', 'users',
     ]);
   });

@@ -20,7 +20,7 @@ let tenantB: TenantGraph;
 let tenantTables: { table: string; key: string }[];
 
 // Tables whose rows the application may not rewrite or delete at all.
-const APPEND_ONLY = new Set(['api_tokens', 'audit_logs', 'bot_session_events', 'data_change_audit', 'lead_events']);
+const APPEND_ONLY = new Set(['api_tokens', 'audit_logs', 'bot_session_events', 'data_change_audit', 'lead_events', 'owner_webhook_deliveries']);
 // Beyond those: identity pairings are never updated (data-subject erasure deletes them, migration
 // 026), and the erasure log is never deleted by the application.
 const UPDATE_DENIED = new Set([...APPEND_ONLY, 'lead_identity_pairings']);
@@ -65,7 +65,7 @@ describe('tenant isolation', () => {
   it('covers every tenant-owned table of the schema', () => {
     expect(tenantTables.map((t) => t.table)).toEqual(expect.arrayContaining([
       'api_tokens', 'audit_logs', 'bot_features', 'bot_images', 'bots', 'data_change_audit', 'lead_messages', 'lead_stage_events',
-      'leads', 'owner_webhooks', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'scoring_rules', 'tenants', 'users',
+      'leads', 'owner_webhook_deliveries', 'owner_webhooks', 'pipeline_stages', 'pipelines', 'products', 'schedules', 'scoring_rules', 'tenants', 'users',
     ]));
   });
 

@@ -1,7 +1,7 @@
 // Every workflow the platform worker registers. Deterministic code only: see eslint.config.js.
 export { changeQualificationThreshold } from './qualification-threshold.ts';
 export { leadConversation } from './lead-conversation.ts';
-export { ownerNotification } from './owner-notification.ts';
+export { ownerNotification, testOwnerWebhook } from './owner-notification.ts';
 export { platformSelfCheck } from './self-check.ts';
 export { podActiveBots } from './pod-bots.ts';
 export { readBotStatus, restoreTenantSessions, snapshotTenantSessions } from './bot-pod.ts';

@@ -1,16 +1,20 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { OwnerNotificationActivities } from '../activities/owner-notification/delivery.ts';
-import type { OwnerNotificationInput } from '../core/temporal/owner-notification.ts';
+import { OWNER_WEBHOOK_RETRY, type OwnerNotificationInput, type OwnerWebhookAttempt, type OwnerWebhookTestInput } from '../core/temporal/owner-notification.ts';
 import { failureReason } from '../core/temporal/failure-reason.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 
 const { listOwnerWebhooks } = proxyActivities<OwnerNotificationActivities>({ startToCloseTimeout: '30 seconds' });
-// An owner's endpoint may be down for hours: back off up to 10 minutes between tries, for a day.
 const { deliverOwnerWebhook } = proxyActivities<OwnerNotificationActivities>({
   startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '24 hours',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS },
+  scheduleToCloseTimeout: OWNER_WEBHOOK_RETRY.scheduleToCloseMs,
+  retry: {
+    initialInterval: OWNER_WEBHOOK_RETRY.initialIntervalMs, backoffCoefficient: OWNER_WEBHOOK_RETRY.backoffCoefficient,
+    maximumInterval: OWNER_WEBHOOK_RETRY.maximumIntervalMs, nonRetryableErrorTypes: NON_RETRYABLE_PLATFORM_ERRORS,
+  },
 });
+// A test delivery is one attempt: its answer is what the admin asked for, retrying would hide it.
+const { deliverOwnerWebhookTest } = proxyActivities<OwnerNotificationActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
 
 export type OwnerNotificationResult = {
   readonly delivered: readonly { webhookId: string; status: number }[];
@@ -29,4 +33,9 @@ export async function ownerNotification(input: OwnerNotificationInput): Promise<
     else if (outcome.value) delivered.push(outcome.value);
   });
   return { delivered, failed };
+}
+
+/** One signed `webhook.test` event to one webhook, answered with what its receiver did; null when the webhook does not exist. */
+export async function testOwnerWebhook(input: OwnerWebhookTestInput): Promise<OwnerWebhookAttempt | null> {
+  return deliverOwnerWebhookTest(input);
 }

@@ -59,6 +59,9 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
       INSERT INTO lead_identity_pairings (tenant_id, bot_id, phone_e164, lid) VALUES (${tenantId}, ${botId}, ${`+${waId}`}, '700000001')`);
     await tx.query(sql.unsafe`
       INSERT INTO owner_webhooks (tenant_id, url, secret, active) VALUES (${tenantId}, 'https://example.com/hooks/leads', ${'s'.repeat(32)}, false)`);
+    await tx.query(sql.unsafe`
+      INSERT INTO owner_webhook_deliveries (tenant_id, webhook_id, event_id, event_type, attempt, status_code, latency_ms, outcome)
+      SELECT tenant_id, id, gen_random_uuid(), 'lead.qualified', 1, 204, 12, 'delivered' FROM owner_webhooks WHERE tenant_id = ${tenantId}`);
     await tx.query(sql.unsafe`INSERT INTO audit_logs (tenant_id, actor, action) VALUES (${tenantId}, 'test', 'tenant.seeded')`);
     await tx.query(sql.unsafe`
       INSERT INTO dead_letters (tenant_id, bot_id, wa_message_id, message, reason)
