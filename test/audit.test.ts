@@ -84,6 +84,9 @@ beforeAll(async () => {
   }, { actor: 'audit-test' });
 });
 afterAll(async () => {
+  // The planted token hash must not outlive this file: test/tenant-isolation.test.ts proves no trigger writes one.
+  await pools.maintenance.query(sql.unsafe`
+    DELETE FROM data_change_audit WHERE tenant_id = ${tenantA.tenantId} AND table_name = 'api_tokens' AND new_values ? 'token_hash'`);
   await api.stop();
   await Promise.all([pools.end(), tokenPool.end()]);
 });

@@ -22,8 +22,9 @@ let tenantTables: { table: string; key: string }[];
 // Tables whose rows the application may not rewrite or delete at all.
 const APPEND_ONLY = new Set(['api_tokens', 'audit_logs', 'bot_session_events', 'data_change_audit', 'lead_events', 'owner_webhook_deliveries']);
 // Beyond those: identity pairings are never updated (data-subject erasure deletes them, migration
-// 026), and the erasure log is never deleted by the application.
-const UPDATE_DENIED = new Set([...APPEND_ONLY, 'lead_identity_pairings']);
+// 026), an image send only has its lead moved by a merge (032), and the erasure log is never
+// deleted by the application.
+const UPDATE_DENIED = new Set([...APPEND_ONLY, 'lead_identity_pairings', 'lead_image_sends']);
 const DELETE_DENIED = new Set([...APPEND_ONLY, 'data_subject_erasures']);
 // ... nor even write: tokens are issued and revoked only by the token role.
 const NOT_WRITABLE = new Set(['api_tokens']);

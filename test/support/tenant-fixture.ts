@@ -45,6 +45,9 @@ export const seedTenant = async (withTenant: WithTenant): Promise<TenantGraph> =
       INSERT INTO lead_messages (tenant_id, bot_id, lead_id, direction, wa_message_id, body)
       VALUES (${tenantId}, ${botId}, ${leadId}, 'inbound', 'WAMID-1', 'what is the price?')`);
     await tx.query(sql.unsafe`
+      INSERT INTO lead_image_sends (tenant_id, bot_id, lead_id, image_id, sent_on, wa_message_id)
+      VALUES (${tenantId}, ${botId}, ${leadId}, ${imageId}, current_date, 'WAMID-1')`);
+    await tx.query(sql.unsafe`
       INSERT INTO lead_stage_events (tenant_id, lead_id, from_stage_id, to_stage_id, reason)
       VALUES (${tenantId}, ${leadId}, NULL, ${stageNew}, 'created')`);
     await tx.query(sql.unsafe`
