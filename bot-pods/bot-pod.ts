@@ -194,7 +194,6 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
   };
 
   let draining: Promise<void> = Promise.resolve();
-  let reporting: Promise<void> = Promise.resolve();
   let refreshing: Promise<void> = Promise.resolve();
   let serving: Promise<void> = Promise.resolve();
   let server: Server | null = null;
@@ -209,7 +208,8 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       await Promise.all([...transports.values()].map((transport) => transport.start()));
       refreshing = refreshActiveBots();
       draining = outbox.drain(deliver);
-      reporting = sessionEvents.run();
+      // Ended by sessionEvents.close(), which waits for it at most its flush time.
+      void sessionEvents.run();
       serving = serveActivities();
       server = await startPodHttp({
         host: config.botPod.httpHost,
@@ -237,7 +237,6 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       await outbox.close();
       await draining;
       await sessionEvents.close();
-      await reporting;
       sentLog.close();
       identities.close();
       await connecting?.then((client) => client.connection.close(), () => undefined);

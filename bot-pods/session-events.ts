@@ -8,7 +8,7 @@ import type { BotSessionChange, BotSessionEvent } from '../core/temporal/bot-ses
 /** Beyond this many undelivered changes the oldest go: a history must not grow a pod's memory without bound. */
 const MAX_QUEUED = 1_000;
 const BATCH = 100;
-/** At close, one last delivery gets this long: a stopping pod reports its last changes, but its stop is not held up. */
+/** At close, the last deliveries get this long in all: a stopping pod reports its last changes, but its stop is not held up. */
 const FLUSH_MS = 3_000;
 
 export type SessionEventReporter = {
@@ -31,6 +31,7 @@ export const createSessionEventReporter = (options: {
   let running: Promise<void> = Promise.resolve();
   let wake: (() => void) | null = null;
   const sleep = (ms: number) => new Promise<void>((resolve) => {
+    if (closed) return resolve();
     const timer = setTimeout(() => { wake = null; resolve(); }, ms);
     wake = () => { clearTimeout(timer); wake = null; resolve(); };
   });
@@ -68,11 +69,13 @@ export const createSessionEventReporter = (options: {
     async close() {
       closed = true;
       wake?.();
-      await running;
+      // A delivery in flight while the platform is away (up to its 30 s timeout) does not hold the
+      // stop up either: its batch is tried once more below, and a repeated event is stored once.
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_MS).unref());
+      await Promise.race([running, deadline]);
       const last = [...batch ?? [], ...queue.splice(0)];
       if (last.length === 0) return;
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_MS).unref());
-      await Promise.race([options.deliver(last).catch((error: unknown) => options.onError(error, 0)), timeout]);
+      await Promise.race([options.deliver(last).catch((error: unknown) => options.onError(error, 0)), deadline]);
     },
   };
 };
