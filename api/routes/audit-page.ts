@@ -5,6 +5,7 @@
 import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import { redactSecrets } from '../../core/audit/redact.ts';
+import { storableText } from '../../core/text-patterns.ts';
 import { keysetPage, olderThan, timeMicros } from './keyset-page.ts';
 import { cursorSchema } from './schemas.ts';
 
@@ -18,7 +19,7 @@ const auditTime = z.iso.datetime({ offset: true })
 export const auditFilters = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: cursorSchema.optional(),
-  actor: z.string().min(1).max(200).optional(),
+  actor: storableText({ min: 1, max: 200 }).optional(),
   action: z.string().regex(ACTION_PREFIX, 'an action or its beginning, such as lead. or leads.update').optional()
     .describe('action prefix: `schedule.` matches every schedule action; a row change reads as `<table>.<insert|update|delete>`'),
   table: z.string().regex(TABLE_NAME, 'a table name such as leads').optional().describe('only row changes of this table'),
@@ -64,8 +65,9 @@ const shared = (filters: AuditFilters, tenantId: string | null, time: string) =>
   const column = sql.identifier([time]);
   return [
     ...(tenantId ? [sql.fragment`tenant_id = ${tenantId}`] : []),
-    ...(filters.from ? [sql.fragment`${column} >= ${filters.from}::timestamptz`] : []),
-    ...(filters.to ? [sql.fragment`${column} < ${filters.to}::timestamptz`] : []),
+    // In UTC: Postgres refuses offsets beyond ±15:59, which ISO 8601 allows.
+    ...(filters.from ? [sql.fragment`${column} >= ${new Date(filters.from).toISOString()}::timestamptz`] : []),
+    ...(filters.to ? [sql.fragment`${column} < ${new Date(filters.to).toISOString()}::timestamptz`] : []),
     ...(filters.cursor ? [olderThan(filters.cursor, time)] : []),
   ];
 };
