@@ -35,8 +35,8 @@ const config: Config = { ...base, temporal: { ...base.temporal, taskQueue: TASK_
 const bucket = base.s3.bucket;
 
 // The person: one line, written three ways by WhatsApp over time.
-const PHONE = '+5511987654321';
-const OLD_PHONE = '+551187654321'; // the same mobile before the ninth digit
+const PHONE = '+5511987650042'; // not the demo lead's number, which another test's demo conversation stores
+const OLD_PHONE = '+551187650042'; // the same mobile before the ninth digit
 const LID = '900000000000001';
 const EMAIL = 'maria.subject@example.com';
 const NAME = 'Maria Subject';
