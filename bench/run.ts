@@ -28,6 +28,7 @@ import { runTenantIsolationBench } from './tenant-isolation.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
 import { runScoringIsolationBench } from './scoring-isolation.ts';
 import { floorTarget, platformTarget } from './targets.ts';
+import { writeLatest } from './write-latest.ts';
 
 const BENCH_DATABASE = 'botinteligente_bench';
 const ALL_SCENARIOS = [
@@ -52,7 +53,8 @@ const integrityLeads = Number(process.argv.find((arg) => arg.startsWith('--integ
 const integrityReuse = process.argv.includes('--integrity-reuse');
 /** `--retention-messages=100000`: fewer expired messages for the retention section (default 1M). */
 const retentionMessages = Number(process.argv.find((arg) => arg.startsWith('--retention-messages='))?.slice('--retention-messages='.length) ?? 1_000_000);
-const partial = onlyFlag !== undefined || leadsFlag !== undefined || backupMb !== 1024 || integrityLeads !== 1_000_000 || retentionMessages !== 1_000_000;
+/** Smaller sizes than the targets name are a rehearsal: their figures go to partial.json only. */
+const reducedSizes = leadsFlag !== undefined || backupMb !== 1024 || integrityLeads !== 1_000_000 || retentionMessages !== 1_000_000;
 /** The paced run lasts about this long at half the platform's maximum rate. */
 const PACED_SECONDS = 8;
 
@@ -193,8 +195,8 @@ try {
   };
   const directory = fileURLToPath(new URL('./results', import.meta.url));
   mkdirSync(directory, { recursive: true });
-  // A partial run never replaces the figures of the last full one.
-  writeFileSync(join(directory, partial ? 'partial.json' : 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (reducedSizes) writeFileSync(join(directory, 'partial.json'), `${JSON.stringify(results, null, 2)}\n`);
+  else writeLatest(join(directory, 'latest.json'), results);
   if (scoring) printScoring(scoring);
   if (endToEnd.length > 0) printTable(endToEnd);
   if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
