@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createDataRetentionActivities } from '../activities/data-retention/index.ts';
-import { deleteObjectKeys } from '../activities/delete-objects.ts';
+import { deleteObjectKeys } from '../core/delete-objects.ts';
 import { createApp } from '../api/app.ts';
 import { issueToken } from '../api/token-store.ts';
 import { loadConfig, type Config } from '../core/config.ts';

@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createDataSubjectActivities } from '../activities/data-subject/index.ts';
-import { deleteObjectKeys } from '../activities/delete-objects.ts';
+import { deleteObjectKeys } from '../core/delete-objects.ts';
 import { createApp } from '../api/app.ts';
 import { issueToken } from '../api/token-store.ts';
 import { loadConfig, type Config } from '../core/config.ts';

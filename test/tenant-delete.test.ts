@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { TenantDeletedError, createTenantLinkActivities } from '../activities/bot-tenant/link-tenant.ts';
-import { deleteObjectKeys } from '../activities/delete-objects.ts';
+import { deleteObjectKeys } from '../core/delete-objects.ts';
 import { createTenantDeleteActivities } from '../activities/tenant-delete/index.ts';
 import { createApp } from '../api/app.ts';
 import { issueToken } from '../api/token-store.ts';

@@ -7,7 +7,7 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { BACKUP_PREFIX, backupIdOfKey } from '../../core/object-keys.ts';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from '../../core/backups/retention-plan.ts';
-import { deleteObjectKeys } from '../delete-objects.ts';
+import { deleteObjectKeys } from '../../core/delete-objects.ts';
 import { alert } from '../platform-events.ts';
 import { readCatalog, recordBackupDeleted } from './catalog.ts';
 

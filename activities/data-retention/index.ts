@@ -4,7 +4,7 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { auditRetention, deleteExpiredBatch, previewRetention } from '../../core/data-retention/expired-rows.ts';
 import type { WithTenant } from '../../core/db/with-tenant.ts';
-import { deleteObjectKeys, type ObjectStore } from '../delete-objects.ts';
+import { deleteObjectKeys, type ObjectStore } from '../../core/delete-objects.ts';
 import type { RetentionBatchInput, RetentionCounts, RetentionPreview, TenantRetentionInput } from '../../core/temporal/data-retention.ts';
 
 export type DataRetentionDependencies = {

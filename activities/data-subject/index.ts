@@ -8,7 +8,7 @@ import { matchSubject } from '../../core/data-subject/holdings.ts';
 import type { WithTenant } from '../../core/db/with-tenant.ts';
 import { isTenantObjectKey } from '../../core/object-keys.ts';
 import type { DataSubjectErasureCounts, DataSubjectErasureInput, DataSubjectObjectsInput } from '../../core/temporal/data-subject.ts';
-import { deleteObjectKeys, type ObjectStore } from '../delete-objects.ts';
+import { deleteObjectKeys, type ObjectStore } from '../../core/delete-objects.ts';
 
 export type DataSubjectDependencies = { readonly withTenant: WithTenant; readonly objects: ObjectStore };
 

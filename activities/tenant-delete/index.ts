@@ -13,7 +13,7 @@ import type {
 import { listTenantObjects, listTenantRunningWorkflows, listTenantSchedules } from '../../core/tenant-delete/outside-holdings.ts';
 import { countTenantRows, tenantTablesChildrenFirst } from '../../core/tenant-delete/tenant-tables.ts';
 import { nameHash, readTombstone, tombstoneSnapshotKey } from '../../core/tenant-delete/tombstone.ts';
-import { deleteObjectKeys, type ObjectStore } from '../delete-objects.ts';
+import { deleteObjectKeys, type ObjectStore } from '../../core/delete-objects.ts';
 
 export type TenantDeleteDependencies = { readonly maintenancePool: DatabasePool; readonly objects: ObjectStore; readonly temporal: Client };
 

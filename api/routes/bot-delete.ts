@@ -3,9 +3,9 @@
 // the bot's Temporal Schedules are synced away. A bot with leads must be archived first: its pod has
 // then stopped answering, so no message of it is ingested while its rows go. Session files stay
 // where the pod keeps them (docs/api.md).
-import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { deleteObjectKeysReportingLeft } from '../../core/delete-objects.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
@@ -37,17 +37,6 @@ const toReport = (botId: string, dryRun: boolean, plan: BotDeletePlan, objectsNo
 };
 
 export const registerBotDeleteRoutes = (registry: Registry, deps: ApiDeps) => {
-  /** The keys the store did not delete: the rows are gone already, so a refusal is reported, not thrown. */
-  const deleteObjects = async (keys: readonly string[]): Promise<string[]> => {
-    const refused: string[] = [];
-    for (let start = 0; start < keys.length; start += 1000) {
-      const batch = keys.slice(start, start + 1000);
-      refused.push(...await deps.s3.send(new DeleteObjectsCommand({ Bucket: deps.config.s3.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }))
-        .then((result) => (result.Errors ?? []).map((error) => error.Key ?? '?'), () => batch));
-    }
-    return refused;
-  };
-
   registry.add({
     method: 'delete', path: '/tenants/:tenantId/bots/:botId', summary: 'Delete a bot with its leads, catalog, schedules and objects; dryRun=true reports what would go',
     tag: 'bots', access: 'any', params: botParams,
@@ -73,7 +62,8 @@ export const registerBotDeleteRoutes = (registry: Registry, deps: ApiDeps) => {
       return planned;
     }, { actor });
     if (query.dryRun) return toReport(botId, true, plan, []);
-    const objectsNotDeleted = await deleteObjects(plan.objectKeys);
+    // The rows are gone already, so a refusal is reported, not thrown.
+    const objectsNotDeleted = await deleteObjectKeysReportingLeft({ s3: deps.s3, bucket: deps.config.s3.bucket }, plan.objectKeys);
     // Each sync finds its row gone and deletes the Schedule.
     await Promise.all(plan.scheduleIds.map((scheduleId) => requestScheduleSync(deps, { tenantId, scheduleId })));
     return toReport(botId, false, plan, objectsNotDeleted);
