@@ -71,6 +71,7 @@ export const createActivities = (deps: ActivityDependencies) => {
     }),
     createDataRetentionActivities({
       withTenant, maintenancePool: deps.pools.maintenance, batchSize: deps.config.retention.batchSize, objects: { s3: deps.s3, bucket: deps.config.s3.bucket },
+      operationalLogDays: deps.config.retention.operationalLogDays,
     }),
     createDataSubjectActivities({ withTenant, objects: { s3: deps.s3, bucket: deps.config.s3.bucket } }),
     createIntegrityAlertWebhookActivities({

@@ -83,6 +83,7 @@ export const runRetentionBench = async (base: Config, log: (message: string) => 
   try {
     const retention = createDataRetentionActivities({
       withTenant, maintenancePool: pools.maintenance, batchSize: base.retention.batchSize, objects: { s3, bucket: base.s3.bucket },
+      operationalLogDays: base.retention.operationalLogDays,
     });
     const ingest = createLeadActivities({ withTenant, chatComposerConfigured: false, scoring });
     let sent = 0;

@@ -137,6 +137,8 @@ export const variables = {
     'Time of day (UTC) of the daily retention run (Schedule `retention-daily`).'),
   RETENTION_BATCH_SIZE: variable(positiveInt.max(10_000), '500',
     'Messages, and leads, that one retention batch deletes in one short transaction.'),
+  OPERATIONAL_LOG_RETENTION_DAYS: variable(positiveInt.max(3650), '90',
+    'The daily retention deletes bot connection events and owner webhook delivery attempts older than N days, on every tenant.'),
   SCHEDULES_RECONCILE_ENABLED: variable(z.stringbool(), 'true',
     'The platform worker creates (or updates) the Schedule `schedules-reconcile-daily`, which repairs drift between tenant schedules and Temporal (see docs/schedules.md).'),
   SCHEDULE_FOLLOW_UP_RATE_PER_MINUTE: variable(positiveInt.max(600), '20',
@@ -306,7 +308,10 @@ const toConfig = (raw: RawConfig) => ({
       secretKeyId: raw.INTEGRITY_ALERT_WEBHOOK_KEYRING_KEY_ID ?? null,
     },
   },
-  retention: { scheduleEnabled: raw.RETENTION_SCHEDULE_ENABLED, time: raw.RETENTION_TIME, batchSize: raw.RETENTION_BATCH_SIZE },
+  retention: {
+    scheduleEnabled: raw.RETENTION_SCHEDULE_ENABLED, time: raw.RETENTION_TIME, batchSize: raw.RETENTION_BATCH_SIZE,
+    operationalLogDays: raw.OPERATIONAL_LOG_RETENTION_DAYS,
+  },
   schedules: {
     reconcileEnabled: raw.SCHEDULES_RECONCILE_ENABLED,
     followUp: {

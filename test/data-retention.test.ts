@@ -101,8 +101,29 @@ const holdings = (tenantId: string) => pools.maintenance.one(sql.type(figures)`
           || (SELECT string_agg(l::text, ',' ORDER BY l.id) FROM leads l WHERE tenant_id = ${tenantId})) AS digest`);
 
 const activities = () => createDataRetentionActivities({
-  withTenant, maintenancePool: pools.maintenance, batchSize: 7, objects: { s3, bucket: base.s3.bucket },
+  withTenant, maintenancePool: pools.maintenance, batchSize: 7, objects: { s3, bucket: base.s3.bucket }, operationalLogDays: OPERATIONAL_LOG_DAYS,
 });
+const OPERATIONAL_LOG_DAYS = 30;
+
+/** Connection events and webhook delivery attempts of the tenant: 10 and 9 past the operational log period, 2 and 1 inside it. */
+const seedOperationalLogs = (tenant: TenantGraph) => withTenant(tenant.tenantId, async (tx) => {
+  await tx.query(sql.unsafe`
+    INSERT INTO bot_session_events (id, tenant_id, bot_id, kind, reason, occurred_at, created_at)
+    SELECT gen_random_uuid(), ${tenant.tenantId}, ${tenant.botId}, 'close', 'retention test', t, t
+      FROM unnest(ARRAY[now() - interval '1 day', now() - interval '29 days']
+                  || ARRAY(SELECT now() - make_interval(days => 31 + n) FROM generate_series(1, 10) n)) AS t`);
+  await tx.query(sql.unsafe`
+    INSERT INTO owner_webhook_deliveries (tenant_id, webhook_id, event_id, event_type, attempt, status_code, latency_ms, outcome, attempted_at)
+    SELECT w.tenant_id, w.id, gen_random_uuid(), 'lead.qualified', 1, 204, 12, 'delivered', now() - make_interval(days => d)
+      FROM owner_webhooks w, unnest(ARRAY[2] || ARRAY(SELECT 40 + n FROM generate_series(1, 9) n)) AS d
+     WHERE w.tenant_id = ${tenant.tenantId}
+     LIMIT 10`);
+});
+const operationalLogAges = (tenantId: string) => pools.maintenance.one(sql.type(z.object({ oldEvents: z.number(), newEvents: z.number(), oldDeliveries: z.number(), newDeliveries: z.number() }))`
+  SELECT (SELECT count(*) FROM bot_session_events WHERE tenant_id = ${tenantId} AND created_at < now() - interval '30 days')::int AS "oldEvents",
+         (SELECT count(*) FROM bot_session_events WHERE tenant_id = ${tenantId} AND created_at >= now() - interval '30 days')::int AS "newEvents",
+         (SELECT count(*) FROM owner_webhook_deliveries WHERE tenant_id = ${tenantId} AND attempted_at < now() - interval '30 days')::int AS "oldDeliveries",
+         (SELECT count(*) FROM owner_webhook_deliveries WHERE tenant_id = ${tenantId} AND attempted_at >= now() - interval '30 days')::int AS "newDeliveries"`);
 /** The media objects in the bucket under the tenant's prefix (fewer than S3's 1,000 a page). */
 const mediaInBucket = async (tenantId: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: base.s3.bucket, Prefix: `${tenantPrefix(tenantId)}media/` })))
   .Contents ?? []).map((object) => object.Key!).sort();
@@ -225,8 +246,23 @@ describe('data retention', () => {
     const result = await client.workflow.execute<typeof dailyRetention>('dailyRetention', {
       workflowId: `retention-daily-test-${randomUUID()}`, taskQueue: TASK_QUEUE, args: [],
     });
-    expect(result).toEqual({ tenants: 3, failed: ['not-a-uuid'] });
+    expect(result).toMatchObject({ tenants: 3, failed: ['not-a-uuid'] });
     // Tenant A ran after the failure: nothing left to delete, and the run is audited.
     expect(await audits()).toBe(before + 1);
+  }, 60_000);
+
+  it('then deletes every tenant\'s connection events and webhook delivery attempts past OPERATIONAL_LOG_RETENTION_DAYS, in batches, and keeps the newer', async () => {
+    await seedOperationalLogs(tenantB);
+    expect(await operationalLogAges(tenantB.tenantId)).toMatchObject({ oldEvents: 10, oldDeliveries: 9 });
+    const { newEvents, newDeliveries } = await operationalLogAges(tenantB.tenantId);
+    listedTenants = [];
+    const result = await client.workflow.execute<typeof dailyRetention>('dailyRetention', {
+      workflowId: `retention-daily-test-${randomUUID()}`, taskQueue: TASK_QUEUE, args: [],
+    });
+    // Tenant B is not among the tenants with a retention period: its operational logs go all the same.
+    expect(result.tenants).toBe(0);
+    expect(result.operationalLogsPruned!.bot_session_events).toBeGreaterThanOrEqual(10);
+    expect(result.operationalLogsPruned!.owner_webhook_deliveries).toBeGreaterThanOrEqual(9);
+    expect(await operationalLogAges(tenantB.tenantId)).toEqual({ oldEvents: 0, newEvents, oldDeliveries: 0, newDeliveries });
   }, 60_000);
 });

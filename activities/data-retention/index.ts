@@ -1,8 +1,10 @@
 // Retention activities: each is one short transaction of the tenant (RLS applies), so a run is a
 // sequence of small batches and never holds a lock for long.
+import { Context } from '@temporalio/activity';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { auditRetention, deleteExpiredBatch, previewRetention } from '../../core/data-retention/expired-rows.ts';
+import { OPERATIONAL_LOGS, pruneOperationalLogBatch, type OperationalLog } from '../../core/data-retention/operational-logs.ts';
 import type { WithTenant } from '../../core/db/with-tenant.ts';
 import { deleteObjectKeys, type ObjectStore } from '../../core/delete-objects.ts';
 import type { RetentionBatchInput, RetentionCounts, RetentionPreview, TenantRetentionInput } from '../../core/temporal/data-retention.ts';
@@ -14,12 +16,14 @@ export type DataRetentionDependencies = {
   readonly batchSize: number;
   /** Where the messages' media objects are. */
   readonly objects: ObjectStore;
+  /** Operational logs older than this many days are deleted. */
+  readonly operationalLogDays: number;
 };
 
 const ACTOR = { actor: 'data-retention' };
 const tenantId = z.object({ id: z.uuid() });
 
-export const createDataRetentionActivities = ({ withTenant, maintenancePool, batchSize, objects }: DataRetentionDependencies) => ({
+export const createDataRetentionActivities = ({ withTenant, maintenancePool, batchSize, objects, operationalLogDays }: DataRetentionDependencies) => ({
   /** Tenants that set a retention period: the daily run starts one child for each. */
   async retentionTenants(): Promise<string[]> {
     return [...await maintenancePool.anyFirst(sql.type(tenantId)`
@@ -40,6 +44,19 @@ export const createDataRetentionActivities = ({ withTenant, maintenancePool, bat
     const { objectKeys, ...counts } = await withTenant(tenant, (tx) => deleteExpiredBatch(tx, tenant, cutoff, batchSize), ACTOR);
     await deleteObjectKeys(objects, objectKeys);
     return counts;
+  },
+
+  /** Every tenant's operational logs past their age, batch after batch; how many rows of each went. */
+  async pruneOperationalLogs(): Promise<Record<OperationalLog, number>> {
+    const pruned = { bot_session_events: 0, owner_webhook_deliveries: 0 };
+    for (const log of Object.keys(OPERATIONAL_LOGS) as OperationalLog[]) {
+      for (let deleted = batchSize; deleted === batchSize;) {
+        deleted = await pruneOperationalLogBatch(maintenancePool, log, operationalLogDays, batchSize);
+        pruned[log] += deleted;
+        Context.current().heartbeat(pruned);
+      }
+    }
+    return pruned;
   },
 
   async recordRetention(input: TenantRetentionInput & RetentionPreview): Promise<void> {
