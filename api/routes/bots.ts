@@ -77,7 +77,11 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
       qrDataUrl: z.string().nullable(), updatedAt: z.string().nullable(),
     }),
   }, async ({ params }) => {
-    await deps.withTenant(params.tenantId, (tx) => requireBot(tx, params.tenantId, params.botId));
+    const botStatus = await deps.withTenant(params.tenantId, (tx) => requireBot(tx, params.tenantId, params.botId));
+    // A pod runs active bots only: asking it about another would read as a pod that did not answer.
+    if (botStatus !== 'active') {
+      return { botId: params.botId, state: 'closed' as const, lastError: `the bot is ${botStatus}: its bot pod runs active bots only`, qrDataUrl: null, updatedAt: null };
+    }
     // Only the pod holds the socket: a short workflow asks it, and a pod that does not answer is reported as such.
     // Temporal away fails the start: a 503 (the problem handler). Once it took the start, anything
     // short of an answer (timeout, a long poll cut off) is a pod that did not answer.
