@@ -25,6 +25,8 @@ const BOT_COLUMNS = sql.fragment`id, name, phone_e164, status, qualification_thr
 /** The fields a bot is written with: create and update validate them alike. */
 const botFields = { name: nameText(200), phoneE164: e164, qualificationThreshold: z.number().int().min(0).max(1000) };
 const rule = scoringRuleSchema.extend({ id: z.uuid(), tag: z.string().nullable(), active: z.boolean() });
+// The document shows a rule's shape; the body is still validated by the scoring engine, which names the rule at fault (422).
+const ruleDocument = Object.fromEntries(Object.entries(z.toJSONSchema(scoringRuleSchema, { io: 'input' })).filter(([key]) => key !== '$schema'));
 const ruleRow = z.object({ id: z.uuid(), kind: z.enum(['keyword', 'phrase', 'regex']), pattern: z.string(), weight: z.number(), tag: z.string().nullable(), active: z.boolean() });
 
 export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
@@ -111,7 +113,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'put', path: '/tenants/:tenantId/bots/:botId/scoring-rules', summary: 'Replace a bot\'s scoring rules', tag: 'scoring rules', access: 'any',
     params: botParams,
     // Validated by the scoring engine itself, which names the rule at fault.
-    body: z.strictObject({ rules: z.array(z.unknown()) }),
+    body: z.strictObject({ rules: z.array(z.unknown().meta(ruleDocument)) }),
     response: z.object({ items: z.array(rule) }),
   }, async ({ request, params, body }) => {
     const { tenantId } = params;
