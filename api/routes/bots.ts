@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
 import { tenantSearchAttributes } from '../../core/temporal/search-attributes.ts';
 import type * as workflows from '../../workflows/index.ts';
+import { auditResource } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
@@ -46,11 +47,17 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     response: bot,
   }, async ({ request, params, body }) => {
     const { tenantId } = params;
-    const row = await deps.withTenant(tenantId, (tx) => tx.one(sql.type(botRow)`
-      INSERT INTO bots (tenant_id, name, phone_e164, qualification_threshold)
-      VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
-      RETURNING id, name, phone_e164, status, qualification_threshold, created_at`), { actor: `api:${request.principal!.tokenId}` });
-    return toBot(row);
+    const actor = `api:${request.principal!.tokenId}`;
+    const row = await deps.withTenant(tenantId, async (tx) => {
+      const created = toBot(await tx.one(sql.type(botRow)`
+        INSERT INTO bots (tenant_id, name, phone_e164, qualification_threshold)
+        VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
+        RETURNING id, name, phone_e164, status, qualification_threshold, created_at`));
+      const { id: botId, name, phoneE164, qualificationThreshold } = created;
+      await auditResource(tx, tenantId, actor, 'bot.created', { botId, name, phoneE164, qualificationThreshold });
+      return created;
+    }, { actor });
+    return row;
   });
 
   registry.add({

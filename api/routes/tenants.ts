@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { BotTenantNameTakenError } from '../../core/kubernetes/pod-runtime.ts';
+import { auditResource } from '../audit.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -34,12 +35,15 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'post', path: '/tenants', summary: 'Create a tenant', tag: 'tenants', access: 'platform-admin', status: 201,
     body: z.strictObject({ ...tenantFields, settings: tenantFields.settings.default({}) }),
     response: tenant,
-  }, async ({ body }) => {
+  }, async ({ request, body }) => {
     const id = randomUUID();
+    const actor = `api:${request.principal!.tokenId}`;
     const row = await deps.withTenant(id, async (tx) => {
       const inserted = await tx.one(sql.type(tenantRow)`
         INSERT INTO tenants (id, name, slug, settings) VALUES (${id}, ${body.name}, ${body.slug}, ${sql.jsonb(body.settings)})
         RETURNING id, name, slug, settings, created_at`);
+      // Not the name: it may be a person's (docs/tenant-delete.md).
+      await auditResource(tx, id, actor, 'tenant.created', { tenantId: id, slug: body.slug });
       // The second door to a BotTenant (kubectl apply is the first), before the row commits: if the
       // cluster refuses, nothing is created. A commit that fails after it leaves a BotTenant the
       // operator links to a new row of the same id (docs/operator.md), so nothing is lost either way.
@@ -48,7 +52,7 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
         throw new HttpProblem(409, 'Conflict', `slug ${body.slug} names another tenant's BotTenant in the cluster; choose another slug`);
       });
       return inserted;
-    }, { actor: 'api' });
+    }, { actor });
     return toTenant(row);
   });
 
