@@ -48,7 +48,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
   }, async ({ request, params, body }) => {
     const { tenantId } = params;
     const actor = `api:${request.principal!.tokenId}`;
-    const row = await deps.withTenant(tenantId, async (tx) => {
+    return deps.withTenant(tenantId, async (tx) => {
       const created = toBot(await tx.one(sql.type(botRow)`
         INSERT INTO bots (tenant_id, name, phone_e164, qualification_threshold)
         VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
@@ -57,7 +57,6 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
       await auditResource(tx, tenantId, actor, 'bot.created', { botId, name, phoneE164, qualificationThreshold });
       return created;
     }, { actor });
-    return row;
   });
 
   registry.add({
