@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { BotTenantNameTakenError } from '../../core/kubernetes/pod-runtime.ts';
-import { auditResource } from '../audit.ts';
 import { HttpProblem } from '../problem.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
@@ -42,8 +41,6 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
       const inserted = await tx.one(sql.type(tenantRow)`
         INSERT INTO tenants (id, name, slug, settings) VALUES (${id}, ${body.name}, ${body.slug}, ${sql.jsonb(body.settings)})
         RETURNING id, name, slug, settings, created_at`);
-      // Not the name: it may be a person's (docs/tenant-delete.md).
-      await auditResource(tx, id, actor, 'tenant.created', { tenantId: id, slug: body.slug });
       // The second door to a BotTenant (kubectl apply is the first), before the row commits: if the
       // cluster refuses, nothing is created. A commit that fails after it leaves a BotTenant the
       // operator links to a new row of the same id (docs/operator.md), so nothing is lost either way.
@@ -53,6 +50,10 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
       });
       return inserted;
     }, { actor });
+    // A platform action (tenant NULL), as its delete is: it outlives the tenant's own rows. Not the
+    // name: it may be a person's (docs/tenant-delete.md).
+    await deps.pools.maintenance.query(sql.unsafe`
+      INSERT INTO audit_logs (tenant_id, actor, action, details) VALUES (NULL, ${actor}, 'tenant.created', ${sql.jsonb({ tenantId: id, slug: body.slug })})`);
     return toTenant(row);
   });
 
