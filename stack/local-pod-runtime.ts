@@ -53,10 +53,13 @@ export const createLocalPodRuntime = (options: LocalPodRuntimeOptions): PodRunti
       const port = await options.port(tenantId);
       if (pods.has(tenantId)) return status(tenantId);
       const stop = new AbortController();
-      const launch = botPodLaunch({ tenantId, dataDir: join(options.volumesDir, tenantId), transport: options.transport(tenantId), port });
+      const transport = options.transport(tenantId);
+      const launch = botPodLaunch({ tenantId, dataDir: join(options.volumesDir, tenantId), transport, port });
       const run = nodeProcess(launch.script, { cwd: options.cwd, signal: stop.signal, env: { ...options.env, ...launch.env } });
       const pod: Pod = { stop, url: `http://127.0.0.1:${port}`, runs: 0, supervision: Promise.resolve() };
       pods.set(tenantId, pod);
+      // A tenant created through the API gets its pod here: say where it listens (its simulator routes).
+      options.log(`bot pod of tenant ${tenantId} ${pod.url} (${transport})`);
       pod.supervision = supervise(`bot pod ${tenantId}`, () => { pod.runs += 1; return run(); }, { log: options.log, signal: stop.signal });
       return status(tenantId);
     },

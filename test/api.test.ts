@@ -473,6 +473,10 @@ describe('rate limits and documents', () => {
     expect(Object.keys(document.json!.paths as object)).toEqual(expect.arrayContaining([
       '/api/v1/tenants', '/api/v1/tenants/{tenantId}/leads', '/api/v1/tenants/{tenantId}/bots/{botId}/scoring-rules', '/api/v1/tokens/{tokenId}',
     ]));
+    // A rule's shape is in the document, though the scoring engine validates it (422 naming the rule).
+    const rules = (document.json as { paths: Record<string, { put: { requestBody: { content: Record<string, { schema: unknown }> } } }> })
+      .paths['/api/v1/tenants/{tenantId}/bots/{botId}/scoring-rules']!.put.requestBody.content['application/json']!.schema;
+    expect(rules).toMatchObject({ properties: { rules: { items: { required: ['kind', 'pattern', 'weight'], properties: { kind: { enum: ['keyword', 'phrase', 'regex'] } } } } } });
     const page = await call('GET', '/api/v1/docs', null);
     expect([page.status, page.type.startsWith('text/html'), page.text.includes('PUT /api/v1/tenants/{tenantId}/bots/{botId}/scoring-rules')]).toEqual([200, true, true]);
     expect((await call('GET', '/health/live', null)).status).toBe(200);

@@ -201,5 +201,9 @@ describe('audit trail: secrets', () => {
       expect({ key, secret: isSecretKey(key) }).toEqual({ key, secret: false });
     }
     expect(redactSecrets({ a: [{ b: { apiKey: 'x', keep: 1 } }], password: null })).toEqual({ a: [{ b: { apiKey: '[redacted]', keep: 1 } }], password: null });
+    // A table's name is a reference too: a tenant delete's row counts show how many tokens went,
+    // while a secret inside rows of that table stays hidden.
+    expect(redactSecrets({ counts: { rows: { api_tokens: 2, leads: 3 } } })).toEqual({ counts: { rows: { api_tokens: 2, leads: 3 } } });
+    expect(redactSecrets({ api_tokens: [{ token_hash: 'x', name: 'ci' }] })).toEqual({ api_tokens: [{ token_hash: '[redacted]', name: 'ci' }] });
   });
 });

@@ -68,6 +68,9 @@ describe('bot archive, through the bot pod', () => {
     expect(droppedAfterMs).toBeLessThan(10_000);
     const refused = await inject('ARCH-2');
     expect([refused.status, await refused.json()]).toEqual([404, expect.objectContaining({ title: 'Unknown bot' })]);
+    // Its status says why it is not connected, not that the pod (which runs) did not answer.
+    const status = await api.call('GET', `/tenants/${tenant.tenantId}/bots/${tenant.botId}/status`, token);
+    expect([status.status, status.json]).toEqual([200, expect.objectContaining({ state: 'closed', lastError: expect.stringContaining('archived') })]);
     await sleep(2_000); // a reply to anything would land now
     expect(pod.sends(tenant.botId)).toHaveLength(1);
     expect(await outbound()).toBe(1);

@@ -21,13 +21,14 @@ import { seedTenant } from './support/tenant-fixture.ts';
 const config = loadConfig();
 const processes = processGroup();
 const stopping = new AbortController();
+const logged: string[] = [];
 const runtime = createLocalPodRuntime({
   cwd: fileURLToPath(new URL('..', import.meta.url)),
   volumesDir: mkdtempSync(join(tmpdir(), 'pod-runtime-')),
   port: freePort,
   transport: () => 'simulator',
   env: inheritedEnvironment(),
-  log: (message) => process.stderr.write(`[pod-runtime] ${message}\n`),
+  log: (message) => { logged.push(message); process.stderr.write(`[pod-runtime] ${message}\n`); },
 });
 let pools: DatabasePools;
 let withTenant: WithTenant;
@@ -80,6 +81,8 @@ it('runs a tenant and a bot created while it runs, answering within seconds, wit
     return current.url ? current : null;
   }, 10_000);
   expect(status).toMatchObject({ phase: 'running', restarts: 0 });
+  // Whoever runs `npm start` learns where to send the new tenant's simulated messages.
+  expect(logged).toContainEqual(expect.stringContaining(`${tenant.tenantId} ${status!.url!} (simulator)`));
   expect(await answered(status!.url!, tenant.tenantId, tenant.botId, 'RUNTIME-1', 60_000)).toBe(true);
   process.stderr.write(`[pod-runtime] new tenant answered ${Date.now() - startedAt} ms after it was created\n`);
 

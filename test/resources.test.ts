@@ -263,3 +263,35 @@ describe('GET and DELETE /tenants/{tenantId}/bots/{botId}/images', () => {
     expect(imageOfB).toBe(true);
   });
 });
+
+describe('creates through the API', () => {
+  it('audit the new tenant (a platform row), user, bot and image with the token that made them, and no row for a refused create', async () => {
+    const tenant = await call('POST', '/tenants', tokens.platform, { name: 'Padaria Nova', slug: `padaria-${randomUUID().slice(0, 8)}` });
+    expect(tenant.status).toBe(201);
+    const tenantId = String(tenant.json.id);
+    // A platform row, as the tenant's delete is: it outlives the tenant.
+    expect(await pools.maintenance.any(sql.type(auditRow)`
+      SELECT actor, details FROM audit_logs WHERE tenant_id IS NULL AND action = 'tenant.created' AND details->>'tenantId' = ${tenantId}`))
+      .toEqual([{ actor: expect.stringMatching(/^api:/), details: { tenantId, slug: tenant.json.slug } }]);
+
+    const user = await call('POST', `/tenants/${tenantId}/users`, tokens.platform, { email: 'Dono@Padaria.example', role: 'owner' });
+    expect(await lastAudit(tenantId, 'user.created')).toEqual({
+      actor: expect.stringMatching(/^api:/), details: { userId: user.json.id, email: 'dono@padaria.example', role: 'owner' },
+    });
+    const bot = await call('POST', `/tenants/${tenantId}/bots`, tokens.platform, { name: 'Vendas', phoneE164: '+5511988887777' });
+    expect(await lastAudit(tenantId, 'bot.created')).toEqual({
+      actor: expect.stringMatching(/^api:/), details: { botId: bot.json.id, name: 'Vendas', phoneE164: '+5511988887777', qualificationThreshold: 70 },
+    });
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+    const image = await call('POST', `/tenants/${tenantId}/bots/${bot.json.id}/images`, tokens.platform, { contentType: 'image/png', data: png.toString('base64'), keywords: ['bolo'] });
+    expect(await lastAudit(tenantId, 'bot-image.created')).toEqual({
+      actor: expect.stringMatching(/^api:/),
+      details: { imageId: image.json.id, botId: bot.json.id, objectKey: image.json.objectKey, contentType: 'image/png', sizeBytes: png.length, keywords: ['bolo'] },
+    });
+
+    // A refused create writes nothing: a taken e-mail, bad bot fields.
+    expect((await call('POST', `/tenants/${tenantId}/users`, tokens.platform, { email: 'dono@padaria.example' })).status).toBe(409);
+    await expectRefused('POST', `/tenants/${tenantId}/bots`, tokens.platform, tenantId, 'bot.created', [{ name: '' }, { name: 'X', status: 'active' }]);
+    expect([await auditCount(tenantId, 'user.created'), await auditCount(tenantId, 'bot.created')]).toEqual([1, 1]);
+  });
+});

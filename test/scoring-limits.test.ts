@@ -2,6 +2,8 @@
 // messages when scored (the scored length, a time budget), and scoring runs off the main thread.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createScoringPool } from '../activities/scoring/pool.ts';
+import { scoreTask } from '../activities/scoring/score-task.ts';
+import { createRuleCache, type RuleCache } from '../core/scoring/rule-cache.ts';
 import { largestRepeatCount } from '../core/scoring/repeat-counts.ts';
 import { RULE_LIMITS, ScoringRuleError, validateScoringRules, type ScoringRule } from '../core/scoring/rules.ts';
 import { hostileRules, hostileText } from './support/hostile-scoring.ts';
@@ -39,6 +41,19 @@ describe('scoring rules, when saved', () => {
     expect(largestRepeatCount('\\p{Greek}{3}[{5000}]\\Q{7000}\\E\\x{1000}a{2,40}')).toBe(40);
     expect(largestRepeatCount('a{3000}')).toBe(3000);
     expect(largestRepeatCount('a\\{3000}')).toBe(0);
+  });
+});
+
+describe('a message\'s time budget', () => {
+  it('starts once its rules are compiled: a slow compile (a new rule set, a fresh thread) never scores a message zero', () => {
+    const rules = [regex('price')];
+    const cache = createRuleCache();
+    cache(rules);
+    const slowCompile: RuleCache = (given) => {
+      for (const until = performance.now() + 100; performance.now() < until;); // compiling, on a busy machine
+      return cache(given);
+    };
+    expect(scoreTask(slowCompile, { rules, text: 'price', budgetMs: 50 })).toMatchObject({ scoreDelta: 1, timedOut: false });
   });
 });
 

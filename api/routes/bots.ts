@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
 import { tenantSearchAttributes } from '../../core/temporal/search-attributes.ts';
 import type * as workflows from '../../workflows/index.ts';
+import { auditResource } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Registry } from '../route.ts';
 import { requireBot } from './require-bot.ts';
@@ -25,6 +26,8 @@ const BOT_COLUMNS = sql.fragment`id, name, phone_e164, status, qualification_thr
 /** The fields a bot is written with: create and update validate them alike. */
 const botFields = { name: nameText(200), phoneE164: e164, qualificationThreshold: z.number().int().min(0).max(1000) };
 const rule = scoringRuleSchema.extend({ id: z.uuid(), tag: z.string().nullable(), active: z.boolean() });
+// The document shows a rule's shape; the body is still validated by the scoring engine, which names the rule at fault (422).
+const ruleDocument = Object.fromEntries(Object.entries(z.toJSONSchema(scoringRuleSchema, { io: 'input' })).filter(([key]) => key !== '$schema'));
 const ruleRow = z.object({ id: z.uuid(), kind: z.enum(['keyword', 'phrase', 'regex']), pattern: z.string(), weight: z.number(), tag: z.string().nullable(), active: z.boolean() });
 
 export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
@@ -44,11 +47,16 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     response: bot,
   }, async ({ request, params, body }) => {
     const { tenantId } = params;
-    const row = await deps.withTenant(tenantId, (tx) => tx.one(sql.type(botRow)`
-      INSERT INTO bots (tenant_id, name, phone_e164, qualification_threshold)
-      VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
-      RETURNING id, name, phone_e164, status, qualification_threshold, created_at`), { actor: `api:${request.principal!.tokenId}` });
-    return toBot(row);
+    const actor = `api:${request.principal!.tokenId}`;
+    return deps.withTenant(tenantId, async (tx) => {
+      const created = toBot(await tx.one(sql.type(botRow)`
+        INSERT INTO bots (tenant_id, name, phone_e164, qualification_threshold)
+        VALUES (${tenantId}, ${body.name}, ${body.phoneE164 ?? null}, ${body.qualificationThreshold ?? 70})
+        RETURNING id, name, phone_e164, status, qualification_threshold, created_at`));
+      const { id: botId, name, phoneE164, qualificationThreshold } = created;
+      await auditResource(tx, tenantId, actor, 'bot.created', { botId, name, phoneE164, qualificationThreshold });
+      return created;
+    }, { actor });
   });
 
   registry.add({
@@ -77,7 +85,11 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
       qrDataUrl: z.string().nullable(), updatedAt: z.string().nullable(),
     }),
   }, async ({ params }) => {
-    await deps.withTenant(params.tenantId, (tx) => requireBot(tx, params.tenantId, params.botId));
+    const botStatus = await deps.withTenant(params.tenantId, (tx) => requireBot(tx, params.tenantId, params.botId));
+    // A pod runs active bots only: asking it about another would read as a pod that did not answer.
+    if (botStatus !== 'active') {
+      return { botId: params.botId, state: 'closed' as const, lastError: `the bot is ${botStatus}: its bot pod runs active bots only`, qrDataUrl: null, updatedAt: null };
+    }
     // Only the pod holds the socket: a short workflow asks it, and a pod that does not answer is reported as such.
     // Temporal away fails the start: a 503 (the problem handler). Once it took the start, anything
     // short of an answer (timeout, a long poll cut off) is a pod that did not answer.
@@ -107,7 +119,7 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'put', path: '/tenants/:tenantId/bots/:botId/scoring-rules', summary: 'Replace a bot\'s scoring rules', tag: 'scoring rules', access: 'any',
     params: botParams,
     // Validated by the scoring engine itself, which names the rule at fault.
-    body: z.strictObject({ rules: z.array(z.unknown()) }),
+    body: z.strictObject({ rules: z.array(z.unknown().meta(ruleDocument)) }),
     response: z.object({ items: z.array(rule) }),
   }, async ({ request, params, body }) => {
     const { tenantId } = params;

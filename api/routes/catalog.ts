@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { tenantImageKey } from '../../core/object-keys.ts';
 import { storableText } from '../../core/text-patterns.ts';
 import type { TenantTransaction } from '../../core/db/with-tenant.ts';
+import { auditResource } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
@@ -80,10 +81,16 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     await requireTenantBot(params.tenantId, params.botId);
     const objectKey = tenantImageKey(params.tenantId, randomUUID(), EXTENSIONS[actual]);
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.config.s3.bucket, Key: objectKey, Body: data, ContentType: actual }));
-    const id = await deps.withTenant(params.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
-      INSERT INTO bot_images (tenant_id, bot_id, object_key, content_type, size_bytes, keywords)
-      VALUES (${params.tenantId}, ${params.botId}, ${objectKey}, ${actual}, ${data.length}, ${sql.array(body.keywords, 'text')}) RETURNING id`),
-    { actor: `api:${request.principal!.tokenId}` }).catch(async (error: unknown) => {
+    const actor = `api:${request.principal!.tokenId}`;
+    const id = await deps.withTenant(params.tenantId, async (tx) => {
+      const imageId = await tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+        INSERT INTO bot_images (tenant_id, bot_id, object_key, content_type, size_bytes, keywords)
+        VALUES (${params.tenantId}, ${params.botId}, ${objectKey}, ${actual}, ${data.length}, ${sql.array(body.keywords, 'text')}) RETURNING id`);
+      await auditResource(tx, params.tenantId, actor, 'bot-image.created', {
+        imageId, botId: params.botId, objectKey, contentType: actual, sizeBytes: data.length, keywords: body.keywords,
+      });
+      return imageId;
+    }, { actor }).catch(async (error: unknown) => {
       // The row was not written: the object goes too, so S3 holds nothing the catalog does not know.
       await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.config.s3.bucket, Key: objectKey })).catch(() => undefined);
       throw error;

@@ -34,8 +34,9 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'post', path: '/tenants', summary: 'Create a tenant', tag: 'tenants', access: 'platform-admin', status: 201,
     body: z.strictObject({ ...tenantFields, settings: tenantFields.settings.default({}) }),
     response: tenant,
-  }, async ({ body }) => {
+  }, async ({ request, body }) => {
     const id = randomUUID();
+    const actor = `api:${request.principal!.tokenId}`;
     const row = await deps.withTenant(id, async (tx) => {
       const inserted = await tx.one(sql.type(tenantRow)`
         INSERT INTO tenants (id, name, slug, settings) VALUES (${id}, ${body.name}, ${body.slug}, ${sql.jsonb(body.settings)})
@@ -48,7 +49,11 @@ export const registerTenantRoutes = (registry: Registry, deps: ApiDeps) => {
         throw new HttpProblem(409, 'Conflict', `slug ${body.slug} names another tenant's BotTenant in the cluster; choose another slug`);
       });
       return inserted;
-    }, { actor: 'api' });
+    }, { actor });
+    // A platform action (tenant NULL), as its delete is: it outlives the tenant's own rows. Not the
+    // name: it may be a person's (docs/tenant-delete.md).
+    await deps.pools.maintenance.query(sql.unsafe`
+      INSERT INTO audit_logs (tenant_id, actor, action, details) VALUES (NULL, ${actor}, 'tenant.created', ${sql.jsonb({ tenantId: id, slug: body.slug })})`);
     return toTenant(row);
   });
 

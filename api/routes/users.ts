@@ -1,6 +1,7 @@
 // A tenant's users. Removing one answers what the schema's ON DELETE rules did to its leads and schedules.
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { auditResource } from '../audit.ts';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Registry } from '../route.ts';
@@ -30,9 +31,16 @@ export const registerUserRoutes = (registry: Registry, deps: ApiDeps) => {
     method: 'post', path: '/tenants/:tenantId/users', summary: 'Add a user', tag: 'users', access: 'any', params: tenantParams, status: 201,
     body: z.strictObject({ ...userFields, name: userFields.name.optional(), role: userFields.role.default('agent') }),
     response: user,
-  }, async ({ request, params, body }) => deps.withTenant(params.tenantId, (tx) => tx.one(sql.type(userRow)`
-    INSERT INTO users (tenant_id, email, name, role) VALUES (${params.tenantId}, ${body.email}, ${body.name ?? null}, ${body.role})
-    RETURNING id, email, name, role`), { actor: `api:${request.principal!.tokenId}` }));
+  }, async ({ request, params, body }) => {
+    const actor = `api:${request.principal!.tokenId}`;
+    return deps.withTenant(params.tenantId, async (tx) => {
+      const created = await tx.one(sql.type(userRow)`
+        INSERT INTO users (tenant_id, email, name, role) VALUES (${params.tenantId}, ${body.email}, ${body.name ?? null}, ${body.role})
+        RETURNING id, email, name, role`);
+      await auditResource(tx, params.tenantId, actor, 'user.created', { userId: created.id, email: created.email, role: created.role });
+      return created;
+    }, { actor });
+  });
 
   registry.add({
     method: 'patch', path: '/tenants/:tenantId/users/:userId', summary: 'Update a user (the fields given; a null name clears it)', tag: 'users', access: 'any',

@@ -6,8 +6,11 @@
 /** Keys whose values are secrets or what unlocks them: tokens and their hashes, webhook secrets, passwords, sealed or encrypted material, salts. */
 const SECRET_KEY = /secret|passw|token|hash|sealed|salt|private|credential|api_?key|access_?key|encryption|cipher|nonce|signing|authorization|cookie/i;
 
-/** Keys the deny rule matches whose values are references, not secrets: a token's id names who acted. */
-const NOT_SECRET_KEYS = new Set(['tokenId', 'token_id', 'tokenIds']);
+/**
+ * Keys the deny rule matches whose values are references, not secrets: a token's id names who acted;
+ * a table's name keys its row count (a tenant delete's counts). What is inside is still walked.
+ */
+const NOT_SECRET_KEYS = new Set(['tokenId', 'token_id', 'tokenIds', 'api_tokens']);
 
 /** Markers of what happened to a secret ('password': 'changed'), which say nothing of its value. */
 const CHANGE_MARKERS = new Set(['changed', 'kept', 'removed', 'set', 'rotated']);
