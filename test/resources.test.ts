@@ -246,6 +246,8 @@ describe('GET and DELETE /tenants/{tenantId}/bots/{botId}/images', () => {
       expect.objectContaining({ id: tenantA.imageId, objectKey: tenantImageKey(tenantId, 'a', 'png'), keywords: [] }),
       { id: imageId, objectKey: uploaded.json.objectKey, contentType: 'image/png', sizeBytes: png.length, keywords: ['cardápio', 'bolo'], createdAt: expect.any(String) },
     ]);
+    // The upload answers what the list shows.
+    expect((listed.json.items as unknown[])[1]).toEqual(uploaded.json);
     expect((await call('GET', `/tenants/${tenantId}/bots/${tenantB.botId}/images`, tokens.tenantA)).status).toBe(404);
     expect((await call('DELETE', `${images}/${tenantB.imageId}`, tokens.tenantA)).status).toBe(404);
 

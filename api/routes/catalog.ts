@@ -29,7 +29,10 @@ export const sniffImageType = (data: Buffer): ImageType | null => {
   return null;
 };
 
-const image = z.object({ id: z.uuid(), objectKey: z.string(), contentType: z.enum(IMAGE_TYPES), sizeBytes: z.number().int() });
+// The same fields as the list (api/routes/catalog-images.ts).
+const image = z.object({
+  id: z.uuid(), objectKey: z.string(), contentType: z.enum(IMAGE_TYPES), sizeBytes: z.number().int(), keywords: z.array(z.string()), createdAt: z.string(),
+});
 const product = z.object({
   id: z.uuid(), sku: z.string(), name: z.string(), description: z.string().nullable(), price: z.string(), currency: z.string(),
   imageId: z.uuid().nullable(), active: z.boolean(),
@@ -82,20 +85,21 @@ export const registerCatalogRoutes = (registry: Registry, deps: ApiDeps) => {
     const objectKey = tenantImageKey(params.tenantId, randomUUID(), EXTENSIONS[actual]);
     await deps.s3.send(new PutObjectCommand({ Bucket: deps.config.s3.bucket, Key: objectKey, Body: data, ContentType: actual }));
     const actor = `api:${request.principal!.tokenId}`;
-    const id = await deps.withTenant(params.tenantId, async (tx) => {
-      const imageId = await tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+    const created = await deps.withTenant(params.tenantId, async (tx) => {
+      const row = await tx.one(sql.type(z.object({ id: z.uuid(), createdAt: z.number() }))`
         INSERT INTO bot_images (tenant_id, bot_id, object_key, content_type, size_bytes, keywords)
-        VALUES (${params.tenantId}, ${params.botId}, ${objectKey}, ${actual}, ${data.length}, ${sql.array(body.keywords, 'text')}) RETURNING id`);
+        VALUES (${params.tenantId}, ${params.botId}, ${objectKey}, ${actual}, ${data.length}, ${sql.array(body.keywords, 'text')})
+        RETURNING id, created_at AS "createdAt"`);
       await auditResource(tx, params.tenantId, actor, 'bot-image.created', {
-        imageId, botId: params.botId, objectKey, contentType: actual, sizeBytes: data.length, keywords: body.keywords,
+        imageId: row.id, botId: params.botId, objectKey, contentType: actual, sizeBytes: data.length, keywords: body.keywords,
       });
-      return imageId;
+      return row;
     }, { actor }).catch(async (error: unknown) => {
       // The row was not written: the object goes too, so S3 holds nothing the catalog does not know.
       await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.config.s3.bucket, Key: objectKey })).catch(() => undefined);
       throw error;
     });
-    return { id, objectKey, contentType: actual, sizeBytes: data.length };
+    return { id: created.id, objectKey, contentType: actual, sizeBytes: data.length, keywords: body.keywords, createdAt: new Date(created.createdAt).toISOString() };
   });
 
   registry.add({
