@@ -3,10 +3,12 @@
 // route answering from memory, in the same run. Maximum throughput with 10 connections, in rounds
 // that alternate the three (their ratios are decided per round, so a neighbour's load on the shared
 // cores hits all three alike; the median round is reported), then p99 at a fixed 500 req/s.
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { sql } from 'slonik';
+import { z } from 'zod';
 import { issueToken } from '../api/token-store.ts';
 import type { Config } from '../core/config.ts';
 import { createTokenAdminPool } from '../core/db/pools.ts';
@@ -29,6 +31,11 @@ const load = async ({ url, headers }: Target, duration: number, overallRate?: nu
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx and ${result.errors} errors under load`);
   return { requestsPerSecond: Math.round(result.requests.average), p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 };
+/** CPU seconds a process has used so far (Linux /proc: user + system ticks, 100 per second). */
+const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
 
@@ -45,9 +52,9 @@ export const runApiLeadsBench = async (processes: ProcessGroup, config: Config, 
 
   const [apiPort, floorPort, barePort] = [await freePort(), await freePort(), await freePort()];
   await processes.start(['bench/bare-express.ts', String(barePort)], { readyText: 'bare express ready' });
-  await processes.start(['bench/bare-pg-floor.ts', String(floorPort)], { readyText: 'bare pg floor ready' });
+  const floorProcess = await processes.start(['bench/bare-pg-floor.ts', String(floorPort)], { readyText: 'bare pg floor ready' });
   // Request logs off (warn): a log line per request would measure the pipe to this process.
-  await processes.start([...nodeFlags, 'api/server.ts'], {
+  const apiProcess = await processes.start([...nodeFlags, 'api/server.ts'], {
     env: { API_PORT: String(apiPort), LOG_LEVEL: 'warn', API_RATE_LIMIT_PER_IP: '100000000', API_RATE_LIMIT_PER_TOKEN: '100000000' },
   });
   for (let ready = false; !ready; await sleep(100)) {
@@ -58,17 +65,34 @@ export const runApiLeadsBench = async (processes: ProcessGroup, config: Config, 
     floor: { url: `http://127.0.0.1:${floorPort}/tenants/${tenant.tenantId}/leads`, headers: {} },
     bare: { url: `http://127.0.0.1:${barePort}/bare`, headers: {} },
   };
+  // What a request costs, counted rather than timed (neighbours' load does not change it): the
+  // server's committed transactions and the serving process's CPU per request.
+  const commits = () => withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ commits: z.number() }))`
+    SELECT xact_commit::float8 AS commits FROM pg_stat_database WHERE datname = current_database()`));
+  const measured = async (target: Target, pid: number) => {
+    const [commitsBefore, cpuBefore] = [await commits(), cpuSeconds(pid)];
+    const result = await load(target, MAX_SECONDS);
+    const requests = result.requestsPerSecond * MAX_SECONDS;
+    const cpuMsPerRequest = Number(((cpuSeconds(pid) - cpuBefore) * 1000 / requests).toFixed(2));
+    await sleep(1_200); // backends report their statistics within a second of going idle
+    return { ...result, cpuMsPerRequest, transactionsPerRequest: Number(((await commits() - commitsBefore - 1) / requests).toFixed(2)) };
+  };
   const loadAverageAtStart = loadavg()[0]!;
   // Warm-up of pools, JIT and caches: the first seconds of a fresh process run unoptimised code.
   for (const target of Object.values(targets)) await load(target, WARM_UP_SECONDS);
-  const runs: { floor: number; leadList: number; bare: number; leadListVersusFloor: number; loadAverage: number }[] = [];
+  type PerRequest = { transactions: number; cpuMs: number };
+  const runs: { floor: number; leadList: number; bare: number; leadListVersusFloor: number; loadAverage: number; perRequest: { floor: PerRequest; leadList: PerRequest } }[] = [];
   for (let round = 0; round < rounds; round += 1) {
-    const floor = await load(targets.floor, MAX_SECONDS);
-    const leadList = await load(targets.leadList, MAX_SECONDS);
+    const floor = await measured(targets.floor, floorProcess.pid!);
+    const leadList = await measured(targets.leadList, apiProcess.pid!);
     const bare = await load(targets.bare, MAX_SECONDS);
     runs.push({
       floor: floor.requestsPerSecond, leadList: leadList.requestsPerSecond, bare: bare.requestsPerSecond,
       leadListVersusFloor: ratio(leadList.requestsPerSecond, floor.requestsPerSecond), loadAverage: Number(loadavg()[0]!.toFixed(2)),
+      perRequest: {
+        floor: { transactions: floor.transactionsPerRequest, cpuMs: floor.cpuMsPerRequest },
+        leadList: { transactions: leadList.transactionsPerRequest, cpuMs: leadList.cpuMsPerRequest },
+      },
     });
   }
   const at500 = {

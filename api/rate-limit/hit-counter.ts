@@ -26,7 +26,11 @@ export const createHitCounter = (pool: DatabasePool, now: () => number = Date.no
 
   const countBatch = async (batch: readonly Waiter[]) => {
     const byKey = new Map<string, Waiter[]>();
-    for (const waiter of batch) byKey.set(waiter.hit.key, [...byKey.get(waiter.hit.key) ?? [], waiter]);
+    for (const waiter of batch) {
+      const waiters = byKey.get(waiter.hit.key);
+      if (waiters) waiters.push(waiter);
+      else byKey.set(waiter.hit.key, [waiter]);
+    }
     const keys = [...byKey.keys()].sort(); // rows locked in one order: two replicas' batches cannot deadlock
     const first = (key: string) => byKey.get(key)![0]!.hit;
     const time = now();
