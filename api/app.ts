@@ -14,6 +14,7 @@ import { docsPage } from './docs-page.ts';
 import { eventStream } from './events.ts';
 import { createLockouts } from './lockout.ts';
 import { createMetrics } from './metrics.ts';
+import { createHitCounter } from './rate-limit/hit-counter.ts';
 import { createPostgresRateLimitStore } from './rate-limit/postgres-store.ts';
 import { openApiDocument } from './openapi.ts';
 import { answerClientError } from './client-error.ts';
@@ -120,6 +121,8 @@ export const createApp = (deps: ApiDeps) => {
   const { windowSeconds, lockoutMaxSeconds, scope } = config.api.rateLimit;
   // Counters and lockouts live in the database, shared by every replica of this scope.
   const lockouts = createLockouts(deps.pools.app, { windowMs: windowSeconds * 1000, maxMs: lockoutMaxSeconds * 1000, scope });
+  // Every limiter's hits share statements (a request's address and token hits, and other requests').
+  const countHit = createHitCounter(deps.pools.app);
   // IPv6 clients are grouped by /56, as express-rate-limit advises: one host has many addresses.
   const clientAddress = (request: express.Request) => `ip:${ipKeyGenerator(request.ip ?? 'unknown')}`;
   const limit = (name: string, max: number, key: (request: express.Request) => string) => rateLimit({
@@ -128,7 +131,7 @@ export const createApp = (deps: ApiDeps) => {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: key,
-    store: createPostgresRateLimitStore(deps.pools.app, `${scope}:${name}:`, lockouts.keyOf),
+    store: createPostgresRateLimitStore(deps.pools.app, `${scope}:${name}:`, lockouts.keyOf, Date.now, countHit),
     handler: async (request, response) => {
       // Refused while locked out (through any replica): the lockout's end, and no new strike.
       const lockedMs = await lockouts.remainingMs(key(request));

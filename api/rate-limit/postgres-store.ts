@@ -5,10 +5,10 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { createHitCounter, type HitCounter } from './hit-counter.ts';
 import { throttledSweep } from './sweep.ts';
 
 const counted = z.object({ hits: z.number(), resetAtMs: z.number() });
-const countedOrLocked = counted.extend({ locked: z.boolean() });
 const at = (ms: number) => sql.timestamp(new Date(ms));
 // Expired windows are cleared once a minute per process; a stale row is never counted anyway.
 const SWEEP_EVERY_MS = 60_000;
@@ -17,9 +17,13 @@ const toInfo = (row: z.infer<typeof counted>): ClientRateLimitInfo => ({ totalHi
 /**
  * `prefix` separates limiters (and deployments) that share the table: `<scope>:<limiter>:`.
  * `lockoutKey` names the key's row in api_lockouts: the same statement that counts a hit reads it,
- * and a client locked out counts as over the limit, so a request costs one round trip, not two.
+ * and a client locked out counts as over the limit. `countHit`: limiters that share one counter
+ * count their hits in shared statements (hit-counter.ts).
  */
-export const createPostgresRateLimitStore = (pool: DatabasePool, prefix: string, lockoutKey: (key: string) => string, now: () => number = Date.now): Store => {
+export const createPostgresRateLimitStore = (
+  pool: DatabasePool, prefix: string, lockoutKey: (key: string) => string, now: () => number = Date.now,
+  countHit: HitCounter = createHitCounter(pool, now),
+): Store => {
   let windowMs = 60_000;
   const sweep = throttledSweep(() => pool.query(sql.unsafe`DELETE FROM api_rate_limit_hits WHERE reset_at < ${at(now())}`), SWEEP_EVERY_MS, now);
   return {
@@ -29,20 +33,7 @@ export const createPostgresRateLimitStore = (pool: DatabasePool, prefix: string,
     init: (options: Options) => { windowMs = options.windowMs; },
     async increment(key) {
       sweep();
-      const time = now();
-      // One statement, so concurrent hits from several replicas serialise on the row and none is lost.
-      const row = await pool.one(sql.type(countedOrLocked)`
-        WITH hit AS (
-          INSERT INTO api_rate_limit_hits AS h (key, hits, reset_at) VALUES (${prefix + key}, 1, ${at(time + windowMs)})
-          ON CONFLICT (key) DO UPDATE SET
-            hits = CASE WHEN h.reset_at <= ${at(time)} THEN 1 ELSE h.hits + 1 END,
-            reset_at = CASE WHEN h.reset_at <= ${at(time)} THEN EXCLUDED.reset_at ELSE h.reset_at END
-          RETURNING hits, reset_at)
-        SELECT hits, (extract(epoch FROM reset_at) * 1000)::float8 AS "resetAtMs",
-          EXISTS (SELECT 1 FROM api_lockouts WHERE client = ${lockoutKey(key)} AND locked_until > ${at(time)}) AS "locked"
-        FROM hit`);
-      // Locked out: over any limit, so the limiter refuses and its handler answers with the lockout.
-      return toInfo(row.locked ? { ...row, hits: Number.MAX_SAFE_INTEGER } : row);
+      return toInfo(await countHit({ key: prefix + key, windowMs, lockoutKey: lockoutKey(key) }));
     },
     async get(key) {
       const row = await pool.maybeOne(sql.type(counted)`

@@ -32,32 +32,38 @@ const messageRow = z.object({
   id: z.uuid(), direction: z.enum(['inbound', 'outbound']), kind: z.enum(MESSAGE_KINDS), wa_message_id: z.string(), body: z.string(), created_at: z.number(),
 });
 
+const leadListFilter = z.strictObject({
+  botId: z.uuid().optional(),
+  stageId: z.uuid().optional(),
+  qualified: z.enum(['true', 'false']).optional(),
+  q: searchText.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: cursorSchema.optional(),
+});
+
+/** The lead list's one statement (limit + 1 rows); the benchmark's bare pg floor runs the same SQL. */
+export const leadListQuery = (tenantId: string, query: z.output<typeof leadListFilter>) => {
+  const conditions = [sql.fragment`tenant_id = ${tenantId}`];
+  if (query.botId) conditions.push(sql.fragment`bot_id = ${query.botId}`);
+  if (query.stageId) conditions.push(sql.fragment`stage_id = ${query.stageId}`);
+  if (query.qualified) conditions.push(sql.fragment`is_qualified = ${query.qualified === 'true'}`);
+  if (query.q) {
+    const like = `%${query.q.trim().replace(/[\\%_]/g, '\\$&')}%`;
+    conditions.push(sql.fragment`(name ILIKE ${like} OR email ILIKE ${like} OR company ILIKE ${like} OR phone_e164 LIKE ${like} OR wa_id LIKE ${like})`);
+  }
+  if (query.cursor) conditions.push(olderThan(query.cursor));
+  return sql.type(leadRow)`
+    SELECT ${LEAD_COLUMNS} FROM leads WHERE ${sql.join(conditions, sql.fragment` AND `)}
+    ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`;
+};
+
 export const registerLeadRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
     method: 'get', path: '/tenants/:tenantId/leads', summary: 'List leads, newest first', tag: 'leads', access: 'any', params: tenantParams,
-    query: z.strictObject({
-      botId: z.uuid().optional(),
-      stageId: z.uuid().optional(),
-      qualified: z.enum(['true', 'false']).optional(),
-      q: searchText.optional(),
-      limit: z.coerce.number().int().min(1).max(100).default(50),
-      cursor: cursorSchema.optional(),
-    }),
+    query: leadListFilter,
     response: z.object({ items: z.array(lead), nextCursor: z.string().nullable() }),
   }, async ({ params, query }) => {
-    const { tenantId } = params;
-    const conditions = [sql.fragment`tenant_id = ${tenantId}`];
-    if (query.botId) conditions.push(sql.fragment`bot_id = ${query.botId}`);
-    if (query.stageId) conditions.push(sql.fragment`stage_id = ${query.stageId}`);
-    if (query.qualified) conditions.push(sql.fragment`is_qualified = ${query.qualified === 'true'}`);
-    if (query.q) {
-      const like = `%${query.q.trim().replace(/[\\%_]/g, '\\$&')}%`;
-      conditions.push(sql.fragment`(name ILIKE ${like} OR email ILIKE ${like} OR company ILIKE ${like} OR phone_e164 LIKE ${like} OR wa_id LIKE ${like})`);
-    }
-    if (query.cursor) conditions.push(olderThan(query.cursor));
-    const rows = await deps.withTenant(tenantId, (tx) => tx.any(sql.type(leadRow)`
-      SELECT ${LEAD_COLUMNS} FROM leads WHERE ${sql.join(conditions, sql.fragment` AND `)}
-      ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`));
+    const rows = await deps.withTenant(params.tenantId, (tx) => tx.any(leadListQuery(params.tenantId, query)));
     return keysetPage(rows, query.limit, toLead);
   });
 
