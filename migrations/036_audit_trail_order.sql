@@ -14,7 +14,8 @@ DECLARE
   new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - left_out END;
   row_data jsonb := coalesce(new_row, old_row);
 BEGIN
-  IF TG_OP = 'UPDATE' AND old_row - 'updated_at' = new_row - 'updated_at' THEN
+  -- Compared with the secrets in: a rotated secret is a change, recorded without its values.
+  IF TG_OP = 'UPDATE' AND to_jsonb(OLD) - 'updated_at' = to_jsonb(NEW) - 'updated_at' THEN
     RETURN NULL;
   END IF;
   INSERT INTO data_change_audit (tenant_id, table_name, record_id, operation, old_values, new_values, changed_by)

@@ -39,6 +39,8 @@ export const startS3 = async (config: Config): Promise<{ reused: boolean; url: s
     'mini', `-dir=${join(dir, 'data')}`, `-ip=${endpoint.hostname}`, `-ip.bind=${endpoint.hostname}`,
     `-s3.port=${endpoint.port || '80'}`, `-s3.config=${identities}`, '-admin.ui=false', '-master.telemetry=false',
     '-master.volumeSizeLimitMB=64',
+    // Only S3 is used: no WebDAV or Iceberg listener (their fixed ports clash when two stacks share a machine).
+    '-webdav=false', '-s3.port.iceberg=0',
   ]);
   await waitUntilHealthy(config.stack.dir, SERVICE, () => ensureBucket(config));
   return { reused: false, url: config.s3.endpoint };

@@ -1,6 +1,7 @@
 // Bots of a tenant and their scoring rules (validated as the scoring engine defines: compiled by
 // RE2, length and count limits; the whole set replaced in one transaction).
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { scoringRuleSchema, validateScoringRules } from '../../core/scoring/rules.ts';
@@ -29,6 +30,9 @@ const rule = scoringRuleSchema.extend({ id: z.uuid(), tag: z.string().nullable()
 // The document shows a rule's shape; the body is still validated by the scoring engine, which names the rule at fault (422).
 const ruleDocument = Object.fromEntries(Object.entries(z.toJSONSchema(scoringRuleSchema, { io: 'input' })).filter(([key]) => key !== '$schema'));
 const ruleRow = z.object({ id: z.uuid(), kind: z.enum(['keyword', 'phrase', 'regex']), pattern: z.string(), weight: z.number(), tag: z.string().nullable(), active: z.boolean() });
+
+/** How long the status route waits for the pod's answer: beyond its activity's 3 s to start and a short reply. */
+const STATUS_WAIT_MS = 6_000;
 
 export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
   registry.add({
@@ -98,7 +102,12 @@ export const registerBotRoutes = (registry: Registry, deps: ApiDeps) => {
       args: [{ tenantId: params.tenantId, botId: params.botId }], workflowExecutionTimeout: '15 seconds',
       typedSearchAttributes: tenantSearchAttributes({ tenantId: params.tenantId, botId: params.botId }),
     });
-    const statuses = await handle.result().catch(() => null);
+    // Bounded here too: the workflow may wait for a busy worker, and a client should not wait 15 s for "no answer".
+    const waited = new AbortController();
+    const statuses = await Promise.race([
+      handle.result().catch(() => null),
+      sleep(STATUS_WAIT_MS, null, { signal: waited.signal }),
+    ]).finally(() => waited.abort());
     const status = statuses?.[0];
     return status ?? { botId: params.botId, state: 'unreachable' as const, lastError: 'the tenant\'s bot pod did not answer', qrDataUrl: null, updatedAt: null };
   });
