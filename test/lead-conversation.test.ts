@@ -127,8 +127,10 @@ describe('lead conversation', () => {
     expect(qualification).toEqual({ events: 1, stage: 'Qualified', moves: 1 });
 
     // The busy lead's history was handed over between runs (continue-as-new) without losing a message.
+    // The stack suggests it after 1,000 events, and the burst takes about 1,900 (9.4 per message since
+    // its memo is upserted once the queue drains): one hand-over at least.
     const runs = await runsOf(leadWorkflowId(tenant.tenantId, tenant.botId, waId));
-    expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+    expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);
 
     const details = await withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ name: z.string().nullable(), email: z.string().nullable() }))`
       SELECT name, email FROM leads WHERE bot_id = ${tenant.botId} AND wa_id = ${waId}`));
