@@ -130,11 +130,13 @@ try {
       log(`${leads} lead(s): maximum rate`);
       const floorBurst = plan(`fm${leads}`, leads, burstMessages);
       const floorMax = await burst(floor.target, floorBurst);
-      const remoteFloorMax = await burst(remoteFloor.target, plan(`rm${leads}`, leads, burstMessages));
+      const remoteFloorBurst = plan(`rm${leads}`, leads, burstMessages);
+      const remoteFloorMax = await burst(remoteFloor.target, remoteFloorBurst);
       const platformBurst = plan(`pm${leads}`, leads, burstMessages);
       const platformMax = await burst(platform, platformBurst);
       const historySize = {
         floor: await historySizeOfRun(client, floor.target, floorBurst),
+        remoteFloor: await historySizeOfRun(client, remoteFloor.target, remoteFloorBurst),
         platform: await historySizeOfRun(client, platform, platformBurst),
       };
       const rate = platformMax.messagesPerSecond / 2;
@@ -254,12 +256,12 @@ function printScoring(scoring: ReturnType<typeof runScoringBench> & { isolation:
 type EndToEndRow = {
   leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; remoteFloor: { max: LoadResult; atHalfPlatformMax: LoadResult };
   platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number; platformVersusRemoteFloor: number;
-  historySize: { floor: HistorySize; platform: HistorySize };
+  historySize: { floor: HistorySize; remoteFloor: HistorySize; platform: HistorySize };
 };
 
 function printTable(endToEnd: EndToEndRow[]) {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out('leads | floor msg/s | platform msg/s | ratio | remote-activity floor msg/s | ratio | rate for latency | platform p50/p99 ms | floor p50/p99 ms | remote floor p50/p99 ms | history events/bytes per message, platform (floor)');
+  out('leads | floor msg/s | platform msg/s | ratio | remote-activity floor msg/s | ratio | rate for latency | platform p50/p99 ms | floor p50/p99 ms | remote floor p50/p99 ms | history events/bytes per message, platform (floor) | sendText (floor, remote floor no-op) schedule-to-start p50 ms');
   for (const row of endToEnd) {
     out([
       row.leads, row.floor.max.messagesPerSecond, row.platform.max.messagesPerSecond, row.platformVersusFloor,
@@ -269,6 +271,7 @@ function printTable(endToEnd: EndToEndRow[]) {
       `${row.floor.atHalfPlatformMax.p50Ms}/${row.floor.atHalfPlatformMax.p99Ms}`,
       `${row.remoteFloor.atHalfPlatformMax.p50Ms}/${row.remoteFloor.atHalfPlatformMax.p99Ms}`,
       `${row.historySize.platform.eventsPerMessage}/${row.historySize.platform.bytesPerMessage} (${row.historySize.floor.eventsPerMessage}/${row.historySize.floor.bytesPerMessage})`,
+      `${row.historySize.platform.activityScheduleToStartP50Ms} (${row.historySize.floor.activityScheduleToStartP50Ms}, ${row.historySize.remoteFloor.activityScheduleToStartP50Ms})`,
     ].join(' | '));
   }
 }
