@@ -1,6 +1,6 @@
 // A burst of one lead's messages, queued while its bot pod is away: answered once each, in order,
-// and the workflow pays one memo upsert (an event and a visibility write) for the burst, not one per
-// message. Real worker, bot pod (simulator), Temporal and Postgres.
+// and the workflow pays two memo upserts (an event and a visibility write each) for the burst, not
+// one per message. Real worker, bot pod (simulator), Temporal and Postgres.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@temporalio/client';
@@ -48,7 +48,7 @@ const outboundCount = (waId: string) => withTenant(tenant.tenantId, (tx) => tx.o
   WHERE l.bot_id = ${tenant.botId} AND l.wa_id = ${waId} AND m.direction = 'outbound'`));
 
 describe('a burst of one lead\'s messages', () => {
-  it('answers each once, in order, with one memo upsert for the burst', async () => {
+  it('answers each once, in order, with two memo upserts for the burst', async () => {
     await processes.start(['worker/main.ts']);
     const waId = '5511944443333';
     const workflowId = leadWorkflowId(tenant.tenantId, tenant.botId, waId);
@@ -78,10 +78,10 @@ describe('a burst of one lead\'s messages', () => {
     const memoOf = async () => (await handle.describe()).memo;
     for (const deadline = Date.now() + 10_000; (await memoOf())?.score !== 36 && Date.now() < deadline; ) await sleep(250);
     expect(await memoOf()).toMatchObject({ waId, score: 36 });
-    // One, once the queue drained; before, one per message whose score changed (12 here).
+    // After the first message, then once the queue drained; before, one per message whose score changed (12 here).
     const history = await handle.fetchHistory();
     const memoUpserts = (history.events ?? []).filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED);
-    expect(memoUpserts).toHaveLength(1);
+    expect(memoUpserts).toHaveLength(2);
     await saveHistories(config, client, workflowId, 'lead-conversation-burst');
   }, 120_000);
 });

@@ -116,8 +116,9 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
         // The activity and the error's type, too: what an operator needs to fix it.
         await deadLetterInbound({ message, reason: failureReason(error, { origin: true }) });
       }
-      // What operators see, once the queue drains (or the run hands over): a burst costs one upsert, not one per message.
-      if (memoWhenDrained && (pending.length === 0 || workflowInfo().continueAsNewSuggested)) showMemo();
+      // What operators see: from a run's first message, then once the queue drains (or the run hands
+      // over), so a burst costs two upserts, not one per message.
+      if (memoWhenDrained && (pending.length === 0 || workflowInfo().continueAsNewSuggested || !workflowInfo().memo?.waId)) showMemo();
     } else {
       await answer(message, ingestWithoutLimit);
     }
