@@ -16,6 +16,7 @@ import { terminateRunningWorkflows } from '../stack/workflows.ts';
 import { startBotPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
+import { historySizeOfRun, type HistorySize } from './history-size.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
 import { runApiLeadsBench } from './api-leads.ts';
 import { runBackupBench } from './backup.ts';
@@ -107,9 +108,11 @@ try {
     const expected = new Map<string, number>();
     const expectedPerLead = (message: BenchMessage) => expected.get(`${message.key.split('-')[0]}/${message.leadIndex}`)!;
     const floor = floorTarget(client, expectedPerLead);
+    const remoteFloor = floorTarget(client, expectedPerLead, 'benchFloorRemote');
     const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
     await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
+    await processes.start([...nodeFlags, 'bench/floor/activity-worker.ts'], { readyText: 'floor activity worker ready', onMessage: remoteFloor.record });
     await processes.start([...nodeFlags, 'worker/main.ts']);
     await startBotPod(processes, tenant.tenantId, { nodeFlags });
 
@@ -124,22 +127,36 @@ try {
 
     log('warm-up');
     await burst(floor.target, plan('wf', 10, 100));
+    await burst(remoteFloor.target, plan('wr', 10, 100));
     await burst(platform, plan('wp', 10, 100));
 
     for (const { leads, burstMessages } of SCENARIOS) {
       log(`${leads} lead(s): maximum rate`);
-      const floorMax = await burst(floor.target, plan(`fm${leads}`, leads, burstMessages));
-      const platformMax = await burst(platform, plan(`pm${leads}`, leads, burstMessages));
+      const floorBurst = plan(`fm${leads}`, leads, burstMessages);
+      const floorMax = await burst(floor.target, floorBurst);
+      const remoteFloorBurst = plan(`rm${leads}`, leads, burstMessages);
+      const remoteFloorMax = await burst(remoteFloor.target, remoteFloorBurst);
+      const platformBurst = plan(`pm${leads}`, leads, burstMessages);
+      const platformMax = await burst(platform, platformBurst);
+      const historySize = {
+        floor: await historySizeOfRun(client, floor.target, floorBurst),
+        remoteFloor: await historySizeOfRun(client, remoteFloor.target, remoteFloorBurst),
+        platform: await historySizeOfRun(client, platform, platformBurst),
+      };
       const rate = platformMax.messagesPerSecond / 2;
       const count = Math.max(50, Math.round(rate * PACED_SECONDS));
       log(`${leads} lead(s): latency at ${rate} msg/s`);
       const floorPaced = await paced(floor.target, plan(`fp${leads}`, leads, count), rate);
+      const remoteFloorPaced = await paced(remoteFloor.target, plan(`rp${leads}`, leads, count), rate);
       const platformPaced = await paced(platform, plan(`pp${leads}`, leads, count), rate);
       endToEnd.push({
         leads,
         floor: { max: floorMax, atHalfPlatformMax: floorPaced },
+        remoteFloor: { max: remoteFloorMax, atHalfPlatformMax: remoteFloorPaced },
         platform: { max: platformMax, atHalfMax: platformPaced },
         platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
+        platformVersusRemoteFloor: Number((platformMax.messagesPerSecond / remoteFloorMax.messagesPerSecond).toFixed(2)),
+        historySize,
       });
     }
     await client.connection.close();
@@ -247,15 +264,25 @@ function printScoring(scoring: ReturnType<typeof runScoringBench> & { isolation:
   process.stdout.write(`  tenant B scoring p50/p99 ms: alone ${isolation.calmAlone.p50Ms}/${isolation.calmAlone.p99Ms}, beside a hostile tenant ${isolation.calmBesideHostile.p50Ms}/${isolation.calmBesideHostile.p99Ms} (${isolation.hostileMessages} hostile messages, ${isolation.hostileTimedOut} over budget); worst-case name check ${isolation.nameCheckWorstCaseMs} ms\n`);
 }
 
-function printTable(endToEnd: { leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number }[]) {
+type EndToEndRow = {
+  leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; remoteFloor: { max: LoadResult; atHalfPlatformMax: LoadResult };
+  platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number; platformVersusRemoteFloor: number;
+  historySize: { floor: HistorySize; remoteFloor: HistorySize; platform: HistorySize };
+};
+
+function printTable(endToEnd: EndToEndRow[]) {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out('leads | floor msg/s | platform msg/s | ratio | rate for latency | platform p50/p99 ms | floor p50/p99 ms');
+  out('leads | floor msg/s | platform msg/s | ratio | remote-activity floor msg/s | ratio | rate for latency | platform p50/p99 ms | floor p50/p99 ms | remote floor p50/p99 ms | history events/bytes per message, platform (floor) | sendText (floor, remote floor no-op) schedule-to-start p50 ms');
   for (const row of endToEnd) {
     out([
       row.leads, row.floor.max.messagesPerSecond, row.platform.max.messagesPerSecond, row.platformVersusFloor,
+      row.remoteFloor.max.messagesPerSecond, row.platformVersusRemoteFloor,
       row.platform.atHalfMax.messagesPerSecond,
       `${row.platform.atHalfMax.p50Ms}/${row.platform.atHalfMax.p99Ms}`,
       `${row.floor.atHalfPlatformMax.p50Ms}/${row.floor.atHalfPlatformMax.p99Ms}`,
+      `${row.remoteFloor.atHalfPlatformMax.p50Ms}/${row.remoteFloor.atHalfPlatformMax.p99Ms}`,
+      `${row.historySize.platform.eventsPerMessage}/${row.historySize.platform.bytesPerMessage} (${row.historySize.floor.eventsPerMessage}/${row.historySize.floor.bytesPerMessage})`,
+      `${row.historySize.platform.activityScheduleToStartP50Ms} (${row.historySize.floor.activityScheduleToStartP50Ms}, ${row.historySize.remoteFloor.activityScheduleToStartP50Ms})`,
     ].join(' | '));
   }
 }
