@@ -20,6 +20,7 @@ import { historySizeOfRun, type HistorySize } from './history-size.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
 import { runApiLeadsBench } from './api-leads.ts';
 import { runBackupBench } from './backup.ts';
+import { runDensityBench } from './density.ts';
 import { runEmailSequenceBench } from './email-sequences.ts';
 import { printIntegrity, runIntegrityBench } from './integrity.ts';
 import { runOutboxBench } from './outbox.ts';
@@ -42,8 +43,8 @@ const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
 const SCENARIOS = leadsFlag
   ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
   : ALL_SCENARIOS;
-/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, email, integrity, retention, backup). */
-type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'email' | 'integrity' | 'retention' | 'backup';
+/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, density, email, integrity, retention, backup). */
+type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'density' | 'email' | 'integrity' | 'retention' | 'backup';
 /** `--backup-mb=200`: a smaller generated database for the backup section (default 1 GB). */
 const backupMb = Number(process.argv.find((arg) => arg.startsWith('--backup-mb='))?.slice('--backup-mb='.length) ?? 1024);
 const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -180,6 +181,12 @@ try {
   const apiLeads = selected('api') ? await runApiLeadsBench(processes, config, withTenant, nodeFlags, apiRounds) : undefined;
   if (selected('pods')) log('bot pod memory: 1 and 10 idle bots');
   const podMemory = selected('pods') ? await runPodRssBench(processes, withTenant) : undefined;
+  if (selected('density')) log('density: 20 tenant pods, their memory, and inbound-to-reply latency with all of them receiving traffic');
+  const density = selected('density') ? await runDensityBench(processes, withTenant) : undefined;
+  if (selected('density')) {
+    await processes.stopAll();
+    await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the density benchmark ended');
+  }
   if (selected('email')) log('email sequences: mails per second through the workflow path beside nodemailer alone');
   const emailSequences = selected('email') ? await runEmailSequenceBench(processes, config, withTenant) : undefined;
   if (selected('email')) {
@@ -204,6 +211,7 @@ try {
     scoring,
     outbox,
     podMemory,
+    density,
     apiLeads,
     emailSequences,
     backup,
@@ -218,7 +226,13 @@ try {
   else writeLatest(join(directory, 'latest.json'), results);
   if (scoring) printScoring(scoring);
   if (endToEnd.length > 0) printTable(endToEnd);
-  if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
+  if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB (PSS ${pod.pssMb})`).join(', ')}\n`);
+  if (density) {
+    const { idle, underTraffic, inboundToReply: latency } = density;
+    process.stdout.write(`density, ${density.pods} simulator pods of 1 bot: idle per pod RSS ${idle.perPodRssMb.median} MB (PSS ${idle.perPodPssMb.median}), total RSS ${idle.totalRssMb} MB (PSS ${idle.totalPssMb}); `
+      + `maximum ${density.maximum.messagesPerSecond} msg/s; at ${density.inboundToReply.messagesPerSecond} msg/s peak per pod RSS ${underTraffic.perPodRssMb.median}/${underTraffic.perPodRssMb.max} MB median/max, total PSS ${underTraffic.totalPssMb} MB; `
+      + `inbound-to-reply p50/p99 ${latency.p50Ms}/${latency.p99Ms} ms\n`);
+  }
   if (apiLeads) {
     const { leadList, floor, bare } = apiLeads;
     process.stdout.write(`API lead list (50 of ${apiLeads.leads}), median of ${apiLeads.rounds} rounds: max ${leadList.max} req/s, floor (same SQL on bare Express + pg) ${floor.max}, `
