@@ -26,6 +26,9 @@ ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 # .dockerignore lets in only the code the processes run (no tests, docs, local stack or tools).
 COPY . .
+# Node's compile cache for the bot pods, with their flags (core/bot-pod-process.ts): a pod starting from it
+# does not load the TypeScript stripper, ~20 MB less resident memory (docs/bot-pods.md#memory).
+RUN node bot-pods/warm-compile-cache.ts
 USER 10001:10001
 EXPOSE 8080
 CMD ["node", "api/server.ts"]

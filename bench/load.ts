@@ -11,6 +11,8 @@ export type Target = {
   doneCount(keys: readonly string[]): Promise<number>;
   /** Completion time (epoch ms) of each of `keys`, once all are done. */
   completions(keys: readonly string[]): Promise<ReadonlyMap<string, number>>;
+  /** The id of the workflow that handles `message` (its lead's). */
+  workflowIdOf(message: BenchMessage): string;
 };
 
 export type LoadResult = {

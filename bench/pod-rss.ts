@@ -1,20 +1,17 @@
 // Resident memory of a bot pod with one idle bot and with ten, on Baileys (sockets that keep
 // trying to reach WhatsApp where it is unreachable, as in this sandbox) and on the simulator,
-// beside a bare Node process started the same way in the same run.
-import { readFileSync } from 'node:fs';
+// beside a bare Node process started the same way in the same run. Pods start as in the image: with the
+// memory settings of core/bot-pod-process.ts and a warm compile cache.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'slonik';
+import { warmBotPodCompileCache } from '../bot-pods/warm-compile-cache.ts';
 import type { WithTenant } from '../core/db/with-tenant.ts';
 import { startBotPod } from '../test/support/bot-pod.ts';
 import type { ProcessGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
+import { processMemory } from './process-memory.ts';
 
 const IDLE_SECONDS = 20;
-
-const rssMegabytes = (pid: number) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'))!;
-  return Math.round(Number(line.replace(/\D/g, '')) / 1024);
-};
 
 const tenantWithBots = async (withTenant: WithTenant, bots: number) => {
   const tenant = await seedTenant(withTenant);
@@ -31,15 +28,16 @@ export const runPodRssBench = async (processes: ProcessGroup, withTenant: WithTe
   // A pod asks the platform worker which bots to run.
   // The bench runs its processes at LOG_LEVEL=warn; this one's readiness is an info line.
   const worker = await processes.start(['worker/main.ts'], { readyText: 'worker started', env: { LOG_LEVEL: 'info' } });
-  const results: { transport: string; bots: number; rssMb: number }[] = [];
+  await warmBotPodCompileCache();
+  const results: { transport: string; bots: number; rssMb: number; pssMb: number }[] = [];
   for (const transport of ['baileys', 'simulator'] as const) {
     for (const bots of [1, 10]) {
       const pod = await startBotPod(processes, await tenantWithBots(withTenant, bots), { transport });
       await sleep(IDLE_SECONDS * 1000);
-      results.push({ transport, bots, rssMb: rssMegabytes(pod.child.pid!) });
+      results.push({ transport, bots, ...processMemory(pod.child.pid!) });
       pod.child.kill('SIGTERM');
     }
   }
   worker.kill('SIGTERM');
-  return { idleSeconds: IDLE_SECONDS, bareNodeRssMb: rssMegabytes(bare.pid!), pods: results };
+  return { idleSeconds: IDLE_SECONDS, bareNodeRssMb: processMemory(bare.pid!).rssMb, pods: results };
 };

@@ -16,9 +16,11 @@ import { terminateRunningWorkflows } from '../stack/workflows.ts';
 import { startBotPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
+import { historySizeOfRun, type HistorySize } from './history-size.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
 import { runApiLeadsBench } from './api-leads.ts';
 import { runBackupBench } from './backup.ts';
+import { runDensityBench } from './density.ts';
 import { runEmailSequenceBench } from './email-sequences.ts';
 import { printIntegrity, runIntegrityBench } from './integrity.ts';
 import { runOutboxBench } from './outbox.ts';
@@ -41,8 +43,8 @@ const leadsFlag = process.argv.find((arg) => arg.startsWith('--leads='));
 const SCENARIOS = leadsFlag
   ? ALL_SCENARIOS.filter(({ leads }) => leadsFlag.slice('--leads='.length).split(',').map(Number).includes(leads))
   : ALL_SCENARIOS;
-/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, email, integrity, retention, backup). */
-type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'email' | 'integrity' | 'retention' | 'backup';
+/** `npm run bench -- --only=api,pods` runs only those sections (scoring, outbox, pipeline, isolation, api, pods, density, email, integrity, retention, backup). */
+type Section = 'scoring' | 'outbox' | 'pipeline' | 'isolation' | 'api' | 'pods' | 'density' | 'email' | 'integrity' | 'retention' | 'backup';
 /** `--backup-mb=200`: a smaller generated database for the backup section (default 1 GB). */
 const backupMb = Number(process.argv.find((arg) => arg.startsWith('--backup-mb='))?.slice('--backup-mb='.length) ?? 1024);
 const onlyFlag = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -107,9 +109,11 @@ try {
     const expected = new Map<string, number>();
     const expectedPerLead = (message: BenchMessage) => expected.get(`${message.key.split('-')[0]}/${message.leadIndex}`)!;
     const floor = floorTarget(client, expectedPerLead);
+    const remoteFloor = floorTarget(client, expectedPerLead, 'benchFloorRemote');
     const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
     await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
+    await processes.start([...nodeFlags, 'bench/floor/activity-worker.ts'], { readyText: 'floor activity worker ready', onMessage: remoteFloor.record });
     await processes.start([...nodeFlags, 'worker/main.ts']);
     await startBotPod(processes, tenant.tenantId, { nodeFlags });
 
@@ -124,22 +128,36 @@ try {
 
     log('warm-up');
     await burst(floor.target, plan('wf', 10, 100));
+    await burst(remoteFloor.target, plan('wr', 10, 100));
     await burst(platform, plan('wp', 10, 100));
 
     for (const { leads, burstMessages } of SCENARIOS) {
       log(`${leads} lead(s): maximum rate`);
-      const floorMax = await burst(floor.target, plan(`fm${leads}`, leads, burstMessages));
-      const platformMax = await burst(platform, plan(`pm${leads}`, leads, burstMessages));
+      const floorBurst = plan(`fm${leads}`, leads, burstMessages);
+      const floorMax = await burst(floor.target, floorBurst);
+      const remoteFloorBurst = plan(`rm${leads}`, leads, burstMessages);
+      const remoteFloorMax = await burst(remoteFloor.target, remoteFloorBurst);
+      const platformBurst = plan(`pm${leads}`, leads, burstMessages);
+      const platformMax = await burst(platform, platformBurst);
+      const historySize = {
+        floor: await historySizeOfRun(client, floor.target, floorBurst),
+        remoteFloor: await historySizeOfRun(client, remoteFloor.target, remoteFloorBurst),
+        platform: await historySizeOfRun(client, platform, platformBurst),
+      };
       const rate = platformMax.messagesPerSecond / 2;
       const count = Math.max(50, Math.round(rate * PACED_SECONDS));
       log(`${leads} lead(s): latency at ${rate} msg/s`);
       const floorPaced = await paced(floor.target, plan(`fp${leads}`, leads, count), rate);
+      const remoteFloorPaced = await paced(remoteFloor.target, plan(`rp${leads}`, leads, count), rate);
       const platformPaced = await paced(platform, plan(`pp${leads}`, leads, count), rate);
       endToEnd.push({
         leads,
         floor: { max: floorMax, atHalfPlatformMax: floorPaced },
+        remoteFloor: { max: remoteFloorMax, atHalfPlatformMax: remoteFloorPaced },
         platform: { max: platformMax, atHalfMax: platformPaced },
         platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
+        platformVersusRemoteFloor: Number((platformMax.messagesPerSecond / remoteFloorMax.messagesPerSecond).toFixed(2)),
+        historySize,
       });
     }
     await client.connection.close();
@@ -163,6 +181,12 @@ try {
   const apiLeads = selected('api') ? await runApiLeadsBench(processes, config, withTenant, nodeFlags, apiRounds) : undefined;
   if (selected('pods')) log('bot pod memory: 1 and 10 idle bots');
   const podMemory = selected('pods') ? await runPodRssBench(processes, withTenant) : undefined;
+  if (selected('density')) log('density: 20 tenant pods, their memory, and inbound-to-reply latency with all of them receiving traffic');
+  const density = selected('density') ? await runDensityBench(processes, withTenant) : undefined;
+  if (selected('density')) {
+    await processes.stopAll();
+    await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the density benchmark ended');
+  }
   if (selected('email')) log('email sequences: mails per second through the workflow path beside nodemailer alone');
   const emailSequences = selected('email') ? await runEmailSequenceBench(processes, config, withTenant) : undefined;
   if (selected('email')) {
@@ -187,6 +211,7 @@ try {
     scoring,
     outbox,
     podMemory,
+    density,
     apiLeads,
     emailSequences,
     backup,
@@ -201,7 +226,13 @@ try {
   else writeLatest(join(directory, 'latest.json'), results);
   if (scoring) printScoring(scoring);
   if (endToEnd.length > 0) printTable(endToEnd);
-  if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB`).join(', ')}\n`);
+  if (podMemory) process.stdout.write(`bot pod RSS after ${podMemory.idleSeconds}s idle (bare node ${podMemory.bareNodeRssMb} MB): ${podMemory.pods.map((pod) => `${pod.transport} ${pod.bots} bot(s) ${pod.rssMb} MB (PSS ${pod.pssMb})`).join(', ')}\n`);
+  if (density) {
+    const { idle, underTraffic, inboundToReply: latency } = density;
+    process.stdout.write(`density, ${density.pods} simulator pods of 1 bot: idle per pod RSS ${idle.perPodRssMb.median} MB (PSS ${idle.perPodPssMb.median}), total RSS ${idle.totalRssMb} MB (PSS ${idle.totalPssMb}); `
+      + `maximum ${density.maximum.messagesPerSecond} msg/s; at ${density.inboundToReply.messagesPerSecond} msg/s peak per pod RSS ${underTraffic.perPodRssMb.median}/${underTraffic.perPodRssMb.max} MB median/max, total PSS ${underTraffic.totalPssMb} MB; `
+      + `inbound-to-reply p50/p99 ${latency.p50Ms}/${latency.p99Ms} ms\n`);
+  }
   if (apiLeads) {
     const { leadList, floor, bare } = apiLeads;
     process.stdout.write(`API lead list (50 of ${apiLeads.leads}), median of ${apiLeads.rounds} rounds: max ${leadList.max} req/s, floor (same SQL on bare Express + pg) ${floor.max}, `
@@ -247,15 +278,25 @@ function printScoring(scoring: ReturnType<typeof runScoringBench> & { isolation:
   process.stdout.write(`  tenant B scoring p50/p99 ms: alone ${isolation.calmAlone.p50Ms}/${isolation.calmAlone.p99Ms}, beside a hostile tenant ${isolation.calmBesideHostile.p50Ms}/${isolation.calmBesideHostile.p99Ms} (${isolation.hostileMessages} hostile messages, ${isolation.hostileTimedOut} over budget); worst-case name check ${isolation.nameCheckWorstCaseMs} ms\n`);
 }
 
-function printTable(endToEnd: { leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number }[]) {
+type EndToEndRow = {
+  leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; remoteFloor: { max: LoadResult; atHalfPlatformMax: LoadResult };
+  platform: { max: LoadResult; atHalfMax: LoadResult }; platformVersusFloor: number; platformVersusRemoteFloor: number;
+  historySize: { floor: HistorySize; remoteFloor: HistorySize; platform: HistorySize };
+};
+
+function printTable(endToEnd: EndToEndRow[]) {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out('leads | floor msg/s | platform msg/s | ratio | rate for latency | platform p50/p99 ms | floor p50/p99 ms');
+  out('leads | floor msg/s | platform msg/s | ratio | remote-activity floor msg/s | ratio | rate for latency | platform p50/p99 ms | floor p50/p99 ms | remote floor p50/p99 ms | history events/bytes per message, platform (floor) | sendText (floor, remote floor no-op) schedule-to-start p50 ms');
   for (const row of endToEnd) {
     out([
       row.leads, row.floor.max.messagesPerSecond, row.platform.max.messagesPerSecond, row.platformVersusFloor,
+      row.remoteFloor.max.messagesPerSecond, row.platformVersusRemoteFloor,
       row.platform.atHalfMax.messagesPerSecond,
       `${row.platform.atHalfMax.p50Ms}/${row.platform.atHalfMax.p99Ms}`,
       `${row.floor.atHalfPlatformMax.p50Ms}/${row.floor.atHalfPlatformMax.p99Ms}`,
+      `${row.remoteFloor.atHalfPlatformMax.p50Ms}/${row.remoteFloor.atHalfPlatformMax.p99Ms}`,
+      `${row.historySize.platform.eventsPerMessage}/${row.historySize.platform.bytesPerMessage} (${row.historySize.floor.eventsPerMessage}/${row.historySize.floor.bytesPerMessage})`,
+      `${row.historySize.platform.activityScheduleToStartP50Ms} (${row.historySize.floor.activityScheduleToStartP50Ms}, ${row.historySize.remoteFloor.activityScheduleToStartP50Ms})`,
     ].join(' | '));
   }
 }

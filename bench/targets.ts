@@ -24,14 +24,16 @@ export const platformTarget = (deps: {
   // The bot pod sends the reply to `<inbound id>` under a WhatsApp id derived from `reply:<inbound id>`.
   const replyIdOf = (key: string) => messageIdFor(`reply:${key}`);
   const completed = z.object({ waMessageId: z.string(), at: z.number() });
+  const workflowIdOf = (message: BenchMessage) => leadWorkflowId(tenantId, botId, waIdOf(message));
   return {
+    workflowIdOf,
     async send(message) {
       const waId = waIdOf(message);
       const inbound: InboundMessage = {
         tenantId, botId, waId, waMessageId: message.key, text: message.text, receivedAt: new Date().toISOString(),
       };
       await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
-        workflowId: leadWorkflowId(tenantId, botId, waId),
+        workflowId: workflowIdOf(message),
         taskQueue,
         args: [{ tenantId, botId, waId, idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS } satisfies LeadConversationInput],
         signal: INBOUND_SIGNAL,
@@ -53,13 +55,17 @@ export const platformTarget = (deps: {
   };
 };
 
-/** The floor's activity reports each handled key over IPC; `record` is the IPC message handler. */
-export const floorTarget = (client: Client, expectedPerLead: (message: BenchMessage) => number) => {
+/**
+ * The floor's activity reports each handled key over IPC; `record` is the IPC message handler.
+ * `benchFloor` runs its activity on its own queue, `benchFloorRemote` in another process.
+ */
+export const floorTarget = (client: Client, expectedPerLead: (message: BenchMessage) => number, workflowType: 'benchFloor' | 'benchFloorRemote' = 'benchFloor') => {
   const handledAt = new Map<string, number>();
   const target: Target = {
+    workflowIdOf: (message) => `${workflowType}/${message.key.split('-')[0]}/${message.leadIndex}`,
     async send(message) {
-      await client.workflow.signalWithStart<typeof benchFloor, [{ key: string }]>('benchFloor', {
-        workflowId: `bench-floor/${message.key.split('-')[0]}/${message.leadIndex}`,
+      await client.workflow.signalWithStart<typeof benchFloor, [{ key: string }]>(workflowType, {
+        workflowId: target.workflowIdOf(message),
         taskQueue: FLOOR_TASK_QUEUE,
         args: [{ expected: expectedPerLead(message) }],
         signal: 'inbound',

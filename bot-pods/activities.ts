@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { EncryptionKeyError } from '../core/crypto/keyring.ts';
 import { isTenantObjectKey, tenantPrefix } from '../core/object-keys.ts';
 import type { BotPodActivities, SessionSnapshot } from '../core/temporal/bot-pod.ts';
-import { RestoreRefusedError } from './session-snapshot.ts';
+import { RestoreRefusedError } from './restore-refused-error.ts';
 import type { SentLog } from './sent-log.ts';
 import { NotWaitingForPairingError, type Transport } from './transport.ts';
 

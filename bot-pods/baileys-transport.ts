@@ -5,7 +5,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import QRCode from 'qrcode';
 import { backoffDelayMs } from '../core/backoff.ts';
 import type { BotStatus } from '../core/temporal/bot-pod.ts';
 import type { BotSessionChange } from '../core/temporal/bot-sessions.ts';
@@ -75,7 +74,9 @@ export const createBaileysTransport = (options: {
         // The QR rotates every ~20 s: the history notes the first of each socket.
         if (!qrShown) record('pairing', 'QR code published');
         qrShown = true;
-        void QRCode.toDataURL(update.qr).then((qrDataUrl) => publish({ state: 'needs_pairing', qrDataUrl }));
+        // qrcode loads at the first QR: a paired bot never needs it.
+        const qr = update.qr;
+        void import('qrcode').then(({ default: QRCode }) => QRCode.toDataURL(qr)).then((qrDataUrl) => publish({ state: 'needs_pairing', qrDataUrl }));
       }
       if (update.connection === 'open') {
         attempt = 0;

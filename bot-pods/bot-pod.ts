@@ -4,6 +4,7 @@
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -14,21 +15,18 @@ import {
   RECORD_BOT_SESSION_EVENTS_WORKFLOW, recordBotSessionEventsWorkflowId, type RecordBotSessionEventsInput,
 } from '../core/temporal/bot-sessions.ts';
 import { loadKeyring } from '../core/crypto/keyring.ts';
-import { createObjectStoreClient } from '../core/object-store.ts';
 import { connectTemporalClient, connectTemporalWorker } from '../core/temporal/client.ts';
 import type * as workflows from '../workflows/index.ts';
 import { createBotPodActivities, type SessionStore } from './activities.ts';
 import { ACTIVE_BOTS_REFRESH_MS, askActiveBots, loadActiveBots } from './active-bots.ts';
-import { createBaileysTransport } from './baileys-transport.ts';
+import type { createBaileysTransport } from './baileys-transport.ts';
 import { createWriteGate } from './durable-file.ts';
 import { startPodHttp } from './http.ts';
 import { openIdentityMap } from './identity-map.ts';
 import { toInboundMessage } from './inbound.ts';
-import { createMediaReader } from './media.ts';
 import { openOutbox } from './outbox.ts';
 import { openSentLog } from './sent-log.ts';
 import { createSessionEventReporter } from './session-events.ts';
-import { restoreSessions, snapshotSessions } from './session-snapshot.ts';
 import { createSimulatorTransport, type SimulatorTransport } from './simulator-transport.ts';
 import { createVolumeHealth } from './volume-health.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
@@ -65,6 +63,8 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
   const gate = createWriteGate();
   const transports = new Map<string, Transport>();
   const simulators = config.botPod.transport === 'simulator' ? new Map<string, SimulatorTransport>() : null;
+  // Baileys' module graph is the largest part of a pod's heap: loaded by start() only on that transport.
+  let baileysTransport: typeof createBaileysTransport | null = null;
   const createTransport = (botId: string): Transport => {
     const handlers: TransportHandlers = {
       async onMessage(info) {
@@ -82,7 +82,7 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       simulators.set(botId, simulator);
       return simulator;
     }
-    return createBaileysTransport({
+    return baileysTransport!({
       botId, sessionDir: join(sessionsDir, botId), gate, reconnectMaxMs: config.botPod.reconnectMaxMs, logger: logger.child({ botId }), handlers,
     });
   };
@@ -123,13 +123,20 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
   let stopping = false;
   const stopped = new AbortController();
   let worker: Worker | null = null;
-  const s3 = createObjectStoreClient(config.s3);
+  // The AWS SDK (and the snapshot and media code on it) loads at the first snapshot, restore or media
+  // send: most pods never need it, and it would hold memory for the pod's whole life.
+  let s3: Promise<S3Client> | null = null;
+  const objectStore = () => (s3 ??= import('../core/object-store.ts').then(({ createObjectStoreClient }) => createObjectStoreClient(config.s3)));
   // Loaded when first needed: a pod without a configured key runs, and only its snapshots fail (readably).
   const keyring = () => loadKeyring(config.encryption);
   const sessions: SessionStore = {
-    snapshot: (objectKey) => snapshotSessions({ sessionsDir, gate, s3, bucket: config.s3.bucket, objectKey, keyring: keyring() }),
+    async snapshot(objectKey) {
+      const { snapshotSessions } = await import('./session-snapshot.ts');
+      return snapshotSessions({ sessionsDir, gate, s3: await objectStore(), bucket: config.s3.bucket, objectKey, keyring: keyring() });
+    },
     async restore(objectKey) {
-      const restored = await restoreSessions({ sessionsDir, s3, bucket: config.s3.bucket, objectKey, keyring: keyring() });
+      const { restoreSessions } = await import('./session-snapshot.ts');
+      const restored = await restoreSessions({ sessionsDir, s3: await objectStore(), bucket: config.s3.bucket, objectKey, keyring: keyring() });
       // The bots reconnect from the restored credentials.
       for (const [botId, old] of transports) {
         await old.stop();
@@ -141,7 +148,13 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       return restored;
     },
   };
-  const activities = createBotPodActivities({ tenantId, transports, sentLog, sessions, readMedia: createMediaReader(s3, config.s3.bucket) });
+  const activities = createBotPodActivities({
+    tenantId, transports, sentLog, sessions,
+    async readMedia(objectKey) {
+      const { createMediaReader } = await import('./media.ts');
+      return createMediaReader(await objectStore(), config.s3.bucket)(objectKey);
+    },
+  });
   // The worker of `bot-pod.<tenantId>`, reconnecting with backoff whenever Temporal goes away.
   const serveActivities = async () => {
     for (let attempt = 0; !stopping; ) {
@@ -203,6 +216,7 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
     ready,
     async start() {
       // The pod holds no database credentials: the platform tells it which bots to run.
+      if (!simulators) baileysTransport = (await import('./baileys-transport.ts')).createBaileysTransport;
       const bots = await loadActiveBots({ tenantId, dataDir, client: platform, taskQueue: config.temporal.taskQueue, logger });
       for (const botId of bots) transports.set(botId, createTransport(botId));
       await Promise.all([...transports.values()].map((transport) => transport.start()));
@@ -240,7 +254,7 @@ export const createBotPod = ({ config, tenantId, logger }: BotPodDeps): BotPod =
       sentLog.close();
       identities.close();
       await connecting?.then((client) => client.connection.close(), () => undefined);
-      s3.destroy();
+      await s3?.then((client) => client.destroy(), () => undefined);
       logger.info('bot pod stopped');
     },
   };

@@ -13,15 +13,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import * as tar from 'tar-stream';
 import { decryptStream, encryptStream, IntegrityError } from '../core/crypto/chunked-aead.ts';
 import type { Keyring } from '../core/crypto/keyring.ts';
-import { PlatformError } from '../core/errors.ts';
 import { measure } from '../core/streams/measure.ts';
 import { syncDirectory, type WriteGate } from './durable-file.ts';
-
-export class RestoreRefusedError extends PlatformError {
-  constructor(message: string, cause?: unknown) {
-    super('RESTORE_REFUSED', message, { cause });
-  }
-}
+import { RestoreRefusedError } from './restore-refused-error.ts';
 
 export type SnapshotResult = { readonly objectKey: string; readonly files: number; readonly bytes: number; readonly sha256: string };
 

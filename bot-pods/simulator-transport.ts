@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import type { proto } from '@whiskeysockets/baileys';
 import type { BotStatus } from '../core/temporal/bot-pod.ts';
 import type { BotSessionChange } from '../core/temporal/bot-sessions.ts';
-import { openAuthStore, type AuthStore } from './auth-store.ts';
+import type { AuthStore } from './auth-store.ts';
 import type { WriteGate } from './durable-file.ts';
 import { openJournal, type Journal, type JournalOptions } from './journal.ts';
 import { NotWaitingForPairingError, type Transport, type TransportHandlers } from './transport.ts';
@@ -58,7 +58,8 @@ export const createSimulatorTransport = (
   const history = (kind: BotSessionChange['kind'], reason: string | null = null, statusCode: number | null = null) =>
     handlers.onSessionChange?.({ kind, reason, statusCode });
   let store: AuthStore | null = null;
-  const openStore = async () => (store ??= session ? await openAuthStore(session.dir, session.gate) : null);
+  // The auth store encodes with Baileys: loaded only once a session exists, so an idle simulator pod never loads Baileys.
+  const openStore = async () => (store ??= session ? await (await import('./auth-store.ts')).openAuthStore(session.dir, session.gate) : null);
   /** Connects as Baileys would from the volume: open when the stored credentials are linked, else waiting for pairing. */
   const connectFromVolume = async () => {
     setState('connecting');

@@ -33,9 +33,11 @@ export const supervise = async (name: string, start: () => Promise<Run>, { log, 
   }
 };
 
-/** A `node <script>` child: a run ends when the child exits; SIGTERM on stop. */
-export const nodeProcess = (script: string, options: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal }) => async (): Promise<Run> => {
-  const child: ChildProcess = spawn(process.execPath, [script], { cwd: options.cwd, stdio: 'inherit', env: options.env });
+/** A `node [nodeFlags] <script>` child: a run ends when the child exits; SIGTERM on stop. */
+export const nodeProcess = (
+  script: string, options: { cwd: string; env: NodeJS.ProcessEnv; signal: AbortSignal; nodeFlags?: readonly string[] },
+) => async (): Promise<Run> => {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), script], { cwd: options.cwd, stdio: 'inherit', env: options.env });
   const stop = () => child.kill('SIGTERM');
   options.signal.addEventListener('abort', stop, { once: true });
   const ended = once(child, 'exit').then(([code, exitSignal]) => {

@@ -39,7 +39,7 @@ test('a minimal BotTenant gets every default', async () => {
     transport: 'baileys',
     paused: false,
     storage: { size: '1Gi' },
-    resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    resources: { requests: { cpu: '50m', memory: '160Mi' }, limits: { memory: '512Mi' } },
     onDelete: { snapshot: 'Required', volume: 'Retain' },
   });
 });

@@ -40,7 +40,8 @@ describe('the bot pod objects', () => {
     });
     const [container] = pod.containers;
     expect(container).toMatchObject({
-      image: 'registry.example/bi:1', command: ['node', 'bot-pods/pod.ts'],
+      // The pod's memory settings (docs/bot-pods.md#memory), as the local pod runtime starts it.
+      image: 'registry.example/bi:1', command: ['node', '--v8-pool-size=1', '--optimize-for-size', '--max-semi-space-size=1', 'bot-pods/pod.ts'],
       envFrom: [{ configMapRef: { name: 'botinteligente-config' } }, { secretRef: { name: `bot-${tenantId}` } }],
       resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
       securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
@@ -49,6 +50,7 @@ describe('the bot pod objects', () => {
     });
     expect(Object.fromEntries(container!.env!.map(({ name, value }) => [name, value]))).toEqual({
       BOT_POD_TENANT_ID: tenantId, BOT_POD_DATA_DIR: '/data', BOT_POD_TRANSPORT: 'simulator', BOT_POD_HTTP_HOST: '0.0.0.0', BOT_POD_HTTP_PORT: '8090',
+      MALLOC_ARENA_MAX: '2', NODE_COMPILE_CACHE: 'node_modules/.cache/bot-pod-compile-cache',
     });
     expect(container!.env!.some(({ name }) => name.startsWith('DATABASE_'))).toBe(false);
     expect(container!.volumeMounts).toContainEqual({ name: 'sessions', mountPath: '/data' });

@@ -127,8 +127,10 @@ describe('lead conversation', () => {
     expect(qualification).toEqual({ events: 1, stage: 'Qualified', moves: 1 });
 
     // The busy lead's history was handed over between runs (continue-as-new) without losing a message.
+    // The stack suggests it after 1,000 events, and the burst takes about 1,900 (9.4 per message since
+    // its memo is upserted once the queue drains): one hand-over at least.
     const runs = await runsOf(leadWorkflowId(tenant.tenantId, tenant.botId, waId));
-    expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+    expect(runs.filter((status) => status === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);
 
     const details = await withTenant(tenant.tenantId, (tx) => tx.one(sql.type(z.object({ name: z.string().nullable(), email: z.string().nullable() }))`
       SELECT name, email FROM leads WHERE bot_id = ${tenant.botId} AND wa_id = ${waId}`));
@@ -137,7 +139,10 @@ describe('lead conversation', () => {
     // Operators find the lead in Temporal UI by its search attributes and read its score in the memo.
     const leadId = await withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
       SELECT id FROM leads WHERE bot_id = ${tenant.botId} AND wa_id = ${waId}`));
-    const visible = await client.workflow.getHandle(leadWorkflowId(tenant.tenantId, tenant.botId, waId)).describe();
+    // The memo catches up once the lead's queue drains (the duplicates are answered after the last reply row).
+    const describe = () => client.workflow.getHandle(leadWorkflowId(tenant.tenantId, tenant.botId, waId)).describe();
+    let visible = await describe();
+    for (const deadline = Date.now() + 30_000; visible.memo?.score !== expectedScoreOf(200) && Date.now() < deadline; visible = await describe()) await sleep(250);
     expect(visible.memo).toMatchObject({ waId, score: expectedScoreOf(200), qualified: true });
     expect([TENANT_ID, BOT_ID, LEAD_ID].map((key) => visible.typedSearchAttributes.get(key))).toEqual([tenant.tenantId, tenant.botId, leadId]);
   }, 180_000);

@@ -17,6 +17,8 @@ export const inboundSignal = defineSignal<[InboundMessage]>(INBOUND_SIGNAL);
 
 /** Runs started before dead letters existed replay without them; every new run has them. */
 const DEAD_LETTER_PATCH = 'lead-conversation-dead-letters';
+/** Runs recorded with one memo upsert per message replay with it; new runs upsert once the queue drains. */
+const MEMO_WHEN_DRAINED_PATCH = 'lead-conversation-memo-when-drained';
 
 // Ingest and record are one short, idempotent transaction each: local activities run them inside
 // the workflow task, which halves the round trips to the server per message (see docs/lead-conversation.md).
@@ -52,12 +54,17 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
   });
   const idleTimeoutMs = (input.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
 
-  const answer = async (message: InboundMessage, ingest: typeof ingestInbound) => {
+  // Each upsert is an event and a visibility write on the server: only when what operators see changed.
+  let memo: Record<string, unknown> | undefined;
+  const showMemo = () => {
+    if (memo && Object.entries(memo).some(([key, value]) => workflowInfo().memo?.[key] !== value)) upsertMemo(memo);
+  };
+
+  const answer = async (message: InboundMessage, ingest: typeof ingestInbound, memoWhenDrained = false) => {
     const result = await ingest(message);
-    // Each upsert is a visibility write on the server: only when what operators see changed.
     if (workflowInfo().typedSearchAttributes.get(LEAD_ID) !== result.leadId) upsertSearchAttributes([{ key: LEAD_ID, value: result.leadId }]);
-    const memo = { waId: input.waId, phone: message.phoneE164 ?? workflowInfo().memo?.phone ?? null, score: result.score, qualified: result.isQualified };
-    if (Object.entries(memo).some(([key, value]) => workflowInfo().memo?.[key] !== value)) upsertMemo(memo);
+    memo = { waId: input.waId, phone: message.phoneE164 ?? memo?.phone ?? workflowInfo().memo?.phone ?? null, score: result.score, qualified: result.isQualified };
+    if (!memoWhenDrained) showMemo();
     if (result.qualifiedEventId) await startOwnerNotification(input.tenantId, result.qualifiedEventId);
     // No patch needed: a result recorded before enrolments existed has no emailEnrollmentId, so an old
     // history replays without this command.
@@ -99,15 +106,19 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     if (!hasWork && pending.length === 0) return;
     const message = pending.shift()!;
     if (patched(DEAD_LETTER_PATCH)) {
+      const memoWhenDrained = patched(MEMO_WHEN_DRAINED_PATCH);
       // A message that cannot be processed never fails the lead, with the messages queued behind it.
       try {
-        await answer(message, ingestInbound);
+        await answer(message, ingestInbound, memoWhenDrained);
       } catch (error) {
         // An activity's failure (not a cancellation, nor a bug in this code, which retries the task).
         if (!(error instanceof TemporalFailure) || error instanceof CancelledFailure) throw error;
         // The activity and the error's type, too: what an operator needs to fix it.
         await deadLetterInbound({ message, reason: failureReason(error, { origin: true }) });
       }
+      // What operators see: from a run's first message, then once the queue drains (or the run hands
+      // over), so a burst costs two upserts, not one per message.
+      if (memoWhenDrained && (pending.length === 0 || workflowInfo().continueAsNewSuggested || !workflowInfo().memo?.waId)) showMemo();
     } else {
       await answer(message, ingestWithoutLimit);
     }

@@ -1,5 +1,7 @@
 // The floor's only activity: reports to the benchmark (over IPC) when each message was handled.
 export const FLOOR_TASK_QUEUE = 'bench-floor';
+/** Served by a second process that runs activities only, like a bot pod. */
+export const FLOOR_REMOTE_TASK_QUEUE = 'bench-floor-activities';
 
 export type FloorActivities = { noop(key: string): Promise<void> };
 

@@ -19,10 +19,11 @@ export const botTenantSpec = z.object({
   tenantId: z.uuid(),
   displayName: z.string().min(1).max(200).optional(),
   storage: z.object({ size: quantity.default('1Gi'), storageClassName: z.string().min(1).max(253).optional() }).default({ size: '1Gi' }),
+  // A pod's memory measured idle: 123 MiB on the simulator, 155 MiB on Baileys (docs/bot-pods.md#memory).
   resources: z.object({
-    requests: z.object({ cpu: quantity.default('50m'), memory: quantity.default('128Mi') }).default({ cpu: '50m', memory: '128Mi' }),
+    requests: z.object({ cpu: quantity.default('50m'), memory: quantity.default('160Mi') }).default({ cpu: '50m', memory: '160Mi' }),
     limits: z.object({ cpu: quantity.optional(), memory: quantity.default('512Mi') }).default({ memory: '512Mi' }),
-  }).default({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } }),
+  }).default({ requests: { cpu: '50m', memory: '160Mi' }, limits: { memory: '512Mi' } }),
   transport: z.enum(['baileys', 'simulator']).default('baileys'),
   paused: z.boolean().default(false),
   onDelete: z.object({

@@ -1,6 +1,7 @@
 // The tenant's bot pod as a StatefulSet: one replica (none while paused), its sessions on a volume
 // claimed from a template, hardened the way every platform container is.
 import type { V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
+import { BOT_POD_NODE_FLAGS, BOT_POD_SCRIPT, botPodProcessEnvironment } from '../bot-pod-process.ts';
 import {
   BOT_POD_HTTP_PORT, BOT_POD_SERVICE_ACCOUNT, botPodObjectName, botPodSelector, PLATFORM_CONFIG_MAP,
   SESSIONS_MOUNT_PATH, SESSIONS_VOLUME, tenantObjectLabels,
@@ -61,7 +62,7 @@ export const desiredStatefulSet = (tenant: BotTenantResource, settings: BotPodTe
           containers: [{
             name: 'bot-pod',
             image: settings.image,
-            command: ['node', 'bot-pods/pod.ts'],
+            command: ['node', ...BOT_POD_NODE_FLAGS, BOT_POD_SCRIPT],
             envFrom: [{ configMapRef: { name: PLATFORM_CONFIG_MAP } }, { secretRef: { name } }],
             // Explicit variables win over envFrom: these are this pod's own.
             env: [
@@ -70,6 +71,8 @@ export const desiredStatefulSet = (tenant: BotTenantResource, settings: BotPodTe
               { name: 'BOT_POD_TRANSPORT', value: tenant.spec.transport },
               { name: 'BOT_POD_HTTP_HOST', value: '0.0.0.0' },
               { name: 'BOT_POD_HTTP_PORT', value: String(BOT_POD_HTTP_PORT) },
+              // The image's build filled the compile cache (Dockerfile); it is read-only here, and read.
+              ...Object.entries(botPodProcessEnvironment()).map(([name, value]) => ({ name, value })),
             ],
             ports: [{ name: 'http', containerPort: BOT_POD_HTTP_PORT, protocol: 'TCP' }],
             resources: {

@@ -48,7 +48,7 @@ export const startBotPod = async (
   const port = await freePort();
   const launch = botPodLaunch({ tenantId, dataDir, transport: options.transport ?? 'simulator', port, env: options.env });
   // Like the local stack and Kubernetes: the pod's process gets no database URL.
-  const child = await processes.start([...(options.nodeFlags ?? []), launch.script], { env: launch.env });
+  const child = await processes.start([...launch.nodeFlags, ...(options.nodeFlags ?? []), launch.script], { env: launch.env });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, url);
   return {
