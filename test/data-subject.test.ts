@@ -94,7 +94,7 @@ const seedPerson = async (tenant: TenantGraph) => {
     await tx.query(sql.unsafe`INSERT INTO lead_identity_pairings (tenant_id, bot_id, phone_e164, lid) VALUES (${tenantId}, ${botId}, ${PHONE}, ${LID})`);
     await tx.query(sql.unsafe`
       INSERT INTO dead_letters (tenant_id, bot_id, wa_message_id, message, reason)
-      VALUES (${tenantId}, ${botId}, 'SUBJ-DEAD', ${sql.jsonb({ tenantId, botId, waId: PHONE.slice(1), phoneE164: PHONE, waMessageId: 'SUBJ-DEAD', text: BODY })}, 'fixture')`);
+      VALUES (${tenantId}, ${botId}, 'SUBJ-DEAD', ${sql.jsonb({ tenantId, botId, waId: PHONE.slice(1), phoneE164: PHONE, waMessageId: 'SUBJ-DEAD', text: BODY, receivedAt: '2026-01-01T00:00:00.000Z' })}, 'fixture')`);
     const sequenceId = await tx.oneFirst(sql.type(id)`INSERT INTO email_sequences (tenant_id, name) VALUES (${tenantId}, ${`Welcome ${randomUUID()}`}) RETURNING id`);
     const enrollmentId = await tx.oneFirst(sql.type(id)`
       INSERT INTO email_enrollments (tenant_id, sequence_id, lead_id, address, source)
