@@ -149,6 +149,20 @@ describe('dead letters', () => {
     expect(repliesTo([message])).toEqual([message.waMessageId]);
   }, 60_000);
 
+  it('show a stored message that is not a whole inbound message as stored, and refuse to replay it (422), the row kept', async () => {
+    const deadLetterId = randomUUID();
+    await withTenant(tenantA.tenantId, (tx) => tx.query(sql.unsafe`
+      INSERT INTO dead_letters (id, tenant_id, bot_id, wa_message_id, message, reason)
+      VALUES (${deadLetterId}, ${tenantA.tenantId}, ${tenantA.botId}, 'PARTIAL-1', ${sql.jsonb({ waMessageId: 'PARTIAL-1', text: 'no sender' })}, 'ingestInbound: bad message')`));
+    const listed = await call('GET', `/tenants/${tenantA.tenantId}/dead-letters?status=pending`);
+    expect(listed.status).toBe(200);
+    expect((listed.json.items as { id: string }[]).find((item) => item.id === deadLetterId)).toMatchObject({ message: { waMessageId: 'PARTIAL-1', text: 'no sender' } });
+    const replay = await call('POST', `/tenants/${tenantA.tenantId}/dead-letters/${deadLetterId}/replay`);
+    expect(replay.status).toBe(422);
+    expect(String(replay.json.detail)).toContain('not a whole inbound message');
+    expect((await call('GET', `/tenants/${tenantA.tenantId}/dead-letters/${deadLetterId}`)).json).toMatchObject({ status: 'pending' });
+  });
+
   it('are neither visible nor replayable with another tenant\'s token or ids (404), and B\'s row stays as it was', async () => {
     const ofB = await pools.maintenance.one(sql.type(z.object({ id: z.uuid(), status: z.string(), updated_at: z.number() }))`
       SELECT id, status, updated_at FROM dead_letters WHERE tenant_id = ${tenantB.tenantId}`);

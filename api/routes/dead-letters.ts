@@ -21,8 +21,10 @@ const storedMessage = z.object({
   chatJid: z.string().nullable().optional(),
 });
 
+// What an older or faulty pod stored may not be a whole message: shown as stored, and not replayable.
+const shownMessage = storedMessage.or(z.record(z.string(), z.unknown()).describe('a stored message that is not a whole inbound message, as stored'));
 const deadLetter = z.object({
-  id: z.uuid(), botId: z.uuid(), waMessageId: z.string(), message: storedMessage, reason: z.string(), attempts: z.number().int(), status,
+  id: z.uuid(), botId: z.uuid(), waMessageId: z.string(), message: shownMessage, reason: z.string(), attempts: z.number().int(), status,
   createdAt: z.string(), updatedAt: z.string(), replayedAt: z.string().nullable(),
 });
 const deadLetterRow = z.object({
@@ -31,8 +33,13 @@ const deadLetterRow = z.object({
 });
 const COLUMNS = sql.fragment`id, bot_id, wa_message_id, message, reason, attempts, status, created_at, updated_at, replayed_at, ${CREATED_US}`;
 const iso = (millis: number) => new Date(millis).toISOString();
+const asShown = (stored: unknown) => {
+  const message = storedMessage.safeParse(stored);
+  if (message.success) return message.data;
+  return typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? stored as Record<string, unknown> : { stored };
+};
 const toDeadLetter = (row: z.infer<typeof deadLetterRow>) => ({
-  id: row.id, botId: row.bot_id, waMessageId: row.wa_message_id, message: storedMessage.parse(row.message), reason: row.reason,
+  id: row.id, botId: row.bot_id, waMessageId: row.wa_message_id, message: asShown(row.message), reason: row.reason,
   attempts: row.attempts, status: row.status, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at),
   replayedAt: row.replayed_at === null ? null : iso(row.replayed_at),
 });
@@ -78,7 +85,11 @@ export const registerDeadLetterRoutes = (registry: Registry, deps: ApiDeps) => {
         SELECT ${COLUMNS} FROM dead_letters WHERE tenant_id = ${tenantId} AND id = ${params.deadLetterId} FOR UPDATE`);
       if (!row) throw new HttpProblem(404, 'Not found', 'no such dead letter');
       if (row.status === 'replayed') return { deadLetter: toDeadLetter(row), redelivered: false };
-      const message: InboundMessage = storedMessage.parse(row.message);
+      const parsed = storedMessage.safeParse(row.message);
+      if (!parsed.success) {
+        throw new HttpProblem(422, 'Not a replayable message', `the stored message is not a whole inbound message: ${z.prettifyError(parsed.error)}`);
+      }
+      const message: InboundMessage = parsed.data;
       if (message.tenantId !== tenantId || message.botId !== row.bot_id) throw new HttpProblem(409, 'Conflicts with stored data', 'the stored message names another bot');
       // Delivered before the row is marked: if the commit fails the row stays pending, and a
       // second delivery is a duplicate the workflow answers once (idempotent on the WhatsApp id).
