@@ -24,7 +24,9 @@ link_all() {
 }
 # `kube-tools.sh mailpit` (npm start) builds only mailpit: a newcomer's first start needs no Kubernetes.
 only=${1:-all}
-if [ -f "$bin/.complete" ] || { [ "$only" = mailpit ] && [ -x "$bin/mailpit" ]; }; then
+# .mailpit-ui marks a mailpit built with its web UI (an older cache holds one without it).
+mailpit_ready() { [ -x "$bin/mailpit" ] && [ -f "$bin/.mailpit-ui" ]; }
+if { [ -f "$bin/.complete" ] || [ "$only" = mailpit ]; } && mailpit_ready; then
   link_all
   say "kube-apiserver $K8S_VERSION, kubectl, etcd $ETCD_VERSION, mailpit $MAILPIT_VERSION present"
   exit 0
@@ -74,10 +76,23 @@ if [ "$only" = all ] && { [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kubectl
     || fail "kube-apiserver/kubectl build failed"
 fi
 
-if [ ! -x "$bin/mailpit" ]; then
-  say "building mailpit $MAILPIT_VERSION"
-  GOBIN=$bin go install -trimpath -ldflags "-s -w -X github.com/axllent/mailpit/config.Version=v$MAILPIT_VERSION" \
-    "github.com/axllent/mailpit@v$MAILPIT_VERSION" 2>"$cache/src/mailpit.log" || { cat "$cache/src/mailpit.log" >&2; fail "mailpit build failed"; }
+# `go install` would give a mailpit whose web page is blank: its Go module carries the UI's sources
+# but not their bundle. So the module is copied, its UI bundled with the packages pinned in
+# scripts/mailpit-ui (its own package.json, with rapidoc at 9: 12 is not on the registry), and built.
+if ! mailpit_ready; then
+  say "building mailpit $MAILPIT_VERSION with its web UI"
+  command -v npm >/dev/null || fail "npm is needed to bundle mailpit's web UI"
+  m=$cache/src/mailpit; rm -rf "$m"; mkdir -p "$m"
+  printf 'module botinteligente/mailpit\n\ngo 1.25.0\n' > "$m/go.mod"
+  dir=$(cd "$m" && go mod download -json "github.com/axllent/mailpit@v$MAILPIT_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -d "$dir" ] || fail "could not download github.com/axllent/mailpit@v$MAILPIT_VERSION"
+  rm -rf "$m" && cp -r "$dir" "$m" && chmod -R u+w "$m"
+  cp "$root/scripts/mailpit-ui/package.json" "$root/scripts/mailpit-ui/package-lock.json" "$m/"
+  (cd "$m" && npm install --ignore-scripts --no-audit --no-fund >"$m/ui.log" 2>&1 && MINIFY=true node esbuild.config.mjs >>"$m/ui.log" 2>&1) \
+    || { cat "$m/ui.log" >&2; fail "mailpit's web UI did not build"; }
+  (cd "$m" && go build -trimpath -ldflags "-s -w -X github.com/axllent/mailpit/config.Version=v$MAILPIT_VERSION" -o "$bin/mailpit" . 2>"$m/build.log") \
+    || { cat "$m/build.log" >&2; fail "mailpit build failed"; }
+  touch "$bin/.mailpit-ui"
 fi
 
 [ "$only" = all ] && touch "$bin/.complete"

@@ -100,7 +100,7 @@ log(`ready:
   Temporal UI    ${stack.urls.temporalUi}
   Temporal gRPC  ${stack.urls.temporalGrpc} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
   S3             ${stack.urls.s3} (bucket ${config.s3.bucket})
-  Mail (mailpit) ${stack.urls.mailpit}/api/v1/messages (SMTP ${config.email.smtp.host}:${config.email.smtp.port}; the mail the platform sent)
+  Mail (mailpit) ${stack.urls.mailpit}/ (web UI: the mail the platform sent; API ${stack.urls.mailpit}/api/v1/messages; SMTP ${config.email.smtp.host}:${config.email.smtp.port})
   Postgres       ${appUrl.toString()} (application role; see docs/configuration.md)
   Bot pods       ${tenantIds.map((tenantId, index) => `${tenantId} ${podUrls[index]} (${demoTransport(tenantId)})`).join('\n                 ')}
   API            http://${config.api.host}:${config.api.port}/api/v1 (OpenAPI: /api/v1/openapi.json)
@@ -111,7 +111,7 @@ Try the demo bot as a simulated WhatsApp user:
   curl -X POST ${demoUrl}/simulator/bots/${DEMO_BOT_ID}/inbound -H 'content-type: application/json' \\
     -d '{"key":{"remoteJid":"5511987654321@s.whatsapp.net","id":"DEMO-1"},"message":{"conversation":"${DEMO_MESSAGE}"}}'
   curl ${demoUrl}/simulator/bots/${DEMO_BOT_ID}/sent
-  curl ${stack.urls.mailpit}/api/v1/messages   # the demo sequence's first mail to the lead
+  open ${stack.urls.mailpit}/ in a browser: the demo sequence's first mail to the lead
 Press Ctrl-C to stop.`);
 
 const shutdown = async (signal: NodeJS.Signals): Promise<void> => {

@@ -39,6 +39,14 @@ describe('stack harness', () => {
     s3.destroy();
   });
 
+  it("serves mailpit's web UI, whose page loads its script and stylesheet", async () => {
+    const { urls } = await startStack(config, { log: () => undefined });
+    const page = await (await fetch(`${urls.mailpit}/`)).text();
+    const assets = [...page.matchAll(/(?:src|href)="?(\/dist\/[^"\s?>]+)/g)].map(([, path]) => path);
+    expect(assets).toEqual(expect.arrayContaining(['/dist/app.js', '/dist/app.css']));
+    for (const path of assets) expect({ path, status: (await fetch(`${urls.mailpit}${path}`)).status }).toEqual({ path, status: 200 });
+  });
+
   it('stops a service together with every process it spawned', async () => {
     const stackDir = mkdtempSync(join(tmpdir(), 'stack-'));
     const service = startService(stackDir, 'tree', 'bash', ['-c', 'sleep 300 & sleep 300 & echo started; wait']);
