@@ -28,7 +28,10 @@ const scheduleToStart = (events: readonly HistoryEvent[], startedType: number, s
 
 const median = (values: number[]) => (values.length === 0 ? 0 : Math.round(values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!));
 
-export const historySizePerMessage = async (client: Client, messagesByWorkflowId: ReadonlyMap<string, number>): Promise<HistorySize> => {
+/** Only runs started at or after `startedAfter`: a workflow id may have closed runs of an earlier benchmark. */
+export const historySizePerMessage = async (
+  client: Client, messagesByWorkflowId: ReadonlyMap<string, number>, startedAfter: Date,
+): Promise<HistorySize> => {
   let events = 0;
   let bytes = 0;
   let messages = 0;
@@ -36,7 +39,7 @@ export const historySizePerMessage = async (client: Client, messagesByWorkflowId
   const workflowTaskWaits: number[] = [];
   for (const [workflowId, handled] of messagesByWorkflowId) {
     messages += handled;
-    for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}' AND StartTime >= '${startedAfter.toISOString()}'` })) {
       const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
       events += history.events?.length ?? 0;
       bytes += History.encode(history).finish().byteLength;
@@ -55,12 +58,14 @@ export const historySizePerMessage = async (client: Client, messagesByWorkflowId
   };
 };
 
-/** The history size per message of the first `sample` workflows that `messages` went to. */
-export const historySizeOfRun = async (client: Client, target: Target, messages: readonly BenchMessage[], sample = 20): Promise<HistorySize> => {
+/** The history size per message of the first `sample` workflows that `messages` went to, in runs started since `startedAfter`. */
+export const historySizeOfRun = async (
+  client: Client, target: Target, messages: readonly BenchMessage[], startedAfter: Date, sample = 20,
+): Promise<HistorySize> => {
   const messagesByWorkflowId = new Map<string, number>();
   for (const message of messages) {
     const workflowId = target.workflowIdOf(message);
     if (messagesByWorkflowId.has(workflowId) || messagesByWorkflowId.size < sample) messagesByWorkflowId.set(workflowId, (messagesByWorkflowId.get(workflowId) ?? 0) + 1);
   }
-  return historySizePerMessage(client, messagesByWorkflowId);
+  return historySizePerMessage(client, messagesByWorkflowId, startedAfter);
 };

@@ -29,6 +29,7 @@ import { printRetention, runRetentionBench } from './retention.ts';
 import { runTenantIsolationBench } from './tenant-isolation.ts';
 import { benchRules, runScoringBench, SAMPLE_TEXTS } from './scoring.ts';
 import { runScoringIsolationBench } from './scoring-isolation.ts';
+import { FLOOR_TASK_QUEUE } from './floor/activities.ts';
 import { floorTarget, platformTarget } from './targets.ts';
 import { writeLatest } from './write-latest.ts';
 
@@ -88,8 +89,9 @@ try {
     LOG_LEVEL: 'warn',
   });
   const config = loadConfig();
-  // An interrupted run may have left workflows running on the bench's queue.
-  await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'a new benchmark run started');
+  // An interrupted run may have left workflows running on the bench's queues; the floor's own never
+  // end by themselves, and one that lived on would carry an earlier run's history into this one.
+  for (const queue of [config.temporal.taskQueue, FLOOR_TASK_QUEUE]) await terminateRunningWorkflows(config.temporal, queue, 'a new benchmark run started');
   await recreateDatabase(config.database.migrationUrl, BENCH_DATABASE);
   await migrateUp({ url: config.database.migrationUrl, directory: fileURLToPath(new URL('../migrations', import.meta.url)), log: () => undefined });
   const pools = await createDatabasePools(config.database);
@@ -133,6 +135,7 @@ try {
 
     for (const { leads, burstMessages } of SCENARIOS) {
       log(`${leads} lead(s): maximum rate`);
+      const scenarioStarted = new Date();
       const floorBurst = plan(`fm${leads}`, leads, burstMessages);
       const floorMax = await burst(floor.target, floorBurst);
       const remoteFloorBurst = plan(`rm${leads}`, leads, burstMessages);
@@ -140,9 +143,9 @@ try {
       const platformBurst = plan(`pm${leads}`, leads, burstMessages);
       const platformMax = await burst(platform, platformBurst);
       const historySize = {
-        floor: await historySizeOfRun(client, floor.target, floorBurst),
-        remoteFloor: await historySizeOfRun(client, remoteFloor.target, remoteFloorBurst),
-        platform: await historySizeOfRun(client, platform, platformBurst),
+        floor: await historySizeOfRun(client, floor.target, floorBurst, scenarioStarted),
+        remoteFloor: await historySizeOfRun(client, remoteFloor.target, remoteFloorBurst, scenarioStarted),
+        platform: await historySizeOfRun(client, platform, platformBurst, scenarioStarted),
       };
       const rate = platformMax.messagesPerSecond / 2;
       const count = Math.max(50, Math.round(rate * PACED_SECONDS));
@@ -164,6 +167,7 @@ try {
     // What the pipeline left in flight (qualification, owner notifications) would load the next sections.
     await processes.stopAll();
     const inFlight = await terminateRunningWorkflows(config.temporal, config.temporal.taskQueue, 'the pipeline benchmark ended');
+    await terminateRunningWorkflows(config.temporal, FLOOR_TASK_QUEUE, 'the pipeline benchmark ended');
     log(`pipeline: ${inFlight} workflow(s) still in flight terminated`);
   }
   let tenantIsolation;

@@ -5,7 +5,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { WithTenant } from '../core/db/with-tenant.ts';
 import {
-  INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
+  inboundDelivery, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage,
 } from '../core/temporal/lead-conversation.ts';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
 import type * as workflows from '../workflows/index.ts';
@@ -13,8 +13,12 @@ import { FLOOR_TASK_QUEUE } from './floor/activities.ts';
 import type { benchFloor } from './floor/workflows.ts';
 import type { BenchMessage, Target } from './load.ts';
 
-/** Bench workflows end soon after their run instead of idling for the production default. */
-const IDLE_TIMEOUT_SECONDS = 30;
+/**
+ * The production default. A shorter one made the burst's leads idle out (one workflow task and a
+ * visibility write each) inside the paced run that follows, which the floor's workflows never do;
+ * the section terminates what is left when it ends.
+ */
+const IDLE_TIMEOUT_SECONDS = 600;
 
 export const platformTarget = (deps: {
   client: Client; taskQueue: string; withTenant: WithTenant; tenantId: string; botId: string;
@@ -32,13 +36,9 @@ export const platformTarget = (deps: {
       const inbound: InboundMessage = {
         tenantId, botId, waId, waMessageId: message.key, text: message.text, receivedAt: new Date().toISOString(),
       };
-      await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
-        workflowId: workflowIdOf(message),
-        taskQueue,
-        args: [{ tenantId, botId, waId, idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS } satisfies LeadConversationInput],
-        signal: INBOUND_SIGNAL,
-        signalArgs: [inbound],
-      });
+      // Started as the bot pod starts it (its search attributes included).
+      await client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW,
+        inboundDelivery(tenantId, inbound, { taskQueue, idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS }));
     },
     async doneCount(keys) {
       return withTenant(tenantId, (tx) => tx.oneFirst(sql.type(z.object({ count: z.number() }))`

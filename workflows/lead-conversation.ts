@@ -19,6 +19,12 @@ export const inboundSignal = defineSignal<[InboundMessage]>(INBOUND_SIGNAL);
 const DEAD_LETTER_PATCH = 'lead-conversation-dead-letters';
 /** Runs recorded with one memo upsert per message replay with it; new runs upsert once the queue drains. */
 const MEMO_WHEN_DRAINED_PATCH = 'lead-conversation-memo-when-drained';
+/**
+ * New runs take the dead-letter and memo-when-drained paths under this one patch, and keep the
+ * tenant and bot search attributes their starter set: each patch and each upsert is an event and
+ * a visibility write on the server (a patch upserts TemporalChangeVersion), two less per new lead.
+ */
+const LEAN_START_PATCH = 'lead-conversation-lean-start';
 
 // Ingest and record are one short, idempotent transaction each: local activities run them inside
 // the workflow task, which halves the round trips to the server per message (see docs/lead-conversation.md).
@@ -46,7 +52,12 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
   setHandler(inboundSignal, (message) => {
     pending.push(message);
   });
-  upsertSearchAttributes([{ key: TENANT_ID, value: input.tenantId }, { key: BOT_ID, value: input.botId }]);
+  const lean = patched(LEAN_START_PATCH);
+  const attributes = workflowInfo().typedSearchAttributes;
+  // Starters set both (inboundDelivery); a run started without them still gets them.
+  if (!lean || attributes.get(TENANT_ID) !== input.tenantId || attributes.get(BOT_ID) !== input.botId) {
+    upsertSearchAttributes([{ key: TENANT_ID, value: input.tenantId }, { key: BOT_ID, value: input.botId }]);
+  }
   const { sendText, sendMedia } = proxyActivities<BotPodActivities>({
     taskQueue: botPodTaskQueue(input.tenantId),
     startToCloseTimeout: '30 seconds',
@@ -105,8 +116,8 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     // A message that arrived with the timeout is still processed, never dropped with the run.
     if (!hasWork && pending.length === 0) return;
     const message = pending.shift()!;
-    if (patched(DEAD_LETTER_PATCH)) {
-      const memoWhenDrained = patched(MEMO_WHEN_DRAINED_PATCH);
+    if (lean || patched(DEAD_LETTER_PATCH)) {
+      const memoWhenDrained = lean || patched(MEMO_WHEN_DRAINED_PATCH);
       // A message that cannot be processed never fails the lead, with the messages queued behind it.
       try {
         await answer(message, ingestInbound, memoWhenDrained);
