@@ -3,9 +3,8 @@
 // rename), so a SIGKILL at any moment leaves a state that loads. Encoding is Baileys' BufferJSON.
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap,
-} from '@whiskeysockets/baileys';
+import type { AuthenticationCreds, AuthenticationState, SignalDataTypeMap } from '@whiskeysockets/baileys';
+import { BufferJSON, initAuthCreds, proto } from './baileys-lib.ts';
 import {
   createKeyedQueue, createWriteGate, removeFileDurably, removeInterruptedWrites, writeFileDurably, type WriteGate,
 } from './durable-file.ts';

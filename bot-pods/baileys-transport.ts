@@ -3,12 +3,13 @@
 // state is cleared and the bot waits in `needs_pairing`, publishing a fresh QR (or a pairing code
 // on request) until the owner pairs it again.
 import { setTimeout as sleep } from 'node:timers/promises';
-import makeWASocket, { Browsers, DisconnectReason, makeCacheableSignalKeyStore, type WASocket } from '@whiskeysockets/baileys';
+import type { WASocket } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { backoffDelayMs } from '../core/backoff.ts';
 import type { BotStatus } from '../core/temporal/bot-pod.ts';
 import type { BotSessionChange } from '../core/temporal/bot-sessions.ts';
 import { openAuthStore, type AuthStore } from './auth-store.ts';
+import { Browsers, DisconnectReason, makeCacheableSignalKeyStore, makeWASocket } from './baileys-lib.ts';
 import type { WriteGate } from './durable-file.ts';
 import { createInboundQueue } from './inbound-queue.ts';
 import { NotWaitingForPairingError, type Transport, type TransportHandlers } from './transport.ts';
