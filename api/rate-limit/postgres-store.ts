@@ -25,15 +25,19 @@ export const createPostgresRateLimitStore = (
   countHit: HitCounter = createHitCounter(pool, now),
 ): Store => {
   let windowMs = 60_000;
+  let limit: number | undefined;
   const sweep = throttledSweep(() => pool.query(sql.unsafe`DELETE FROM api_rate_limit_hits WHERE reset_at < ${at(now())}`), SWEEP_EVERY_MS, now);
   return {
     prefix,
     // Counts are shared with other processes: tells the library not to assume they are its own.
     localKeys: false,
-    init: (options: Options) => { windowMs = options.windowMs; },
+    init: (options: Options) => {
+      windowMs = options.windowMs;
+      limit = typeof options.limit === 'number' ? options.limit : undefined;
+    },
     async increment(key) {
       sweep();
-      return toInfo(await countHit({ key: prefix + key, windowMs, lockoutKey: lockoutKey(key) }));
+      return toInfo(await countHit({ key: prefix + key, windowMs, lockoutKey: lockoutKey(key), limit }));
     },
     async get(key) {
       const row = await pool.maybeOne(sql.type(counted)`
