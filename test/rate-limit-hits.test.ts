@@ -81,16 +81,13 @@ describe('rate-limit hits', () => {
   it('two replicas in a flood admit no more than the limit together, and lose at most a few hits to unused leases', async () => {
     const prefix = `${randomUUID()}:ip:`;
     const frozen = Date.now();
-    const replicas = [0, 1].map(() => {
-      const store = createPostgresRateLimitStore(pools.app, prefix, (key) => `no-lockouts:${key}`, () => frozen, createHitCounter(pools.app, () => frozen));
-      return store;
-    });
+    const replicas = [0, 1].map(() => createPostgresRateLimitStore(pools.app, prefix, (key) => `no-lockouts:${key}`, () => frozen, createHitCounter(pools.app, () => frozen)));
     for (const store of replicas) await store.init?.({ windowMs: 60_000, limit: 200 } as Options);
 
     const admitted = [0, 0];
     for (let i = 0; i < 600; i += 1) {
       const replica = Math.floor(i / 7) % 2; // runs of seven on each: each replica's lease is used while the other's waits
-      if ((await replicas[replica]!.increment('attacker')).totalHits <= 200) admitted[replica] += 1;
+      if ((await replicas[replica]!.increment('attacker')).totalHits <= 200) admitted[replica] = admitted[replica]! + 1;
     }
     const total = admitted[0]! + admitted[1]!;
     expect(total).toBeLessThanOrEqual(200);
