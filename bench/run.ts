@@ -150,8 +150,8 @@ try {
       const rate = platformMax.messagesPerSecond / 2;
       const count = Math.max(50, Math.round(rate * PACED_SECONDS));
       // The paced run keeps the burst's mix of new and continuing conversations (as many messages per
-      // lead), so its rate is half of what that same traffic sustains. With all its messages spread
-      // over every lead, each would start a new one: a costlier mix than the burst the rate came from.
+      // lead), so its rate is half of what that same traffic sustains. Spread over every lead, nearly
+      // each message would start a new lead: not the traffic the rate was measured on.
       const pacedLeads = Math.max(1, Math.round((count * leads) / burstMessages));
       log(`${leads} lead(s): latency at ${rate} msg/s, ${count} messages to ${pacedLeads} lead(s)`);
       const floorPaced = await paced(floor.target, plan(`fp${leads}`, pacedLeads, count), rate);
