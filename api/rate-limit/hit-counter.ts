@@ -28,7 +28,7 @@ export type Counted = { readonly hits: number; readonly resetAtMs: number };
 export type HitCounter = (hit: Hit) => Promise<Counted>;
 
 /** A lease that is used up within this period is followed by a larger one. */
-export const LEASE_PERIOD_MS = 100;
+const LEASE_PERIOD_MS = 100;
 export const MAX_LEASE = 64;
 /** A lease never takes more than this share of what is left of the limit. */
 const LEASE_SHARE_OF_HEADROOM = 8;
