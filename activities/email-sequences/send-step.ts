@@ -12,7 +12,8 @@ import type { WithTenant } from '../../core/db/with-tenant.ts';
 import { stepMessageId } from '../../core/email-sequences/message-id.ts';
 import { classifySmtpFailure } from '../../core/email-sequences/smtp-failure.ts';
 import { signUnsubscribeToken } from '../../core/email-sequences/unsubscribe-token.ts';
-import { stepMessage, type StepMessage, type StepSendResult } from '../../core/temporal/email-sequences.ts';
+import { stepMessage, type StepMessage } from '../../core/email-sequences/step-message.ts';
+import type { StepSendResult } from '../../core/temporal/email-sequences.ts';
 import { createSenders, readSmtpSettings, type Sender } from './sender.ts';
 
 export type EmailSequenceDeps = {

@@ -1,21 +1,10 @@
-// One step's message, as the sequence workflow hands it to the send activity: already rendered
-// (templates and escaping are the workflow side's job), addressed, and tied to its enrolment and step.
-// The unsubscribe link is not part of it: the send activity signs one for the recipient.
+// The contracts of the email sequence workflow and its activities. Workflow code imports this
+// file: only types and plain values here (see core/email-sequences/step-message.ts).
 import type { ActivityOptions } from '@temporalio/common';
-import { z } from 'zod';
+import type { StepMessage } from '../email-sequences/step-message.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from './retry.ts';
 
-export const stepMessage = z.object({
-  tenantId: z.uuid(),
-  enrollmentId: z.uuid(),
-  step: z.number().int().min(0).max(999),
-  to: z.email().max(320),
-  subject: z.string().min(1).max(998),
-  text: z.string().max(1_000_000),
-  html: z.string().max(1_000_000),
-});
-
-export type StepMessage = z.infer<typeof stepMessage>;
+export type { StepMessage };
 
 /** What became of a send: mailed now, mailed by an earlier attempt, or not mailed (the address is suppressed). */
 export type StepSendResult =
