@@ -93,6 +93,8 @@ describe('owner notification', () => {
     expect(events[0]).toMatchObject({ type: 'lead.qualified', data: { score: 70 } });
     expect(receiver.requests[0]).toMatchObject({ method: 'POST', path: '/hooks/leads' });
     expect(await qualificationOf(events[0]!.leadId)).toEqual({ is_qualified: true, events: 1, stage: 'Qualified' });
+    // The qualifying message's reply beside the notification's start, replayed by test/replay.test.ts.
+    await saveHistories(config, client, leadWorkflowId(tenant.tenantId, tenant.botId, waId), 'lead-conversation-qualified');
   }, 90_000);
 
   it('re-qualifies every lead of the bot on a threshold change, notifying each lead that crosses it once', async () => {

@@ -25,6 +25,8 @@ const MEMO_WHEN_DRAINED_PATCH = 'lead-conversation-memo-when-drained';
  * a visibility write on the server (a patch upserts TemporalChangeVersion), two less per new lead.
  */
 const LEAN_START_PATCH = 'lead-conversation-lean-start';
+/** New runs schedule a qualified message's reply in the task that starts its owner notification. */
+const REPLY_BESIDE_CHILD_STARTS_PATCH = 'lead-conversation-reply-beside-child-starts';
 
 // Ingest and record are one short, idempotent transaction each: local activities run them inside
 // the workflow task, which halves the round trips to the server per message (see docs/lead-conversation.md).
@@ -71,15 +73,29 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     if (memo && Object.entries(memo).some(([key, value]) => workflowInfo().memo?.[key] !== value)) upsertMemo(memo);
   };
 
+  const notifyOwner = (result: IngestResult) => result.qualifiedEventId ? startOwnerNotification(input.tenantId, result.qualifiedEventId) : undefined;
+  // No patch needed: a result recorded before enrolments existed has no emailEnrollmentId, so an old
+  // history replays without this command.
+  const enroll = (result: IngestResult) => result.emailEnrollmentId ? startEmailSequence(input.tenantId, result.emailEnrollmentId, result.leadId) : undefined;
+
   const answer = async (message: InboundMessage, ingest: typeof ingestInbound, memoWhenDrained = false) => {
     const result = await ingest(message);
     if (workflowInfo().typedSearchAttributes.get(LEAD_ID) !== result.leadId) upsertSearchAttributes([{ key: LEAD_ID, value: result.leadId }]);
     memo = { waId: input.waId, phone: message.phoneE164 ?? memo?.phone ?? workflowInfo().memo?.phone ?? null, score: result.score, qualified: result.isQualified };
     if (!memoWhenDrained) showMemo();
-    if (result.qualifiedEventId) await startOwnerNotification(input.tenantId, result.qualifiedEventId);
-    // No patch needed: a result recorded before enrolments existed has no emailEnrollmentId, so an old
-    // history replays without this command.
-    if (result.emailEnrollmentId) await startEmailSequence(input.tenantId, result.emailEnrollmentId, result.leadId);
+    let childrenStarted: Promise<unknown> | undefined;
+    if (result.qualifiedEventId || result.emailEnrollmentId) {
+      if (patched(REPLY_BESIDE_CHILD_STARTS_PATCH)) {
+        // Awaited before the reply, each start cost a workflow task of its own: the children and the
+        // reply now go out in one task, and the starts are awaited after the send. A failed start
+        // still dead-letters the message (the reply is out by then, under its idempotency key).
+        childrenStarted = Promise.all([notifyOwner(result), enroll(result)]);
+        void childrenStarted.catch(() => undefined); // handled: awaited below, after the send
+      } else {
+        await notifyOwner(result);
+        await enroll(result);
+      }
+    }
     // A duplicate is answered again under the same idempotency key: the bot pod returns its first
     // send, or sends now if the first attempt died between ingest and send.
     const text = await replyTo(message, result);
@@ -87,6 +103,7 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
       tenantId: input.tenantId, botId: input.botId, toWaId: input.waId, text, idempotencyKey: `reply:${message.waMessageId}`,
       toJid: message.chatJid ?? null,
     });
+    await childrenStarted;
     await recordOutbound({
       tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, inReplyTo: message.waMessageId, waMessageId: sent.waMessageId, text,
     });
