@@ -17,6 +17,7 @@ import { startBotPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { historySizeOfRun, type HistorySize } from './history-size.ts';
+import { messagePhasesOfRun, type MessagePhases, type PhasesSummary } from './message-phases.ts';
 import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
 import { runApiLeadsBench } from './api-leads.ts';
 import { runBackupBench } from './backup.ts';
@@ -156,7 +157,10 @@ try {
       log(`${leads} lead(s): latency at ${rate} msg/s, ${count} messages to ${pacedLeads} lead(s)`);
       const floorPaced = await paced(floor.target, plan(`fp${leads}`, pacedLeads, count), rate);
       const remoteFloorPaced = await paced(remoteFloor.target, plan(`rp${leads}`, pacedLeads, count), rate);
-      const platformPaced = await paced(platform, plan(`pp${leads}`, pacedLeads, count), rate);
+      const pacedMessages = plan(`pp${leads}`, pacedLeads, count);
+      const pacedStarted = new Date();
+      const platformPaced = await paced(platform, pacedMessages, rate);
+      const platformPacedPhases = await messagePhasesOfRun(client, platform, pacedMessages, pacedStarted);
       // For comparison, the measure before: the same rate with the messages spread over every lead.
       const platformPacedNewLeads = pacedLeads < leads
         ? await paced(platform, plan(`pn${leads}`, leads, count), rate)
@@ -165,7 +169,7 @@ try {
         leads,
         floor: { max: floorMax, atHalfPlatformMax: floorPaced },
         remoteFloor: { max: remoteFloorMax, atHalfPlatformMax: remoteFloorPaced },
-        platform: { max: platformMax, atHalfMax: platformPaced, atHalfMaxNewLeadsOnly: platformPacedNewLeads },
+        platform: { max: platformMax, atHalfMax: platformPaced, atHalfMaxPhases: platformPacedPhases, atHalfMaxNewLeadsOnly: platformPacedNewLeads },
         platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
         platformVersusRemoteFloor: Number((platformMax.messagesPerSecond / remoteFloorMax.messagesPerSecond).toFixed(2)),
         historySize,
@@ -292,7 +296,8 @@ function printScoring(scoring: ReturnType<typeof runScoringBench> & { isolation:
 
 type EndToEndRow = {
   leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; remoteFloor: { max: LoadResult; atHalfPlatformMax: LoadResult };
-  platform: { max: LoadResult; atHalfMax: LoadResult; atHalfMaxNewLeadsOnly: LoadResult | null }; platformVersusFloor: number; platformVersusRemoteFloor: number;
+  platform: { max: LoadResult; atHalfMax: LoadResult; atHalfMaxPhases: PhasesSummary | null; atHalfMaxNewLeadsOnly: LoadResult | null };
+  platformVersusFloor: number; platformVersusRemoteFloor: number;
   historySize: { floor: HistorySize; remoteFloor: HistorySize; platform: HistorySize };
 };
 
@@ -311,5 +316,12 @@ function printTable(endToEnd: EndToEndRow[]) {
       `${row.historySize.platform.activityScheduleToStartP50Ms} (${row.historySize.floor.activityScheduleToStartP50Ms}, ${row.historySize.remoteFloor.activityScheduleToStartP50Ms})`,
       row.platform.atHalfMaxNewLeadsOnly ? `${row.platform.atHalfMaxNewLeadsOnly.p50Ms}/${row.platform.atHalfMaxNewLeadsOnly.p99Ms}` : '-',
     ].join(' | '));
+  }
+  // From the histories: what the paced run's median and slowest message spent where.
+  out('leads | paced message, ms: signal to reply scheduled / reply waits for the pod / send / to recorded = total (median; slowest)');
+  for (const row of endToEnd) {
+    const phases = row.platform.atHalfMaxPhases;
+    const line = (p: Omit<MessagePhases, 'key'>) => `${p.toReplyScheduledMs} / ${p.replyScheduleToStartMs} / ${p.replySendMs} / ${p.toRecordedMs} = ${p.totalMs}`;
+    out(`${row.leads} | ${phases ? `${line(phases.median)}; ${line(phases.slowest)} (${phases.slowest.key})` : '-'}`);
   }
 }
