@@ -18,7 +18,7 @@ const { History } = proto.temporal.api.history.v1;
 const { EventType } = proto.temporal.api.enums.v1;
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 
-const millisOf = (event: HistoryEvent) => Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+export const millisOf = (event: HistoryEvent) => Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
 
 /** Scheduled-to-started waits (ms) of the tasks whose started event names its scheduled event. */
 const scheduleToStart = (events: readonly HistoryEvent[], startedType: number, scheduledIdOf: (event: HistoryEvent) => unknown) => {
@@ -26,9 +26,18 @@ const scheduleToStart = (events: readonly HistoryEvent[], startedType: number, s
   return events.filter((event) => event.eventType === startedType).map((event) => millisOf(event) - scheduledAt.get(Number(scheduledIdOf(event)))!);
 };
 
-const median = (values: number[]) => (values.length === 0 ? 0 : Math.round(values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!));
+export const median = (values: number[]) => (values.length === 0 ? 0 : Math.round(values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!));
 
-/** Only runs started at or after `startedAfter`: a workflow id may have closed runs of an earlier benchmark. */
+/**
+ * The history of each run of `workflowId` started at or after `startedAfter`: a workflow id may have
+ * closed runs of an earlier benchmark.
+ */
+export async function* runHistories(client: Client, workflowId: string, startedAfter: Date) {
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}' AND StartTime >= '${startedAfter.toISOString()}'` })) {
+    yield await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+  }
+}
+
 export const historySizePerMessage = async (
   client: Client, messagesByWorkflowId: ReadonlyMap<string, number>, startedAfter: Date,
 ): Promise<HistorySize> => {
@@ -39,8 +48,7 @@ export const historySizePerMessage = async (
   const workflowTaskWaits: number[] = [];
   for (const [workflowId, handled] of messagesByWorkflowId) {
     messages += handled;
-    for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}' AND StartTime >= '${startedAfter.toISOString()}'` })) {
-      const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+    for await (const history of runHistories(client, workflowId, startedAfter)) {
       events += history.events?.length ?? 0;
       bytes += History.encode(history).finish().byteLength;
       const all = history.events ?? [];

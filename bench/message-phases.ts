@@ -4,6 +4,7 @@
 // message's phases say what the p99 is made of (docs/lead-conversation.md, "The stall found").
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { median, millisOf, runHistories } from './history-size.ts';
 import type { BenchMessage, Target } from './load.ts';
 
 // CommonJS: its namespaces come through the default import.
@@ -20,7 +21,6 @@ export type MessagePhases = {
   readonly totalMs: number;
 };
 
-const millisOf = (event: HistoryEvent) => Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
 const firstArgument = (payloads: Payloads): Record<string, unknown> | undefined => {
   const data = payloads?.payloads?.[0]?.data;
   return data ? JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown> : undefined;
@@ -64,19 +64,17 @@ export const messagePhases = (events: readonly HistoryEvent[]): MessagePhases[] 
 
 export type PhasesSummary = { readonly messages: number; readonly median: Omit<MessagePhases, 'key'>; readonly slowest: MessagePhases };
 
-const medianOf = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 export const summarizePhases = (all: readonly MessagePhases[]): PhasesSummary | null => {
   if (all.length === 0) return null;
-  const median = (pick: (phases: MessagePhases) => number) => medianOf(all.map(pick));
+  const medianOf = (pick: (phases: MessagePhases) => number) => median(all.map(pick));
   return {
     messages: all.length,
     median: {
-      toReplyScheduledMs: median((p) => p.toReplyScheduledMs),
-      replyScheduleToStartMs: median((p) => p.replyScheduleToStartMs),
-      replySendMs: median((p) => p.replySendMs),
-      toRecordedMs: median((p) => p.toRecordedMs),
-      totalMs: median((p) => p.totalMs),
+      toReplyScheduledMs: medianOf((p) => p.toReplyScheduledMs),
+      replyScheduleToStartMs: medianOf((p) => p.replyScheduleToStartMs),
+      replySendMs: medianOf((p) => p.replySendMs),
+      toRecordedMs: medianOf((p) => p.toRecordedMs),
+      totalMs: medianOf((p) => p.totalMs),
     },
     slowest: all.reduce((slowest, phases) => (phases.totalMs > slowest.totalMs ? phases : slowest)),
   };
@@ -87,8 +85,7 @@ export const messagePhasesOfRun = async (client: Client, target: Target, message
   const keys = new Set(messages.map((message) => message.key));
   const all: MessagePhases[] = [];
   for (const workflowId of new Set(messages.map((message) => target.workflowIdOf(message)))) {
-    for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}' AND StartTime >= '${startedAfter.toISOString()}'` })) {
-      const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+    for await (const history of runHistories(client, workflowId, startedAfter)) {
       all.push(...messagePhases(history.events ?? []).filter((phases) => keys.has(phases.key)));
     }
   }

@@ -25,7 +25,7 @@ const MEMO_WHEN_DRAINED_PATCH = 'lead-conversation-memo-when-drained';
  * a visibility write on the server (a patch upserts TemporalChangeVersion), two less per new lead.
  */
 const LEAN_START_PATCH = 'lead-conversation-lean-start';
-/** New runs schedule a qualified message's reply in the task that starts its owner notification. */
+/** New runs schedule a qualifying message's reply in the task that starts its children (owner notification, email sequence). */
 const REPLY_BESIDE_CHILD_STARTS_PATCH = 'lead-conversation-reply-beside-child-starts';
 
 // Ingest and record are one short, idempotent transaction each: local activities run them inside
