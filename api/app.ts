@@ -67,13 +67,17 @@ export const createApp = (deps: ApiDeps) => {
   app.use(requestId);
   const metrics = createMetrics();
   app.use(metrics.observe);
-  app.use(pinoHttp({
-    logger,
-    genReqId: (request) => (request as express.Request).requestId,
-    // Tokens never reach the logs; bodies (personal data) are not logged at all.
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
-    serializers: { req: withoutUnsubscribeToken },
-  }));
+  // A request line is logged at info. Below that level pino-http would still serialize and redact
+  // every request into a child logger that writes nothing; failed requests are logged by problemHandler.
+  if (logger.isLevelEnabled('info')) {
+    app.use(pinoHttp({
+      logger,
+      genReqId: (request) => (request as express.Request).requestId,
+      // Tokens never reach the logs; bodies (personal data) are not logged at all.
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+      serializers: { req: withoutUnsubscribeToken },
+    }));
+  }
 
   app.get('/metrics', metrics.expose);
   app.get('/health/live', (_request, response) => { response.json({ status: 'live' }); });

@@ -76,8 +76,10 @@ const toProblem = (error: unknown, input: unknown): HttpProblem | null => {
 export const problemHandler = (logger: Logger): ErrorRequestHandler => (error: unknown, request, response, next) => {
   if (response.headersSent) return next(error);
   const problem = toProblem(error, response.locals[PARSED_BODY]);
-  if (problem?.status === 503) logger.warn({ err: error, requestId: request.requestId }, 'dependency unavailable');
+  // The route's pattern (as registered), never the concrete path: no ids or link tokens in the logs.
+  const where = { requestId: request.requestId, method: request.method, route: request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched' };
+  if (problem?.status === 503) logger.warn({ err: error, ...where }, 'dependency unavailable');
   if (problem) return sendProblem(response, problem, request.originalUrl);
-  logger.error({ err: error, requestId: request.requestId }, 'request failed');
+  logger.error({ err: error, ...where }, 'request failed');
   sendProblem(response, new HttpProblem(500, 'Internal error', `the request failed; quote request id ${request.requestId} when reporting it`), request.originalUrl);
 };

@@ -253,7 +253,8 @@ try {
     const { leadList, floor, bare } = apiLeads;
     process.stdout.write(`API lead list (50 of ${apiLeads.leads}), median of ${apiLeads.rounds} rounds: max ${leadList.max} req/s, floor (same SQL on bare Express + pg) ${floor.max}, `
       + `ratio ${apiLeads.leadListVersusFloor} (rounds ${apiLeads.runs.map((run) => run.leadListVersusFloor).join(', ')}); bare Express ${bare.max} (ratio ${apiLeads.leadListVersusBare}); `
-      + `at 500 req/s p50/p99 ${leadList.at500.p50Ms}/${leadList.at500.p99Ms} ms (floor ${floor.at500.p50Ms}/${floor.at500.p99Ms}, bare ${bare.at500.p50Ms}/${bare.at500.p99Ms} ms); `
+      + `at 500 req/s p50/p99 ${leadList.at500.p50Ms}/${leadList.at500.p99Ms} ms (floor ${floor.at500.p50Ms}/${floor.at500.p99Ms}, bare ${bare.at500.p50Ms}/${bare.at500.p99Ms} ms; `
+      + `p99 by round ${apiLeads.at500Rounds.map((round) => `${round.leadList.p99Ms}/${round.floor.p99Ms}`).join(', ')} lead list/floor); `
       + `per request, by round: server transactions ${apiLeads.runs.map((run) => `${run.perRequest.leadList.transactions}/${run.perRequest.floor.transactions}`).join(', ')}, `
       + `process CPU ms ${apiLeads.runs.map((run) => `${run.perRequest.leadList.cpuMs}/${run.perRequest.floor.cpuMs}`).join(', ')} (lead list/floor)\n`);
   }
