@@ -27,7 +27,7 @@ const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port
 
 /** Every environment variable the platform reads, with its default and meaning. */
 export const variables = {
-  LOG_LEVEL: variable(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level.'),
+  LOG_LEVEL: variable(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level. The API logs a line per request at info; above it, only failed requests.'),
 
   DATABASE_URL: variable(postgresUrl, 'postgres://bi_app:bi_app_local@127.0.0.1:54329/botinteligente',
     'Application role (`bi_app`): no superuser, no BYPASSRLS, owns nothing; every query runs under RLS.'),
