@@ -67,8 +67,8 @@ export const createApp = (deps: ApiDeps) => {
   app.use(requestId);
   const metrics = createMetrics();
   app.use(metrics.observe);
-  // A request line is logged at info. Below that level pino-http would still serialize and redact
-  // every request into a child logger that writes nothing; failed requests are logged by problemHandler.
+  // A request line is logged at info. With info off (LOG_LEVEL warn or higher), pino-http would still
+  // serialize and redact every request into a child logger that writes nothing; problemHandler logs failures.
   if (logger.isLevelEnabled('info')) {
     app.use(pinoHttp({
       logger,
