@@ -1,6 +1,7 @@
 // Prometheus metrics of the API: request latency by route, rate-limit refusals, workflow starts.
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { routePattern } from './route-pattern.ts';
 
 export const createMetrics = () => {
   const registry = new MetricsRegistry();
@@ -15,9 +16,7 @@ export const createMetrics = () => {
   const observe: RequestHandler = (request, response, next) => {
     const stop = requestSeconds.startTimer();
     response.on('finish', () => {
-      // The route pattern, never the concrete path: ids would explode the label set.
-      const route = request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched';
-      stop({ method: request.method, route, status: String(response.statusCode) });
+      stop({ method: request.method, route: routePattern(request), status: String(response.statusCode) });
     });
     next();
   };

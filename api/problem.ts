@@ -9,6 +9,7 @@ import { driverErrorField } from '../core/db/driver-error-fields.ts';
 import { ScoringRuleError } from '../core/scoring/rules.ts';
 import { unavailableDependency } from '../core/unavailable-dependency.ts';
 import { constraintProblem } from './constraint-problems.ts';
+import { routePattern } from './route-pattern.ts';
 
 /** Where a route keeps its parsed body for the problem handler (`response.locals`). */
 export const PARSED_BODY = 'parsedBody';
@@ -76,8 +77,7 @@ const toProblem = (error: unknown, input: unknown): HttpProblem | null => {
 export const problemHandler = (logger: Logger): ErrorRequestHandler => (error: unknown, request, response, next) => {
   if (response.headersSent) return next(error);
   const problem = toProblem(error, response.locals[PARSED_BODY]);
-  // The route's pattern (as registered), never the concrete path: no ids or link tokens in the logs.
-  const where = { requestId: request.requestId, method: request.method, route: request.route?.path ? `${request.baseUrl}${String(request.route.path)}` : 'unmatched' };
+  const where = { requestId: request.requestId, method: request.method, route: routePattern(request) };
   if (problem?.status === 503) logger.warn({ err: error, ...where }, 'dependency unavailable');
   if (problem) return sendProblem(response, problem, request.originalUrl);
   logger.error({ err: error, ...where }, 'request failed');
