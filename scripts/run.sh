@@ -6,6 +6,7 @@ bash scripts/setup.sh
 export PATH=$PWD/.tools/node/bin:$PWD/.tools/bin:$PATH
 case "${1:-}" in
   start) shift; bash scripts/kube-tools.sh mailpit; exec node stack/start.ts "$@" ;; # the SMTP server, built once, then cached
+  bench) shift; bash scripts/kube-tools.sh mailpit; exec node bench/run.ts "$@" ;; # the stack's SMTP server, as for start
   test)
     shift
     bash scripts/kube-tools.sh # the tests' Kubernetes API server (built once, then cached)
