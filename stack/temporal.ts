@@ -21,6 +21,7 @@ const ensureSearchAttributes = async (config: Config) => {
 };
 
 export const SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS = 1000;
+const TRANSFER_QUEUE_READS_PER_SECOND = 1000;
 
 export const startTemporal = async (config: Config): Promise<{ reused: boolean; grpc: string; ui: string }> => {
   const [host, port] = config.temporal.address.split(':') as [string, string];
@@ -35,6 +36,10 @@ export const startTemporal = async (config: Config): Promise<{ reused: boolean; 
     // Suggest continue-as-new after 1,000 events instead of 4,096, so every local run and test
     // exercises the hand-over between runs of a busy lead conversation.
     '--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AFTER_EVENTS}`,
+    // History hands each new workflow or activity task to matching through its transfer queue, which
+    // it reads at most 20 times a second by default: on this one-server stack every task then waited
+    // for the next read, 33-44 ms at the median, and a lead's message has two (docs/stack.md#temporal-dispatch).
+    '--dynamic-config-value', `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`,
   ]);
   await waitUntilHealthy(config.stack.dir, SERVICE, () => ensureSearchAttributes(config));
   return { reused: false, ...urls };
