@@ -20,16 +20,18 @@ type Workflows = typeof workflows;
 
 /**
  * Typed by the worker's own workflows: a renamed workflow or a wrong argument fails `tsc`, not a request.
- * A tenant-scoped workflow passes its `tenantSearchAttributes`.
+ * A tenant-scoped workflow passes its `tenantSearchAttributes`; one whose progress the API reads from
+ * its memo passes the first value, so the memo is there before the run's first workflow task.
  */
 export const createWorkflowStarter = (deps: ApiDeps, metrics: ApiMetrics) =>
   async <Name extends keyof Workflows>(
     workflowType: Name, workflowId: string, args: Parameters<Workflows[Name]>, typedSearchAttributes: SearchAttributePair[] = [],
+    memo?: Record<string, unknown>,
   ): Promise<z.infer<typeof startedWorkflow>> => {
     const client = await deps.temporal();
     try {
       // The SDK's conditional `args` type does not resolve for a generic workflow; `args` is typed above.
-      const options = { workflowId, taskQueue: deps.config.temporal.taskQueue, args, typedSearchAttributes } as WorkflowStartOptions<Workflows[Name]>;
+      const options = { workflowId, taskQueue: deps.config.temporal.taskQueue, args, typedSearchAttributes, memo } as WorkflowStartOptions<Workflows[Name]>;
       const handle = await client.workflow.start<Workflows[Name]>(workflowType, options);
       metrics.workflowStarts.inc({ workflow: workflowType, outcome: 'started' });
       return { workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false };

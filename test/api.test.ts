@@ -550,4 +550,29 @@ describe('backups from the API', () => {
     const read = await call('GET', `/api/v1/backups/${result.backupId}`, tokens.platform);
     expect(read.json).toMatchObject({ status: 'complete', verifiedAt: expect.any(String), lastDrill: { passed: true } });
   }, 120_000);
+
+  it('show a restore as verifying from its start, before a worker ran it, and refuse its approval with 409, not 503', async () => {
+    // A task queue no worker polls: the run's first workflow task never completes, like one a busy worker has not taken yet.
+    const idle = await startApi({ ...baseConfig, temporal: { ...baseConfig.temporal, taskQueue: `idle-${randomUUID()}` } });
+    const backupId = `20261127T000000Z-${randomUUID().slice(0, 8)}`;
+    await pools.maintenance.query(sql.unsafe`
+      INSERT INTO backups (id, kind, status, workflow_id, completed_at, manifest_key)
+      VALUES (${backupId}, 'manual', 'complete', 'test', now(), ${`backups/${backupId}/manifest.json`})`);
+    const idleCall = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${idle.url}${path}`, {
+        method, headers: { authorization: `Bearer ${tokens.platform}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: response.status, json: await response.json() as Record<string, unknown> };
+    };
+    const restorePath = `/api/v1/backups/${backupId}/restore`;
+    try {
+      expect((await idleCall('POST', restorePath, { target: { live: true } })).status).toBe(202);
+      expect((await idleCall('GET', restorePath)).json).toMatchObject({ status: 'RUNNING', phase: 'verifying', approvedBy: null });
+      const early = await idleCall('POST', `${restorePath}/approval`);
+      expect([early.status, early.json.detail]).toEqual([409, `the restore of ${backupId} is verifying, not awaiting approval`]);
+    } finally {
+      await temporal.workflow.getHandle(`restore/${backupId}`).terminate('test: never ran').catch(() => undefined);
+      await idle.instance.stop();
+    }
+  });
 });

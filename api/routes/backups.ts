@@ -22,8 +22,10 @@ const restoreProgress = z.object({
 });
 
 /**
- * A restore's progress from its memo, which its description carries without a worker. Only a run
- * started before the memo existed is asked with a query.
+ * A restore's progress from its memo, which its description carries without a worker: the API sets
+ * it at the start, the run updates it. Only a run started before the memo existed is asked with a
+ * query. Before the start set it, a run whose first workflow task had not completed (a busy worker)
+ * had no memo yet, and its query waited past the API's deadline: a 503.
  */
 const readRestoreProgress = async (handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RestoreProgress> => {
   const memo = restoreProgress.safeParse(description.memo?.[RESTORE_PROGRESS_MEMO]);
@@ -126,9 +128,11 @@ export const registerBackupRoutes = (registry: Registry, deps: ApiDeps, metrics:
   }, async ({ params, body, principal }) => {
     const row = await findBackup(params.backupId);
     if (row.status !== 'complete') throw new HttpProblem(409, 'Not restorable', `backup ${params.backupId} is ${row.status}; only a complete backup can be restored`);
+    const requestedBy = `api:${principal.tokenId}`;
+    const verifying: RestoreProgress = { phase: 'verifying', requestedBy, approvedBy: null, reason: null };
     const started = await start('restoreBackup', restoreWorkflowId(params.backupId), [
-      { backupId: params.backupId, target: body.target, requestedBy: `api:${principal.tokenId}` },
-    ]);
+      { backupId: params.backupId, target: body.target, requestedBy },
+    ], [], { [RESTORE_PROGRESS_MEMO]: verifying });
     if (started.alreadyStarted) throw new HttpProblem(409, 'Restore running', `a restore of ${params.backupId} is running: follow it at GET /api/v1/backups/${params.backupId}/restore`);
     return started;
   });
