@@ -23,9 +23,8 @@ const restoreProgress = z.object({
 
 /**
  * A restore's progress from its memo, which its description carries without a worker: the API sets
- * it at the start, the run updates it. Only a run started before the memo existed is asked with a
- * query. Before the start set it, a run whose first workflow task had not completed (a busy worker)
- * had no memo yet, and its query waited past the API's deadline: a 503.
+ * it at the start (so it is there before a busy worker takes the run's first task), the run updates
+ * it. Only a run started before the memo existed is asked with a query.
  */
 const readRestoreProgress = async (handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RestoreProgress> => {
   const memo = restoreProgress.safeParse(description.memo?.[RESTORE_PROGRESS_MEMO]);
