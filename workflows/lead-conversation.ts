@@ -6,7 +6,7 @@ import type { DeadLetterActivities } from '../activities/dead-letters.ts';
 import type { ChatComposerActivities } from '../activities/lead-conversation/chat-composer.ts';
 import type { LeadIngestActivities } from '../activities/lead-conversation/ingest.ts';
 import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod.ts';
-import { INBOUND_SIGNAL, type InboundMessage, type IngestResult, type LeadConversationInput } from '../core/temporal/lead-conversation.ts';
+import { INBOUND_SIGNAL, type InboundMessage, type IngestResult, type LeadConversationInput, type OutboundRecord } from '../core/temporal/lead-conversation.ts';
 import { failureReason } from '../core/temporal/failure-reason.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
@@ -27,6 +27,8 @@ const MEMO_WHEN_DRAINED_PATCH = 'lead-conversation-memo-when-drained';
 const LEAN_START_PATCH = 'lead-conversation-lean-start';
 /** New runs schedule a qualifying message's reply in the task that starts its children (owner notification, email sequence). */
 const REPLY_BESIDE_CHILD_STARTS_PATCH = 'lead-conversation-reply-beside-child-starts';
+/** New runs record a reply with the next message's ingest when that message is already queued. */
+const RECORD_WITH_NEXT_INGEST_PATCH = 'lead-conversation-record-with-next-ingest';
 
 // Ingest and record are one short, idempotent transaction each: local activities run them inside
 // the workflow task, which halves the round trips to the server per message (see docs/lead-conversation.md).
@@ -34,13 +36,29 @@ const localRetry = { initialInterval: '200 milliseconds', maximumInterval: '10 s
 const { ingestInbound: ingestWithoutLimit, recordOutbound } = proxyLocalActivities<LeadIngestActivities>({ startToCloseTimeout: '30 seconds', retry: localRetry });
 // Retried long enough to ride out a database restart or failover; after that the message is
 // dead-lettered and the lead's other messages go on.
-const { ingestInbound } = proxyLocalActivities<LeadIngestActivities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '10 minutes', retry: localRetry });
+const { ingestInbound, recordThenIngest } = proxyLocalActivities<LeadIngestActivities>({
+  startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '10 minutes', retry: localRetry,
+});
 // The chat composer bounds its own wait and falls back to the template, so it never needs a retry.
 const { composeChatReply } = proxyActivities<ChatComposerActivities>({ startToCloseTimeout: '90 seconds', retry: { maximumAttempts: 3 } });
 // Retried until it lands: a dead letter must never be lost itself.
 const { deadLetterInbound } = proxyActivities<DeadLetterActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumInterval: '1 minute' } });
 
 const DEFAULT_IDLE_TIMEOUT_SECONDS = 600;
+
+/** An activity's failure: not a cancellation, nor a bug in the workflow code (which retries the task). */
+const isActivityFailure = (error: unknown): error is TemporalFailure => error instanceof TemporalFailure && !(error instanceof CancelledFailure);
+
+/** A message that cannot be processed never fails the lead, with the messages queued behind it. */
+const deadLetterOnFailure = async (message: InboundMessage, work: () => Promise<unknown>) => {
+  try {
+    await work();
+  } catch (error) {
+    if (!isActivityFailure(error)) throw error;
+    // The activity and the error's type, too: what an operator needs to fix it.
+    await deadLetterInbound({ message, reason: failureReason(error, { origin: true }) });
+  }
+};
 
 const replyTo = async (message: InboundMessage, result: IngestResult): Promise<string> => {
   if (!result.useChatComposer) return result.templateReply;
@@ -78,8 +96,25 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
   // history replays without this command.
   const enroll = (result: IngestResult) => result.emailEnrollmentId ? startEmailSequence(input.tenantId, result.emailEnrollmentId, result.leadId) : undefined;
 
-  const answer = async (message: InboundMessage, ingest: typeof ingestInbound, memoWhenDrained = false) => {
-    const result = await ingest(message);
+  // A reply sent and not yet recorded: it is recorded with the ingest of the message queued behind
+  // it, in one local activity (one activation, one event and one transaction less per message).
+  let unrecorded: { readonly message: InboundMessage; readonly reply: OutboundRecord } | undefined;
+  const ingestAfterUnrecorded = async (message: InboundMessage, ingest: typeof ingestInbound) => {
+    const previous = unrecorded;
+    if (!previous) return ingest(message);
+    unrecorded = undefined;
+    try {
+      return await recordThenIngest({ reply: previous.reply, message });
+    } catch (error) {
+      if (!isActivityFailure(error)) throw error;
+      // Each again on its own (both are idempotent), so a failure dead-letters the message it belongs to.
+      await deadLetterOnFailure(previous.message, () => recordOutbound(previous.reply));
+      return ingest(message);
+    }
+  };
+
+  const answer = async (message: InboundMessage, ingest: typeof ingestInbound, memoWhenDrained = false, mayDeferRecord = false) => {
+    const result = await ingestAfterUnrecorded(message, ingest);
     if (workflowInfo().typedSearchAttributes.get(LEAD_ID) !== result.leadId) upsertSearchAttributes([{ key: LEAD_ID, value: result.leadId }]);
     memo = { waId: input.waId, phone: message.phoneE164 ?? memo?.phone ?? workflowInfo().memo?.phone ?? null, score: result.score, qualified: result.isQualified };
     if (!memoWhenDrained) showMemo();
@@ -104,9 +139,14 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
       toJid: message.chatJid ?? null,
     });
     await childrenStarted;
-    await recordOutbound({
-      tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, inReplyTo: message.waMessageId, waMessageId: sent.waMessageId, text,
-    });
+    const reply = { tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, inReplyTo: message.waMessageId, waMessageId: sent.waMessageId, text };
+    // Only with no image to follow (its record comes after the reply's) and no hand-over to a new run ahead.
+    if (mayDeferRecord && pending.length > 0 && !result.imageSends?.length && !workflowInfo().continueAsNewSuggested
+      && patched(RECORD_WITH_NEXT_INGEST_PATCH)) {
+      unrecorded = { message, reply };
+      return;
+    }
+    await recordOutbound(reply);
     // No patch needed: a result recorded before images were sent has no imageSends, so an old history
     // replays without these commands. The ingest claimed each image once per lead and day.
     for (const image of result.imageSends ?? []) {
@@ -116,7 +156,7 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
       }).catch((error: unknown) => {
         // Only a final refusal gets here (the object is gone, another tenant's): the reply went out,
         // so the message is answered; the image is skipped, not dead-lettered with it.
-        if (!(error instanceof TemporalFailure) || error instanceof CancelledFailure) throw error;
+        if (!isActivityFailure(error)) throw error;
         log.warn('product image not sent', { imageId: image.imageId, reason: failureReason(error, { origin: true }) });
         return null;
       });
@@ -135,15 +175,7 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     const message = pending.shift()!;
     if (lean || patched(DEAD_LETTER_PATCH)) {
       const memoWhenDrained = lean || patched(MEMO_WHEN_DRAINED_PATCH);
-      // A message that cannot be processed never fails the lead, with the messages queued behind it.
-      try {
-        await answer(message, ingestInbound, memoWhenDrained);
-      } catch (error) {
-        // An activity's failure (not a cancellation, nor a bug in this code, which retries the task).
-        if (!(error instanceof TemporalFailure) || error instanceof CancelledFailure) throw error;
-        // The activity and the error's type, too: what an operator needs to fix it.
-        await deadLetterInbound({ message, reason: failureReason(error, { origin: true }) });
-      }
+      await deadLetterOnFailure(message, () => answer(message, ingestInbound, memoWhenDrained, true));
       // What operators see: from a run's first message, then once the queue drains (or the run hands
       // over), so a burst costs two upserts, not one per message.
       if (memoWhenDrained && (pending.length === 0 || workflowInfo().continueAsNewSuggested || !workflowInfo().memo?.waId)) showMemo();

@@ -9,6 +9,7 @@ import type { InboundMessage } from '../../core/temporal/lead-conversation.ts';
 
 const leadRow = z.object({ id: z.uuid(), score: z.number(), is_qualified: z.boolean(), created: z.boolean() });
 export type LeadRow = z.infer<typeof leadRow>;
+const existingRow = leadRow.extend({ phone_e164: z.string().nullable(), lid: z.string().nullable(), name: z.string().nullable() });
 
 /** What names a person to a bot: the lead's routing key, and its phone and lid when known. */
 export type LeadIdentifiers = { readonly waId: string; readonly phoneE164?: string | null; readonly lid?: string | null };
@@ -32,8 +33,8 @@ export const lockIdentifiers = async (tx: TenantTransaction, tenantId: string, b
  * The lead this message's identifiers name, in order: its routing key; its phone; its lid, unless
  * the lid's lead has another phone than the message (the pairing WhatsApp gives wins over an older one).
  */
-const findExisting = (tx: TenantTransaction, message: InboundMessage) => tx.maybeOne(sql.type(leadRow)`
-  SELECT id, score, is_qualified, false AS created FROM leads
+const findExisting = (tx: TenantTransaction, message: InboundMessage) => tx.maybeOne(sql.type(existingRow)`
+  SELECT id, score, is_qualified, false AS created, phone_e164, lid, name FROM leads
   WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId}
     AND (wa_id = ${message.waId}
       OR phone_e164 = ${message.phoneE164 ?? null}
@@ -70,15 +71,21 @@ const recordSplitPairing = async (tx: TenantTransaction, message: InboundMessage
  */
 export const resolveLead = async (tx: TenantTransaction, message: InboundMessage): Promise<LeadRow> => {
   await lockIdentifiers(tx, message.tenantId, message.botId, [message]);
-  const existing = await findExisting(tx, message);
-  if (existing) {
-    await tx.query(sql.unsafe`
-      UPDATE leads SET
-        phone_e164 = coalesce(phone_e164, ${unlessHeld(message, 'phone_e164', message.phoneE164 ?? null, existing.id)}),
-        lid = coalesce(lid, ${unlessHeld(message, 'lid', message.lid ?? null, existing.id)}),
-        name = coalesce(name, ${message.pushName ?? null})
-      WHERE tenant_id = ${message.tenantId} AND id = ${existing.id}
-        AND (phone_e164 IS NULL OR lid IS NULL OR name IS NULL)`);
+  const found = await findExisting(tx, message);
+  if (found) {
+    const { phone_e164: phone, lid, name, ...existing } = found;
+    // Only what the lead lacks and the message brings: an update that changes nothing would still
+    // run the lead's triggers and write an audit row, on every message.
+    const adds = (!phone && message.phoneE164) || (!lid && message.lid) || (!name && message.pushName);
+    if (adds) {
+      await tx.query(sql.unsafe`
+        UPDATE leads SET
+          phone_e164 = coalesce(phone_e164, ${unlessHeld(message, 'phone_e164', message.phoneE164 ?? null, existing.id)}),
+          lid = coalesce(lid, ${unlessHeld(message, 'lid', message.lid ?? null, existing.id)}),
+          name = coalesce(name, ${message.pushName ?? null})
+        WHERE tenant_id = ${message.tenantId} AND id = ${existing.id}
+          AND (phone_e164 IS NULL OR lid IS NULL OR name IS NULL)`);
+    }
     await recordSplitPairing(tx, message, existing.id);
     return existing;
   }

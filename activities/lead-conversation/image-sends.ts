@@ -19,18 +19,18 @@ const sendRow = z.object({
 /**
  * Claims, for the lead, each image of the bot whose keywords the message mentions and that the lead
  * has not been sent on the message's day (UTC). In the ingest's transaction, after it updated the
- * lead: stored with the message or not at all.
+ * lead: stored with the message or not at all. True when it claimed one or more.
  */
-export const claimImageSends = async (tx: TenantTransaction, message: InboundMessage, leadId: string): Promise<void> => {
+export const claimImageSends = async (tx: TenantTransaction, message: InboundMessage, leadId: string): Promise<boolean> => {
   const images = await tx.any(sql.type(keywordImageRow)`
     SELECT id, keywords FROM bot_images
      WHERE tenant_id = ${message.tenantId} AND bot_id = ${message.botId} AND cardinality(keywords) > 0
      ORDER BY created_at, id LIMIT ${MAX_IMAGES}`);
   const mentioned = imagesMentioned(message.text, images);
-  if (mentioned.length === 0) return;
+  if (mentioned.length === 0) return false;
   // The caller's transaction holds the lead's row lock (the ingest updated it): two messages of the
   // lead claim one after the other, and the second sees the first's claim.
-  await tx.query(sql.unsafe`
+  const claims = await tx.query(sql.unsafe`
     WITH day AS (SELECT (${message.receivedAt}::timestamptz AT TIME ZONE 'UTC')::date AS sent_on)
     INSERT INTO lead_image_sends (tenant_id, bot_id, lead_id, image_id, sent_on, wa_message_id)
     SELECT ${message.tenantId}, ${message.botId}, ${leadId}, m.image_id, day.sent_on, ${message.waMessageId}
@@ -39,6 +39,7 @@ export const claimImageSends = async (tx: TenantTransaction, message: InboundMes
                         WHERE s.tenant_id = ${message.tenantId} AND s.bot_id = ${message.botId} AND s.lead_id = ${leadId}
                           AND s.image_id = m.image_id AND s.sent_on = day.sent_on)
     ON CONFLICT ON CONSTRAINT lead_image_sends_claim_unique DO NOTHING`);
+  return claims.rowCount > 0;
 };
 
 /**

@@ -37,8 +37,10 @@ export const createWithTenant = (pool: DatabasePool, settings: WithTenantSetting
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await pool.transaction(async (tx) => {
-          await tx.query(sql.unsafe`SELECT set_config('app.current_tenant', ${tenant}, true)`);
-          if (options.actor !== undefined) await tx.query(sql.unsafe`SELECT set_config('app.actor', ${options.actor}, true)`);
+          // One round trip for both settings: each statement is a write and a read on the socket.
+          await tx.query(options.actor === undefined
+            ? sql.unsafe`SELECT set_config('app.current_tenant', ${tenant}, true)`
+            : sql.unsafe`SELECT set_config('app.current_tenant', ${tenant}, true), set_config('app.actor', ${options.actor}, true)`);
           return await work(tx);
         });
       } catch (error) {

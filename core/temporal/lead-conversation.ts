@@ -91,6 +91,19 @@ export type IngestResult = {
   readonly imageSends?: readonly ImageSend[];
 };
 
+/** A reply the bot pod sent, to record on the lead; idempotent on the WhatsApp id the pod returned. */
+export type OutboundRecord = {
+  readonly tenantId: string;
+  readonly botId: string;
+  readonly leadId: string;
+  /** The inbound message it answers. */
+  readonly inReplyTo: string;
+  readonly waMessageId: string;
+  readonly text: string;
+  /** Absent for a text reply (and in calls recorded before kinds existed). */
+  readonly kind?: MessageKind;
+};
+
 /** One image to send, under the key `image:<inbound WhatsApp id>:<imageId>`. */
 export type ImageSend = { readonly imageId: string; readonly objectKey: string; readonly contentType: string; readonly caption: string | null };
 
