@@ -112,8 +112,7 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
                            company = coalesce(company, ${info.company ?? null})
           WHERE tenant_id = ${message.tenantId} AND id = ${lead.id}
           RETURNING score, is_qualified, name, email, company`);
-      const details = { name: state.name, email: state.email, company: state.company };
-      const missingFields = missingLeadFields(details, conversation.leadFields);
+      const missingFields = missingLeadFields(state, conversation.leadFields);
       // Info complete -> qualify (audit 2.1): the mark goes through the one qualification trigger,
       // which writes the lead.qualified event and moves the stage. A bot that collects nothing never qualifies this way.
       const infoComplete = bot.qualify_when_info_complete && conversation.leadFields.length > 0 && missingFields.length === 0;
@@ -143,7 +142,7 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
         isQualified,
         qualifiedEventId: reportsQualification ? await qualifiedEventOf(tx, message.tenantId, lead.id) : null,
         emailEnrollmentId: reportsQualification
-          ? await enrolOnQualification(tx, { tenantId: message.tenantId, botId: message.botId, leadId: lead.id, email: details.email, becameQualified })
+          ? await enrolOnQualification(tx, { tenantId: message.tenantId, botId: message.botId, leadId: lead.id, email: state.email, becameQualified })
           : null,
         ...context,
         // A message without words is answered with the bot's non-text reply, never ignored.
