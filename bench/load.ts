@@ -20,6 +20,8 @@ export type LoadResult = {
   readonly messagesPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** The slowest message: what `p99Ms` was when a run had fewer than 100 messages. */
+  readonly maxMs: number;
 };
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -33,6 +35,7 @@ const summarize = (sentAt: ReadonlyMap<string, number>, done: ReadonlyMap<string
     messagesPerSecond: Math.round((sentAt.size / (last - first)) * 1000),
     p50Ms: Math.round(percentile(latencies, 50)),
     p99Ms: Math.round(percentile(latencies, 99)),
+    maxMs: Math.round(latencies.at(-1)!),
   };
 };
 

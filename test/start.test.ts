@@ -1,7 +1,10 @@
 // `npm start` itself (stack/start.ts) on a database of its own: Temporal, killed under it, is
-// restarted, and so is the API; Ctrl-C then stops everything it runs.
+// restarted, and so is the API; Ctrl-C then stops everything it runs. Temporal's SQLite file keeps
+// a write-ahead log (docs/stack.md#temporal-persistence).
 import { execFileSync } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { dropDatabase } from '../activities/backups/restore-database.ts';
@@ -42,6 +45,14 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
+  it("keeps Temporal's SQLite file in write-ahead-log mode", async () => {
+    if (!await temporalAnswers()) await startTemporal(config);
+    // Bytes 18 and 19 of a SQLite file are its write and read versions: 2 with a write-ahead log, 1 with a rollback journal.
+    const file = await open(resolve(config.stack.dir, 'temporal', 'temporal.db'));
+    const { buffer } = await file.read({ buffer: Buffer.alloc(2), position: 18 }).finally(() => file.close());
+    expect([...buffer]).toEqual([2, 2]);
+  });
+
   it('restarts Temporal and the API when they die, and stops everything on Ctrl-C', async () => {
     const [apiPort, podPort] = [await freePort(), await freePort()];
     let output = '';
