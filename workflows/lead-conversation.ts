@@ -6,7 +6,7 @@ import type { DeadLetterActivities } from '../activities/dead-letters.ts';
 import type { ChatComposerActivities } from '../activities/lead-conversation/chat-composer.ts';
 import type { LeadIngestActivities } from '../activities/lead-conversation/ingest.ts';
 import { botPodTaskQueue, type BotPodActivities } from '../core/temporal/bot-pod.ts';
-import { INBOUND_SIGNAL, type InboundMessage, type IngestResult, type LeadConversationInput, type OutboundRecord } from '../core/temporal/lead-conversation.ts';
+import { INBOUND_SIGNAL, type InboundMessage, type IngestResult, type LeadConversationInput } from '../core/temporal/lead-conversation.ts';
 import { failureReason } from '../core/temporal/failure-reason.ts';
 import { NON_RETRYABLE_PLATFORM_ERRORS } from '../core/temporal/retry.ts';
 import { BOT_ID, LEAD_ID, TENANT_ID } from '../core/temporal/search-attributes.ts';
@@ -29,6 +29,12 @@ const LEAN_START_PATCH = 'lead-conversation-lean-start';
 const REPLY_BESIDE_CHILD_STARTS_PATCH = 'lead-conversation-reply-beside-child-starts';
 /** New runs record a reply with the next message's ingest when that message is already queued. */
 const RECORD_WITH_NEXT_INGEST_PATCH = 'lead-conversation-record-with-next-ingest';
+/**
+ * New runs continue as new from a task that runs no local activity. A message that arrives while
+ * that task runs makes the server refuse it (no message may be left behind by a run), and the worker
+ * then replays the whole run, about 1,000 events: the shorter the task, the rarer that is.
+ */
+const SHORT_HAND_OVER_PATCH = 'lead-conversation-short-hand-over';
 
 // Ingest and record are one short, idempotent transaction each: local activities run them inside
 // the workflow task, which halves the round trips to the server per message (see docs/lead-conversation.md).
@@ -96,9 +102,10 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
   // history replays without this command.
   const enroll = (result: IngestResult) => result.emailEnrollmentId ? startEmailSequence(input.tenantId, result.emailEnrollmentId, result.leadId) : undefined;
 
-  // A reply sent and not yet recorded: it is recorded with the ingest of the message queued behind
-  // it, in one local activity (one activation, one event and one transaction less per message).
-  let unrecorded: { readonly message: InboundMessage; readonly reply: OutboundRecord } | undefined;
+  // A reply sent and not yet recorded (this run's, or the previous run's handed over with the queue):
+  // it is recorded with the ingest of the message queued behind it, in one local activity (one
+  // activation, one event and one transaction less per message).
+  let unrecorded = input.unrecorded;
   const ingestAfterUnrecorded = async (message: InboundMessage, ingest: typeof ingestInbound) => {
     const previous = unrecorded;
     if (!previous) return ingest(message);
@@ -140,9 +147,10 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     });
     await childrenStarted;
     const reply = { tenantId: input.tenantId, botId: input.botId, leadId: result.leadId, inReplyTo: message.waMessageId, waMessageId: sent.waMessageId, text };
-    // Only with no image to follow (its record comes after the reply's) and no hand-over to a new run ahead.
-    if (mayDeferRecord && pending.length > 0 && !result.imageSends?.length && !workflowInfo().continueAsNewSuggested
-      && patched(RECORD_WITH_NEXT_INGEST_PATCH)) {
+    // Only with no image to follow (its record comes after the reply's); with a hand-over to a new run
+    // ahead, that run records it (before SHORT_HAND_OVER_PATCH, this run did).
+    if (mayDeferRecord && pending.length > 0 && !result.imageSends?.length
+      && (!workflowInfo().continueAsNewSuggested || patched(SHORT_HAND_OVER_PATCH)) && patched(RECORD_WITH_NEXT_INGEST_PATCH)) {
       unrecorded = { message, reply };
       return;
     }
@@ -168,10 +176,18 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
     }
   };
 
+  // Hand over to a new run: only what it needs, the lead's key, its settings, the messages not yet
+  // processed and the reply to record with the first of them.
+  const handOver = () => continueAsNew<typeof leadConversation>({
+    tenantId: input.tenantId, botId: input.botId, waId: input.waId, idleTimeoutSeconds: input.idleTimeoutSeconds, pending, unrecorded,
+  });
+  let handOverWithNextMessage = false;
+
   for (;;) {
     const hasWork = await condition(() => pending.length > 0, idleTimeoutMs);
     // A message that arrived with the timeout is still processed, never dropped with the run.
     if (!hasWork && pending.length === 0) return;
+    if (handOverWithNextMessage) await handOver();
     const message = pending.shift()!;
     if (lean || patched(DEAD_LETTER_PATCH)) {
       const memoWhenDrained = lean || patched(MEMO_WHEN_DRAINED_PATCH);
@@ -183,10 +199,10 @@ export async function leadConversation(input: LeadConversationInput): Promise<vo
       await answer(message, ingestWithoutLimit);
     }
     if (workflowInfo().continueAsNewSuggested) {
-      // Only what the next run needs: the lead's key, its settings and the messages not yet processed.
-      await continueAsNew<typeof leadConversation>({
-        tenantId: input.tenantId, botId: input.botId, waId: input.waId, idleTimeoutSeconds: input.idleTimeoutSeconds, pending,
-      });
+      // This task recorded the reply in a local activity when nothing was queued: the hand-over then
+      // waits for the next message's task, which runs none.
+      if (pending.length === 0 && patched(SHORT_HAND_OVER_PATCH)) handOverWithNextMessage = true;
+      else await handOver();
     }
   }
 }

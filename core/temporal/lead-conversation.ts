@@ -43,6 +43,11 @@ export type LeadConversationInput = {
   readonly waId: string;
   /** Messages received but not yet processed when the previous run continued as new. */
   readonly pending?: readonly InboundMessage[];
+  /**
+   * A reply the previous run sent and left to be recorded with the ingest of the first of `pending`
+   * (set only with them), so that the task that continued as new ran no local activity.
+   */
+  readonly unrecorded?: { readonly message: InboundMessage; readonly reply: OutboundRecord };
   /** The workflow ends after this long without a message (default 600). */
   readonly idleTimeoutSeconds?: number;
 };
