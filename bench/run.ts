@@ -61,6 +61,10 @@ const retentionMessages = Number(process.argv.find((arg) => arg.startsWith('--re
 const apiRounds = Number(process.argv.find((arg) => arg.startsWith('--api-rounds='))?.slice('--api-rounds='.length) ?? 3);
 /** `--paced-rate=13`: the latency runs at this rate instead of half the platform's maximum (a rehearsal: partial.json only). */
 const pacedRateFlag = process.argv.find((arg) => arg.startsWith('--paced-rate='))?.slice('--paced-rate='.length);
+if (pacedRateFlag !== undefined && !(Number(pacedRateFlag) > 0)) {
+  process.stderr.write(`--paced-rate must be a positive number of messages a second, not "${pacedRateFlag}"\n`);
+  process.exit(2);
+}
 /** Smaller sizes than the targets name are a rehearsal: their figures go to partial.json only. */
 const reducedSizes = leadsFlag !== undefined || pacedRateFlag !== undefined || backupMb !== 1024 || integrityLeads !== 1_000_000 || retentionMessages !== 1_000_000;
 /**
