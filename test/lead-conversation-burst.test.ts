@@ -19,6 +19,7 @@ import {
 import type * as workflows from '../workflows/index.ts';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
 import { startBotPod } from './support/bot-pod.ts';
+import { localActivitiesOf, recordedReplies } from './support/lead-conversation.ts';
 import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -48,10 +49,7 @@ afterAll(async () => {
   await pools.end();
 });
 
-/** The lead's recorded replies, oldest first. */
-const outbound = (graph: TenantGraph, waId: string) => withTenant(graph.tenantId, (tx) => tx.anyFirst(sql.type(z.object({ wa_message_id: z.string() }))`
-  SELECT m.wa_message_id FROM lead_messages m JOIN leads l ON l.tenant_id = m.tenant_id AND l.id = m.lead_id
-  WHERE l.bot_id = ${graph.botId} AND l.wa_id = ${waId} AND m.direction = 'outbound' ORDER BY m.created_at, m.id`));
+const outbound = (graph: TenantGraph, waId: string) => recordedReplies(withTenant, graph, waId);
 const outboundCount = async (waId: string) => (await outbound(tenant, waId)).length;
 
 const deliverQueued = async (graph: TenantGraph, messages: readonly InboundMessage[]) => {
@@ -64,12 +62,6 @@ const deliverQueued = async (graph: TenantGraph, messages: readonly InboundMessa
   }
 };
 
-/** The local activities a run completed, in order, from their markers. */
-const localActivitiesOf = (events: readonly proto.temporal.api.history.v1.IHistoryEvent[]) => events.flatMap((event) => {
-  const marker = event.markerRecordedEventAttributes;
-  const data = marker?.markerName === 'core_local_activity' ? marker.details?.['data']?.payloads?.[0]?.data : undefined;
-  return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
-});
 const replyIdOf = (message: InboundMessage) => messageIdFor(`reply:${message.waMessageId}`);
 
 describe('a burst of one lead\'s messages', () => {

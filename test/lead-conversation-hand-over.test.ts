@@ -7,8 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { sql } from 'slonik';
-import { z } from 'zod';
 import { loadConfig } from '../core/config.ts';
 import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
@@ -19,6 +17,7 @@ import {
 import type * as workflows from '../workflows/index.ts';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
 import { startBotPod } from './support/bot-pod.ts';
+import { localActivitiesOf, recordedReplies } from './support/lead-conversation.ts';
 import { saveHistories } from './support/histories.ts';
 import { processGroup } from './support/processes.ts';
 import { seedTenant, type TenantGraph } from './support/tenant-fixture.ts';
@@ -49,10 +48,7 @@ afterAll(async () => {
   await pools.end();
 });
 
-/** The lead's recorded replies, oldest first. */
-const outbound = (graph: TenantGraph, waId: string) => withTenant(graph.tenantId, (tx) => tx.anyFirst(sql.type(z.object({ wa_message_id: z.string() }))`
-  SELECT m.wa_message_id FROM lead_messages m JOIN leads l ON l.tenant_id = m.tenant_id AND l.id = m.lead_id
-  WHERE l.bot_id = ${graph.botId} AND l.wa_id = ${waId} AND m.direction = 'outbound' ORDER BY m.created_at, m.id`));
+const outbound = (graph: TenantGraph, waId: string) => recordedReplies(withTenant, graph, waId);
 const waitForOutbound = async (graph: TenantGraph, waId: string, count: number) => {
   for (const deadline = Date.now() + 120_000; (await outbound(graph, waId)).length < count && Date.now() < deadline; ) await sleep(50);
 };
@@ -87,12 +83,6 @@ const runsOf = async (graph: TenantGraph, waId: string) => {
   })));
 };
 
-/** The local activities a run completed, in order, from their markers. */
-const localActivitiesOf = (events: readonly HistoryEvent[]) => events.flatMap((event) => {
-  const marker = event.markerRecordedEventAttributes;
-  const data = marker?.markerName === 'core_local_activity' ? marker.details?.['data']?.payloads?.[0]?.data : undefined;
-  return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
-});
 
 /** The events of the workflow task that continued as new: from its scheduling to the hand-over. */
 const handOverTaskOf = (events: readonly HistoryEvent[]) => {
