@@ -12,7 +12,7 @@ import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import {
-  INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage, type LeadConversationInput,
+  inboundDelivery, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage,
 } from '../core/temporal/lead-conversation.ts';
 import type * as workflows from '../workflows/index.ts';
 import { messageIdFor } from '../bot-pods/sent-log.ts';
@@ -57,11 +57,9 @@ const messagesFor = (graph: TenantGraph, waId: string, count: number): InboundMe
   tenantId: graph.tenantId, botId: graph.botId, waId, waMessageId: `${waId}-HANDOVER-${i}`,
   receivedAt: new Date(Date.UTC(2026, 0, 5, 0, 0, i)).toISOString(), text: `qual o preço do plano ${i}?`,
 }));
-const deliver = (message: InboundMessage) => client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW, {
-  workflowId: leadWorkflowId(message.tenantId, message.botId, message.waId), taskQueue: config.temporal.taskQueue,
-  args: [{ tenantId: message.tenantId, botId: message.botId, waId: message.waId } satisfies LeadConversationInput],
-  signal: INBOUND_SIGNAL, signalArgs: [message],
-});
+// As the bot pod delivers it.
+const deliver = (message: InboundMessage) => client.workflow.signalWithStart<typeof workflows.leadConversation, [InboundMessage]>(LEAD_CONVERSATION_WORKFLOW,
+  inboundDelivery(message.tenantId, message, { taskQueue: config.temporal.taskQueue, idleTimeoutSeconds: config.conversation.idleTimeoutSeconds }));
 const replyIdOf = (message: InboundMessage) => messageIdFor(`reply:${message.waMessageId}`);
 
 const runCount = async (graph: TenantGraph, waId: string) => {
