@@ -2,12 +2,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { WithTenant } from '../core/db/with-tenant.ts';
+import { hasActiveWebhook } from './owner-notification/has-active-webhook.ts';
 
 const changeRow = z.object({ previous: z.number() });
 
 export type ThresholdChange = {
   readonly previousThreshold: number;
-  /** `lead.qualified` events the change caused (leads that crossed the new threshold). */
+  /** `lead.qualified` events the change caused (leads that crossed the new threshold), to notify: none when the tenant has no active webhook. */
   readonly qualifiedEventIds: readonly string[];
   /** Qualified leads of the bot once the change is committed. */
   readonly qualifiedLeads: number;
@@ -33,6 +34,7 @@ export const createQualificationActivities = (deps: { withTenant: WithTenant }) 
       const qualifiedEventIds = await tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
         SELECT e.id FROM lead_events e JOIN leads l ON l.tenant_id = e.tenant_id AND l.id = e.lead_id
         WHERE e.tenant_id = ${input.tenantId} AND l.bot_id = ${input.botId} AND e.kind = 'lead.qualified' AND e.sequence > ${lastSequence}
+          AND ${hasActiveWebhook(input.tenantId)}
         ORDER BY e.sequence`);
       const qualifiedLeads = await tx.oneFirst(sql.type(z.object({ count: z.number() }))`
         SELECT count(*)::int AS count FROM leads WHERE tenant_id = ${input.tenantId} AND bot_id = ${input.botId} AND is_qualified`);

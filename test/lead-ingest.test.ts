@@ -78,7 +78,14 @@ describe('lead identity', () => {
     expect(again.templateReply).toBe(first.templateReply);
   });
 
+  const addWebhook = (tenantId: string, active: boolean) => withTenant(tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+    INSERT INTO owner_webhooks (tenant_id, url, secret, active)
+    VALUES (${tenantId}, 'https://crm.example.com/hooks/leads', ${'s'.repeat(32)}, ${active}) RETURNING id`));
+  const qualifiedEvents = (tenantId: string, leadId: string) => withTenant(tenantId, (tx) => tx.anyFirst(sql.type(z.object({ id: z.uuid() }))`
+    SELECT id FROM lead_events WHERE lead_id = ${leadId} AND kind = 'lead.qualified'`));
+
   it('gives a retried ingest of the qualifying message its qualification event again, changing nothing', async () => {
+    await addWebhook(tenant.tenantId, true);
     const waId = '5511911112222';
     const results = [];
     for (let i = 0; i < 7; i += 1) results.push(await activities.ingestInbound(message({ waId, waMessageId: `q-${i}`, text: 'price?' })));
@@ -89,9 +96,24 @@ describe('lead identity', () => {
     const retried = await activities.ingestInbound(message({ waId, waMessageId: 'q-6', text: 'price?' }));
     expect(retried).toMatchObject({ duplicate: true, becameQualified: false, score: 70, qualifiedEventId: qualifying.qualifiedEventId });
     expect(retried.templateReply).not.toBe('');
-    const events = await withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ count: z.number() }))`
-      SELECT count(*)::int AS count FROM lead_events WHERE lead_id = ${qualifying.leadId} AND kind = 'lead.qualified'`));
-    expect(events).toBe(1);
+    expect(await qualifiedEvents(tenant.tenantId, qualifying.leadId)).toEqual([qualifying.qualifiedEventId]);
+  });
+
+  it('writes the qualification event but names none to notify while the tenant has no active webhook', async () => {
+    const other = await seedTenant(withTenant);
+    const webhookId = await addWebhook(other.tenantId, false);
+    const waId = '5511911113333';
+    const ingest = (i: number) => activities.ingestInbound(message({ tenantId: other.tenantId, botId: other.botId, waId, waMessageId: `nq-${i}`, text: 'price?' }));
+    const results = [];
+    for (let i = 0; i < 7; i += 1) results.push(await ingest(i));
+    const qualifying = results[6]!;
+    expect(qualifying).toMatchObject({ becameQualified: true, isQualified: true, score: 70, qualifiedEventId: null });
+    const [event] = await qualifiedEvents(other.tenantId, qualifying.leadId);
+    expect(event).toEqual(expect.any(String));
+
+    // Switched on since: the retried qualifying message names the event, as the first ingest would have.
+    await withTenant(other.tenantId, (tx) => tx.query(sql.unsafe`UPDATE owner_webhooks SET active = true WHERE id = ${webhookId}`));
+    expect(await ingest(6)).toMatchObject({ duplicate: true, qualifiedEventId: event });
   });
 });
 

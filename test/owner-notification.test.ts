@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { assertPublicTarget } from '../core/owner-notification/webhook-target.ts';
@@ -13,6 +13,7 @@ import { createDatabasePools, type DatabasePools } from '../core/db/pools.ts';
 import { createWithTenant, type WithTenant } from '../core/db/with-tenant.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { INBOUND_SIGNAL, LEAD_CONVERSATION_WORKFLOW, leadWorkflowId, type InboundMessage } from '../core/temporal/lead-conversation.ts';
+import { ownerNotificationWorkflowId } from '../core/temporal/owner-notification.ts';
 import { TENANT_ID } from '../core/temporal/search-attributes.ts';
 import { signWebhook, verifyWebhook } from '../core/owner-notification/webhook-signature.ts';
 import type * as workflows from '../workflows/index.ts';
@@ -118,6 +119,20 @@ describe('owner notification', () => {
     expect((await qualificationOf(middle)).is_qualified).toBe(false);
     await saveHistories(config, client, `threshold-test-${tenant.tenantId}-1`, 'change-qualification-threshold');
   }, 90_000);
+
+  it('starts no notification for a tenant without an active webhook, while its lead still qualifies', async () => {
+    const quiet = await seedTenant(withTenant);
+    const leadId = await withTenant(quiet.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+      INSERT INTO leads (tenant_id, bot_id, wa_id, score) VALUES (${quiet.tenantId}, ${quiet.botId}, '5511900000009', 50) RETURNING id`));
+    const change = await client.workflow.execute<typeof workflows.changeQualificationThreshold>('changeQualificationThreshold', {
+      workflowId: `threshold-test-${quiet.tenantId}`, taskQueue: config.temporal.taskQueue,
+      args: [{ tenantId: quiet.tenantId, botId: quiet.botId, threshold: 40, actor: 'test' }],
+    });
+    expect(change).toMatchObject({ previousThreshold: 70, qualifiedLeads: 1, notifiedEvents: 0 });
+    const eventId = await withTenant(quiet.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ id: z.uuid() }))`
+      SELECT id FROM lead_events WHERE lead_id = ${leadId} AND kind = 'lead.qualified'`));
+    await expect(client.workflow.getHandle(ownerNotificationWorkflowId(quiet.tenantId, eventId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  }, 30_000);
 
   it('refuses an invalid threshold with a readable reason and changes nothing', async () => {
     const failure = changeThreshold(5000, `threshold-test-${tenant.tenantId}-invalid`);

@@ -7,6 +7,7 @@ import { carriesNoWords, DEFAULT_NON_TEXT_REPLY, type MessageKind } from '../../
 import { composeTemplateReply, type CatalogMatch } from '../../core/lead-conversation/replies.ts';
 import type { InboundMessage, IngestResult, OutboundRecord } from '../../core/temporal/lead-conversation.ts';
 import { enrolOnQualification } from '../email-sequences/enrol-on-qualification.ts';
+import { hasActiveWebhook } from '../owner-notification/has-active-webhook.ts';
 import { resolveLead } from './identity.ts';
 import { claimImageSends, imageSendsOf } from './image-sends.ts';
 import { readActiveRules } from '../scoring/active-rules.ts';
@@ -38,9 +39,9 @@ const matchCatalog = (tx: TenantTransaction, message: InboundMessage): Promise<r
     AND (strpos(lower(${message.text}), lower(name)) > 0 OR strpos(lower(${message.text}), lower(sku)) > 0)
   ORDER BY price, name LIMIT 3`);
 
-/** The newest owner event the leads_on_qualified trigger wrote for this lead. */
-const qualifiedEventOf = (tx: TenantTransaction, tenantId: string, leadId: string) => tx.maybeOneFirst(sql.type(eventRow)`
-  SELECT id FROM lead_events WHERE tenant_id = ${tenantId} AND lead_id = ${leadId} AND kind = 'lead.qualified'
+/** The newest owner event the leads_on_qualified trigger wrote for this lead, when a webhook of the tenant is there to deliver it to. */
+const qualifiedEventToNotify = (tx: TenantTransaction, tenantId: string, leadId: string) => tx.maybeOneFirst(sql.type(eventRow)`
+  SELECT id FROM lead_events WHERE tenant_id = ${tenantId} AND lead_id = ${leadId} AND kind = 'lead.qualified' AND ${hasActiveWebhook(tenantId)}
   ORDER BY sequence DESC LIMIT 1`);
 
 /**
@@ -140,7 +141,7 @@ export const createLeadActivities = (deps: { withTenant: WithTenant; chatCompose
         duplicate,
         score: state.score,
         isQualified,
-        qualifiedEventId: reportsQualification ? await qualifiedEventOf(tx, message.tenantId, lead.id) : null,
+        qualifiedEventId: reportsQualification ? await qualifiedEventToNotify(tx, message.tenantId, lead.id) : null,
         emailEnrollmentId: reportsQualification
           ? await enrolOnQualification(tx, { tenantId: message.tenantId, botId: message.botId, leadId: lead.id, email: state.email, becameQualified })
           : null,

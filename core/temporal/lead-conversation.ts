@@ -72,7 +72,7 @@ export type IngestResult = {
   readonly score: number;
   readonly isQualified: boolean;
   readonly becameQualified: boolean;
-  /** The `lead.qualified` event written in the same transaction, when this message qualified the lead. */
+  /** The `lead.qualified` event written in the same transaction, when this message qualified the lead and the tenant has an active webhook to notify. */
   readonly qualifiedEventId: string | null;
   readonly matchedTags: readonly string[];
   /** Lead details still unknown among the tenant's fields, in the order the bot asks for them. */
