@@ -123,9 +123,12 @@ try {
     const expectedPerLead = (message: BenchMessage) => expected.get(`${message.key.split('-')[0]}/${message.leadIndex}`)!;
     const floor = floorTarget(client, expectedPerLead);
     const remoteFloor = floorTarget(client, expectedPerLead, 'benchFloorRemote');
+    const shapedFloor = floorTarget(client, expectedPerLead, 'benchFloorShaped');
     const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
-    await processes.start([...nodeFlags, 'bench/floor/worker.ts'], { readyText: 'floor worker ready', onMessage: floor.record });
+    await processes.start([...nodeFlags, 'bench/floor/worker.ts'], {
+      readyText: 'floor worker ready', onMessage: (message) => { floor.record(message); shapedFloor.record(message); },
+    });
     await processes.start([...nodeFlags, 'bench/floor/activity-worker.ts'], { readyText: 'floor activity worker ready', onMessage: remoteFloor.record });
     await processes.start([...nodeFlags, 'worker/main.ts']);
     await startBotPod(processes, tenant.tenantId, { nodeFlags });
@@ -142,6 +145,7 @@ try {
     log('warm-up');
     await burst(floor.target, plan('wf', 10, 100));
     await burst(remoteFloor.target, plan('wr', 10, 100));
+    await burst(shapedFloor.target, plan('ws', 10, 100));
     await burst(platform, plan('wp', 10, 100));
 
     for (const { leads, burstMessages } of SCENARIOS) {
@@ -151,11 +155,14 @@ try {
       const floorMax = await burst(floor.target, floorBurst);
       const remoteFloorBurst = plan(`rm${leads}`, leads, burstMessages);
       const remoteFloorMax = await burst(remoteFloor.target, remoteFloorBurst);
+      const shapedFloorBurst = plan(`sm${leads}`, leads, burstMessages);
+      const shapedFloorMax = await burst(shapedFloor.target, shapedFloorBurst);
       const platformBurst = plan(`pm${leads}`, leads, burstMessages);
       const platformMax = await burst(platform, platformBurst);
       const historySize = {
         floor: await historySizeOfRun(client, floor.target, floorBurst, scenarioStarted),
         remoteFloor: await historySizeOfRun(client, remoteFloor.target, remoteFloorBurst, scenarioStarted),
+        shapedFloor: await historySizeOfRun(client, shapedFloor.target, shapedFloorBurst, scenarioStarted),
         platform: await historySizeOfRun(client, platform, platformBurst, scenarioStarted),
       };
       const rate = pacedRateFlag === undefined ? platformMax.messagesPerSecond / 2 : Number(pacedRateFlag);
@@ -167,6 +174,7 @@ try {
       log(`${leads} lead(s): latency at ${rate} msg/s, ${count} messages to ${pacedLeads} lead(s)`);
       const floorPaced = await paced(floor.target, plan(`fp${leads}`, pacedLeads, count), rate);
       const remoteFloorPaced = await paced(remoteFloor.target, plan(`rp${leads}`, pacedLeads, count), rate);
+      const shapedFloorPaced = await paced(shapedFloor.target, plan(`sp${leads}`, pacedLeads, count), rate);
       const pacedMessages = plan(`pp${leads}`, pacedLeads, count);
       const pacedStarted = new Date();
       const platformPaced = await paced(platform, pacedMessages, rate);
@@ -179,9 +187,11 @@ try {
         leads,
         floor: { max: floorMax, atHalfPlatformMax: floorPaced },
         remoteFloor: { max: remoteFloorMax, atHalfPlatformMax: remoteFloorPaced },
+        shapedFloor: { max: shapedFloorMax, atHalfPlatformMax: shapedFloorPaced },
         platform: { max: platformMax, atHalfMax: platformPaced, atHalfMaxPhases: platformPacedPhases, atHalfMaxNewLeadsOnly: platformPacedNewLeads },
         platformVersusFloor: Number((platformMax.messagesPerSecond / floorMax.messagesPerSecond).toFixed(2)),
         platformVersusRemoteFloor: Number((platformMax.messagesPerSecond / remoteFloorMax.messagesPerSecond).toFixed(2)),
+        platformVersusShapedFloor: Number((platformMax.messagesPerSecond / shapedFloorMax.messagesPerSecond).toFixed(2)),
         historySize,
       });
     }
@@ -307,23 +317,26 @@ function printScoring(scoring: ReturnType<typeof runScoringBench> & { isolation:
 
 type EndToEndRow = {
   leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; remoteFloor: { max: LoadResult; atHalfPlatformMax: LoadResult };
+  shapedFloor: { max: LoadResult; atHalfPlatformMax: LoadResult };
   platform: { max: LoadResult; atHalfMax: LoadResult; atHalfMaxPhases: PhasesSummary | null; atHalfMaxNewLeadsOnly: LoadResult | null };
-  platformVersusFloor: number; platformVersusRemoteFloor: number;
-  historySize: { floor: HistorySize; remoteFloor: HistorySize; platform: HistorySize };
+  platformVersusFloor: number; platformVersusRemoteFloor: number; platformVersusShapedFloor: number;
+  historySize: { floor: HistorySize; remoteFloor: HistorySize; shapedFloor: HistorySize; platform: HistorySize };
 };
 
 function printTable(endToEnd: EndToEndRow[]) {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out('leads | floor msg/s | platform msg/s | ratio | remote-activity floor msg/s | ratio | rate for latency | platform p50/p99/max ms | floor p50/p99 ms | remote floor p50/p99 ms | history events/bytes per message, platform (floor) | sendText (floor, remote floor no-op) schedule-to-start p50 ms | platform p50/p99 ms, every paced message a new lead');
+  out('leads | floor msg/s | platform msg/s | ratio | remote-activity floor msg/s | ratio | shaped floor msg/s | ratio | rate for latency | platform p50/p99/max ms | floor p50/p99 ms | remote floor p50/p99 ms | shaped floor p50/p99 ms | history events/bytes per message, platform (floor; shaped floor) | sendText (floor, remote floor no-op) schedule-to-start p50 ms | platform p50/p99 ms, every paced message a new lead');
   for (const row of endToEnd) {
     out([
       row.leads, row.floor.max.messagesPerSecond, row.platform.max.messagesPerSecond, row.platformVersusFloor,
       row.remoteFloor.max.messagesPerSecond, row.platformVersusRemoteFloor,
+      row.shapedFloor.max.messagesPerSecond, row.platformVersusShapedFloor,
       row.platform.atHalfMax.messagesPerSecond,
       `${row.platform.atHalfMax.p50Ms}/${row.platform.atHalfMax.p99Ms}/${row.platform.atHalfMax.maxMs}`,
       `${row.floor.atHalfPlatformMax.p50Ms}/${row.floor.atHalfPlatformMax.p99Ms}`,
       `${row.remoteFloor.atHalfPlatformMax.p50Ms}/${row.remoteFloor.atHalfPlatformMax.p99Ms}`,
-      `${row.historySize.platform.eventsPerMessage}/${row.historySize.platform.bytesPerMessage} (${row.historySize.floor.eventsPerMessage}/${row.historySize.floor.bytesPerMessage})`,
+      `${row.shapedFloor.atHalfPlatformMax.p50Ms}/${row.shapedFloor.atHalfPlatformMax.p99Ms}`,
+      `${row.historySize.platform.eventsPerMessage}/${row.historySize.platform.bytesPerMessage} (${row.historySize.floor.eventsPerMessage}/${row.historySize.floor.bytesPerMessage}; ${row.historySize.shapedFloor.eventsPerMessage}/${row.historySize.shapedFloor.bytesPerMessage})`,
       `${row.historySize.platform.activityScheduleToStartP50Ms} (${row.historySize.floor.activityScheduleToStartP50Ms}, ${row.historySize.remoteFloor.activityScheduleToStartP50Ms})`,
       row.platform.atHalfMaxNewLeadsOnly ? `${row.platform.atHalfMaxNewLeadsOnly.p50Ms}/${row.platform.atHalfMaxNewLeadsOnly.p99Ms}` : '-',
     ].join(' | '));

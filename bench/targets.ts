@@ -57,9 +57,12 @@ export const platformTarget = (deps: {
 
 /**
  * The floor's activity reports each handled key over IPC; `record` is the IPC message handler.
- * `benchFloor` runs its activity on its own queue, `benchFloorRemote` in another process.
+ * `benchFloor` runs its activity on its own queue, `benchFloorRemote` in another process, and
+ * `benchFloorShaped` the lead conversation's steps as no-ops (bench/floor/workflows.ts).
  */
-export const floorTarget = (client: Client, expectedPerLead: (message: BenchMessage) => number, workflowType: 'benchFloor' | 'benchFloorRemote' = 'benchFloor') => {
+export const floorTarget = (
+  client: Client, expectedPerLead: (message: BenchMessage) => number, workflowType: 'benchFloor' | 'benchFloorRemote' | 'benchFloorShaped' = 'benchFloor',
+) => {
   const handledAt = new Map<string, number>();
   const target: Target = {
     workflowIdOf: (message) => `${workflowType}/${message.key.split('-')[0]}/${message.leadIndex}`,
