@@ -36,6 +36,7 @@ export const startTemporal = async (config: Config): Promise<{ reused: boolean; 
   mkdirSync(dir, { recursive: true });
   startService(config.stack.dir, SERVICE, resolve(config.stack.toolsDir, 'bin', 'temporal'), [
     'server', 'start-dev', '--ip', host, '--port', port, '--ui-port', String(config.stack.temporalUiPort),
+    '--metrics-port', String(config.stack.temporalMetricsPort),
     '--db-filename', join(dir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn',
     ...SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...PLATFORM_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
@@ -46,6 +47,9 @@ export const startTemporal = async (config: Config): Promise<{ reused: boolean; 
     // it reads at most 20 times a second by default: on this one-server stack every task then waited
     // for the next read, 33-44 ms at the median, and a lead's message has two (docs/stack.md#temporal-dispatch).
     '--dynamic-config-value', `history.transferProcessorMaxPollRPS=${TRANSFER_QUEUE_READS_PER_SECOND}`,
+    // The dev server turns the search attributes' cache off unless told otherwise, so every start,
+    // upsert and visibility write with one read the cluster's metadata from SQLite again.
+    '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false',
   ]);
   await waitUntilHealthy(config.stack.dir, SERVICE, () => ensureSearchAttributes(config));
   return { reused: false, ...urls };

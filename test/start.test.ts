@@ -1,7 +1,8 @@
 // `npm start` itself (stack/start.ts) on a database of its own: Temporal, killed under it, is
 // restarted, and so is the API; Ctrl-C then stops everything it runs. Temporal's SQLite file keeps
-// a write-ahead log (docs/stack.md#temporal-persistence).
+// a write-ahead log and its search attributes' types stay cached (docs/stack.md#temporal-persistence).
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { dropDatabase } from '../activities/backups/restore-database.ts';
 import { loadConfig } from '../core/config.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
+import { tenantSearchAttributes } from '../core/temporal/search-attributes.ts';
 import { withDatabaseName } from '../stack/databases.ts';
 import { isHealthy, servicePid } from '../stack/processes.ts';
 import { startTemporal } from '../stack/temporal.ts';
@@ -51,6 +53,36 @@ describe('npm start', () => {
     const file = await open(resolve(config.stack.dir, 'temporal', 'temporal.db'));
     const { buffer } = await file.read({ buffer: Buffer.alloc(2), position: 18 }).finally(() => file.close());
     expect([...buffer]).toEqual([2, 2]);
+  });
+
+  it("keeps the search attributes' types in the server's cache instead of reading them from SQLite for every start", async () => {
+    if (!await temporalAnswers()) await startTemporal(config);
+    const metrics = `http://${config.temporal.address.split(':')[0]}:${config.stack.temporalMetricsPort}/metrics`;
+    const persistenceCalls = async (operation: string) => {
+      const text = await (await fetch(metrics)).text();
+      return text.split('\n').filter((line) => line.startsWith('persistence_requests{') && line.includes(`operation="${operation}"`))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    };
+    const before = { reads: await persistenceCalls('GetCurrentClusterMetadata'), creations: await persistenceCalls('CreateWorkflowExecution') };
+    // Started on a queue no worker polls, each with a search attribute to validate, then terminated.
+    const { connection, workflow } = await connectTemporalClient(config.temporal);
+    const starts = 20;
+    const tenantId = randomUUID();
+    try {
+      for (let i = 0; i < starts; i += 1) {
+        const handle = await workflow.start('leadConversation', {
+          workflowId: `search-attribute-cache-${tenantId}-${i}`, taskQueue: `unpolled-${tenantId}`, args: [{}],
+          typedSearchAttributes: tenantSearchAttributes({ tenantId }),
+        });
+        await handle.terminate('test over');
+      }
+    } finally {
+      await connection.close();
+    }
+    // The server publishes its counters about once a second: wait until they show the starts.
+    expect(await until(async () => await persistenceCalls('CreateWorkflowExecution') - before.creations >= starts, 10_000)).toBe(true);
+    // With the dev server's default (no cache) each start reads the cluster's metadata at least once.
+    expect(await persistenceCalls('GetCurrentClusterMetadata') - before.reads).toBeLessThan(starts);
   });
 
   it('restarts Temporal and the API when they die, and stops everything on Ctrl-C', async () => {
