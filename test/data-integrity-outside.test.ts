@@ -70,6 +70,8 @@ const connectFreshNamespace = async () => {
   for (const deadline = Date.now() + 30_000; ; await sleep(200)) {
     try {
       await registerSearchAttributes(base.connection, namespace);
+      // Registered is not yet usable: the server's namespace cache takes the new attributes at its next refresh.
+      await base.connection.workflowService.listWorkflowExecutions({ namespace, query: `TenantId = '${randomUUID()}'`, pageSize: 1 });
       break;
     } catch (error) {
       if (Date.now() > deadline) throw error;
