@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { dropDatabase } from '../activities/backups/restore-database.ts';
 import { loadConfig } from '../core/config.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
+import { LEAD_CONVERSATION_WORKFLOW } from '../core/temporal/lead-conversation.ts';
 import { tenantSearchAttributes } from '../core/temporal/search-attributes.ts';
 import { withDatabaseName } from '../stack/databases.ts';
 import { isHealthy, servicePid } from '../stack/processes.ts';
@@ -70,7 +71,7 @@ describe('npm start', () => {
     const tenantId = randomUUID();
     try {
       for (let i = 0; i < starts; i += 1) {
-        const handle = await workflow.start('leadConversation', {
+        const handle = await workflow.start(LEAD_CONVERSATION_WORKFLOW, {
           workflowId: `search-attribute-cache-${tenantId}-${i}`, taskQueue: `unpolled-${tenantId}`, args: [{}],
           typedSearchAttributes: tenantSearchAttributes({ tenantId }),
         });
