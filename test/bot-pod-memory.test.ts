@@ -4,7 +4,7 @@
 // its Node flags, one malloc arena per two threads, and a compile cache warmed with those same flags.
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,18 +33,18 @@ afterAll(async () => {
   await pools.end();
 });
 
-/** The modules a child printed when it exited (test/support/loaded-modules.ts). */
-const loadedModulesOf = (output: string): string[] => {
-  const line = output.split('\n').find((entry) => entry.startsWith('loaded-modules '));
-  if (!line) throw new Error('the pod printed no loaded-modules line');
-  return JSON.parse(line.slice('loaded-modules '.length)) as string[];
+/** The modules a child wrote to `file` when it exited (test/support/loaded-modules.ts). */
+const loadedModulesOf = (file: string): string[] => {
+  if (!existsSync(file)) throw new Error('the pod wrote no list of loaded modules');
+  return JSON.parse(readFileSync(file, 'utf8')) as string[];
 };
 
 describe('bot pod memory', () => {
   it('answers a message on the simulator without loading Baileys or the AWS SDK', async () => {
-    const pod = await startBotPod(processes, tenant.tenantId, { nodeFlags: ['--import', './test/support/loaded-modules.ts'] });
-    let output = '';
-    pod.child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    const modulesFile = join(mkdtempSync(join(tmpdir(), 'loaded-modules-')), 'modules.json');
+    const pod = await startBotPod(processes, tenant.tenantId, {
+      nodeFlags: ['--import', `./test/support/loaded-modules.ts?out=${encodeURIComponent(modulesFile)}`],
+    });
     const response = await fetch(`${pod.url}/simulator/bots/${tenant.botId}/inbound`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ key: { remoteJid: '5511977776666@s.whatsapp.net', fromMe: false, id: 'MEM-1' }, message: { conversation: 'price?' }, messageTimestamp: 1_790_000_000 }),
@@ -55,7 +55,7 @@ describe('bot pod memory', () => {
 
     pod.child.kill('SIGTERM');
     await once(pod.child, 'exit');
-    const modules = loadedModulesOf(output);
+    const modules = loadedModulesOf(modulesFile);
     expect(modules.some((url) => url.includes('/@temporalio/worker/'))).toBe(true);
     expect(modules.filter((url) => /\/node_modules\/(@whiskeysockets\/baileys|@aws-sdk|tar-stream|qrcode)\//.test(url))).toEqual([]);
   });

@@ -1,6 +1,11 @@
-// Preloaded into a child process (`node --import ./test/support/loaded-modules.ts ...`): records the URL
-// of every module it loads and prints them as one `loaded-modules <JSON array>` line when it exits.
+// Preloaded into a child process (`node --import ./test/support/loaded-modules.ts?out=<file> ...`): records
+// the URL of every module it loads and writes them as a JSON array to that file when it exits. A file, not
+// stdout: the child's own log lines on the same pipe could split a line this long.
+import { writeFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
+
+const outputFile = new URL(import.meta.url).searchParams.get('out');
+if (!outputFile) throw new Error('name the file to write the loaded modules to: --import ./test/support/loaded-modules.ts?out=<file>');
 
 const loaded = new Set<string>();
 registerHooks({
@@ -9,5 +14,4 @@ registerHooks({
     return nextLoad(url, context);
   },
 });
-process.on('exit', () => process.stdout.write(`\nloaded-modules ${JSON.stringify([...loaded])}\n`));
-
+process.on('exit', () => writeFileSync(outputFile, JSON.stringify([...loaded])));
