@@ -4,7 +4,6 @@
 // that alternate the three (their ratios are decided per round, so a neighbour's load on the shared
 // cores hits all three alike; the median round is reported), then p50 and p99 at a fixed 500 req/s,
 // in alternating rounds too (the medians of the rounds).
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -17,6 +16,7 @@ import type { WithTenant } from '../core/db/with-tenant.ts';
 import { freePort } from '../test/support/bot-pod.ts';
 import type { ProcessGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 
 const MAX_SECONDS = 5;
 const FIXED_SECONDS = 10;
@@ -31,11 +31,6 @@ const load = async ({ url, headers }: Target, duration: number, overallRate?: nu
   const result = await autocannon({ url, headers, connections: CONNECTIONS, duration, ...(overallRate ? { overallRate } : {}) });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx and ${result.errors} errors under load`);
   return { requestsPerSecond: Math.round(result.requests.average), p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
-};
-/** CPU seconds a process has used so far (Linux /proc: user + system ticks, 100 per second). */
-const cpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
@@ -77,10 +72,10 @@ export const runApiLeadsBench = async (processes: ProcessGroup, config: Config, 
   const commits = () => withTenant(tenant.tenantId, (tx) => tx.oneFirst(sql.type(z.object({ commits: z.number() }))`
     SELECT xact_commit::float8 AS commits FROM pg_stat_database WHERE datname = current_database()`));
   const measured = async (target: Target, pid: number) => {
-    const [commitsBefore, cpuBefore] = [await commits(), cpuSeconds(pid)];
+    const [commitsBefore, cpuBefore] = [await commits(), processCpuSeconds(pid)];
     const result = await load(target, MAX_SECONDS);
     const requests = result.requestsPerSecond * MAX_SECONDS;
-    const cpuMsPerRequest = Number(((cpuSeconds(pid) - cpuBefore) * 1000 / requests).toFixed(2));
+    const cpuMsPerRequest = Number(((processCpuSeconds(pid) - cpuBefore) * 1000 / requests).toFixed(2));
     await sleep(1_200); // backends report their statistics within a second of going idle
     return { ...result, cpuMsPerRequest, transactionsPerRequest: Number(((await commits() - commitsBefore - 1) / requests).toFixed(2)) };
   };

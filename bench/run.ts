@@ -12,13 +12,15 @@ import { createWithTenant } from '../core/db/with-tenant.ts';
 import { connectTemporalClient } from '../core/temporal/client.ts';
 import { recreateDatabase, withDatabaseName } from '../stack/databases.ts';
 import { startStack } from '../stack/harness.ts';
+import { servicePid } from '../stack/processes.ts';
 import { terminateRunningWorkflows } from '../stack/workflows.ts';
 import { startBotPod } from '../test/support/bot-pod.ts';
 import { processGroup } from '../test/support/processes.ts';
 import { seedTenant } from '../test/support/tenant-fixture.ts';
 import { historySizeOfRun, type HistorySize } from './history-size.ts';
 import { messagePhasesOfRun, type MessagePhases, type PhasesSummary } from './message-phases.ts';
-import { burst, messagesFor, paced, type BenchMessage, type LoadResult } from './load.ts';
+import { burst, messagesFor, paced, type BenchMessage, type LoadResult, type Target } from './load.ts';
+import { processCpuSeconds, processTreeCpuSeconds, startCpuMeasure, type CpuPerMessage, type CpuSources } from './process-cpu.ts';
 import { runApiLeadsBench } from './api-leads.ts';
 import { runBackupBench } from './backup.ts';
 import { runDensityBench } from './density.ts';
@@ -126,12 +128,30 @@ try {
     const shapedFloor = floorTarget(client, expectedPerLead, 'benchFloorShaped');
     const platform = platformTarget({ client, taskQueue: config.temporal.taskQueue, withTenant, tenantId: tenant.tenantId, botId: tenant.botId });
 
-    await processes.start([...nodeFlags, 'bench/floor/worker.ts'], {
+    const floorWorker = await processes.start([...nodeFlags, 'bench/floor/worker.ts'], {
       readyText: 'floor worker ready', onMessage: (message) => { floor.record(message); shapedFloor.record(message); },
     });
-    await processes.start([...nodeFlags, 'bench/floor/activity-worker.ts'], { readyText: 'floor activity worker ready', onMessage: remoteFloor.record });
-    await processes.start([...nodeFlags, 'worker/main.ts']);
-    await startBotPod(processes, tenant.tenantId, { nodeFlags });
+    const floorActivityWorker = await processes.start([...nodeFlags, 'bench/floor/activity-worker.ts'], { readyText: 'floor activity worker ready', onMessage: remoteFloor.record });
+    const platformWorker = await processes.start([...nodeFlags, 'worker/main.ts']);
+    const botPod = await startBotPod(processes, tenant.tenantId, { nodeFlags });
+    // Every process on the shared cores, read around each burst: a target's CPU per message.
+    const stackServiceCpu = (name: string) => {
+      const pid = servicePid(base.stack.dir, name); // none when the stack runs elsewhere
+      return pid === null ? {} : { [name]: () => processTreeCpuSeconds(pid) };
+    };
+    const cpuSources: CpuSources = {
+      ...stackServiceCpu('temporal'),
+      ...stackServiceCpu('postgres'),
+      platformWorker: () => processCpuSeconds(platformWorker.pid!),
+      botPod: () => processCpuSeconds(botPod.child.pid!),
+      floorWorkers: () => processCpuSeconds(floorWorker.pid!) + processCpuSeconds(floorActivityWorker.pid!),
+      loadDriver: () => processCpuSeconds(process.pid),
+    };
+    const measuredBurst = async (target: Target, messages: readonly BenchMessage[]): Promise<MeasuredLoad> => {
+      const cpu = startCpuMeasure(cpuSources);
+      const result = await burst(target, messages);
+      return { ...result, cpuPerMessage: cpu.perMessage(result.messages) };
+    };
 
     const plan = (run: string, leads: number, count: number) => {
       const messages = messagesFor(run, leads, count, SAMPLE_TEXTS);
@@ -152,13 +172,13 @@ try {
       log(`${leads} lead(s): maximum rate`);
       const scenarioStarted = new Date();
       const floorBurst = plan(`fm${leads}`, leads, burstMessages);
-      const floorMax = await burst(floor.target, floorBurst);
+      const floorMax = await measuredBurst(floor.target, floorBurst);
       const remoteFloorBurst = plan(`rm${leads}`, leads, burstMessages);
-      const remoteFloorMax = await burst(remoteFloor.target, remoteFloorBurst);
+      const remoteFloorMax = await measuredBurst(remoteFloor.target, remoteFloorBurst);
       const shapedFloorBurst = plan(`sm${leads}`, leads, burstMessages);
-      const shapedFloorMax = await burst(shapedFloor.target, shapedFloorBurst);
+      const shapedFloorMax = await measuredBurst(shapedFloor.target, shapedFloorBurst);
       const platformBurst = plan(`pm${leads}`, leads, burstMessages);
-      const platformMax = await burst(platform, platformBurst);
+      const platformMax = await measuredBurst(platform, platformBurst);
       const historySize = {
         floor: await historySizeOfRun(client, floor.target, floorBurst, scenarioStarted),
         remoteFloor: await historySizeOfRun(client, remoteFloor.target, remoteFloorBurst, scenarioStarted),
@@ -315,10 +335,13 @@ function printScoring(scoring: ReturnType<typeof runScoringBench> & { isolation:
   process.stdout.write(`  tenant B scoring p50/p99 ms: alone ${isolation.calmAlone.p50Ms}/${isolation.calmAlone.p99Ms}, beside a hostile tenant ${isolation.calmBesideHostile.p50Ms}/${isolation.calmBesideHostile.p99Ms} (${isolation.hostileMessages} hostile messages, ${isolation.hostileTimedOut} over budget); worst-case name check ${isolation.nameCheckWorstCaseMs} ms\n`);
 }
 
+/** A burst, with what it cost each process on the shared cores. */
+type MeasuredLoad = LoadResult & { readonly cpuPerMessage: CpuPerMessage };
+
 type EndToEndRow = {
-  leads: number; floor: { max: LoadResult; atHalfPlatformMax: LoadResult }; remoteFloor: { max: LoadResult; atHalfPlatformMax: LoadResult };
-  shapedFloor: { max: LoadResult; atHalfPlatformMax: LoadResult };
-  platform: { max: LoadResult; atHalfMax: LoadResult; atHalfMaxPhases: PhasesSummary | null; atHalfMaxNewLeadsOnly: LoadResult | null };
+  leads: number; floor: { max: MeasuredLoad; atHalfPlatformMax: LoadResult }; remoteFloor: { max: MeasuredLoad; atHalfPlatformMax: LoadResult };
+  shapedFloor: { max: MeasuredLoad; atHalfPlatformMax: LoadResult };
+  platform: { max: MeasuredLoad; atHalfMax: LoadResult; atHalfMaxPhases: PhasesSummary | null; atHalfMaxNewLeadsOnly: LoadResult | null };
   platformVersusFloor: number; platformVersusRemoteFloor: number; platformVersusShapedFloor: number;
   historySize: { floor: HistorySize; remoteFloor: HistorySize; shapedFloor: HistorySize; platform: HistorySize };
 };
@@ -347,5 +370,12 @@ function printTable(endToEnd: EndToEndRow[]) {
     const phases = row.platform.atHalfMaxPhases;
     const line = (p: Omit<MessagePhases, 'key'>) => `${p.toReplyScheduledMs} / ${p.replyScheduleToStartMs} / ${p.replySendMs} / ${p.toRecordedMs} = ${p.totalMs}`;
     out(`${row.leads} | ${phases ? `${line(phases.median)}; ${line(phases.slowest)} (${phases.slowest.key})` : '-'}`);
+  }
+  // From /proc: what a message of each burst cost every process on the two cores.
+  out('leads | CPU ms per message at maximum rate (cores busy): floor / remote floor / shaped floor / platform | platform by process');
+  for (const row of endToEnd) {
+    const cpu = (load: MeasuredLoad) => `${load.cpuPerMessage.totalMs} (${load.cpuPerMessage.coresBusy})`;
+    const byProcess = Object.entries(row.platform.max.cpuPerMessage.ms).map(([name, ms]) => `${name} ${ms}`).join(', ');
+    out(`${row.leads} | ${[row.floor, row.remoteFloor, row.shapedFloor, row.platform].map((target) => cpu(target.max)).join(' / ')} | ${byProcess}`);
   }
 }
