@@ -39,8 +39,9 @@ export const processTreeCpuSeconds = (rootPid: number): number => {
     if (!fields) continue;
     const pid = Number(entry);
     own.set(pid, ticks(fields, 11, 12, 13, 14));
-    const parent = Number(fields[PPID]);
-    children.set(parent, [...(children.get(parent) ?? []), pid]);
+    const siblings = children.get(Number(fields[PPID]));
+    if (siblings) siblings.push(pid);
+    else children.set(Number(fields[PPID]), [pid]);
   }
   let total = 0;
   for (const pending = [rootPid]; pending.length > 0; ) {
