@@ -28,9 +28,13 @@ const TRANSFER_QUEUE_READS_PER_SECOND = 1000;
 // it did before (docs/stack.md#temporal-persistence).
 const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=full'];
 
-export const startTemporal = async (config: Config): Promise<{ reused: boolean; grpc: string; ui: string }> => {
+export const startTemporal = async (config: Config): Promise<{ reused: boolean; grpc: string; ui: string; metrics: string }> => {
   const [host, port] = config.temporal.address.split(':') as [string, string];
-  const urls = { grpc: config.temporal.address, ui: `http://${host}:${config.stack.temporalUiPort}` };
+  const urls = {
+    grpc: config.temporal.address,
+    ui: `http://${host}:${config.stack.temporalUiPort}`,
+    metrics: `http://${host}:${config.stack.temporalMetricsPort}/metrics`,
+  };
   if (await isRunning(() => ensureSearchAttributes(config))) return { reused: true, ...urls };
   const dir = resolve(config.stack.dir, 'temporal');
   mkdirSync(dir, { recursive: true });

@@ -57,8 +57,7 @@ describe('npm start', () => {
   });
 
   it("keeps the search attributes' types in the server's cache instead of reading them from SQLite for every start", async () => {
-    if (!await temporalAnswers()) await startTemporal(config);
-    const metrics = `http://${config.temporal.address.split(':')[0]}:${config.stack.temporalMetricsPort}/metrics`;
+    const { metrics } = await startTemporal(config); // reuses the running server
     const persistenceCalls = async (operation: string) => {
       const text = await (await fetch(metrics)).text();
       return text.split('\n').filter((line) => line.startsWith('persistence_requests{') && line.includes(`operation="${operation}"`))
